@@ -1,0 +1,1 @@
+"""Accounts: users, organizations, passwords, sessions, one-time tokens, roles and rate limits."""

@@ -1,0 +1,78 @@
+"""The accounts tables: who may sign in, to what organization they belong, and their sessions."""
+
+from enum import Enum
+
+from piccolo.columns import (
+    Boolean,
+    ForeignKey,
+    Integer,
+    OnDelete,
+    Text,
+    Timestamptz,
+    Varchar,
+)
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+
+class Role(str, Enum):
+    CUSTOMER = "customer"
+    AGENT = "agent"
+    SUPERVISOR = "supervisor"
+    ADMIN = "admin"
+
+
+class SupportPlan(str, Enum):
+    STANDARD = "standard"
+    PREMIUM = "premium"
+
+
+class Organization(Table):
+    name = Varchar(length=200, unique=True)
+    support_plan = Varchar(length=20, choices=SupportPlan, default=SupportPlan.STANDARD)
+    shares_tickets = Boolean(default=False)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class User(Table, tablename="portal_user"):
+    email = Varchar(length=254, unique=True)  # stored lower-cased: unique case-insensitively
+    name = Varchar(length=200)
+    role = Varchar(length=20, choices=Role, default=Role.CUSTOMER, index=True)
+    organization = ForeignKey(Organization, null=True, default=None, on_delete=OnDelete.set_null)
+    locale = Varchar(length=5, default="en")
+    time_zone = Varchar(length=64, default="UTC")
+    is_active = Boolean(default=True)
+    password_hash = Text(null=True, default=None)
+    email_verified_at = Timestamptz(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+    last_login_at = Timestamptz(null=True, default=None)
+
+
+class AuthSession(Table):
+    """A signed-in browser; the cookie carries a secret whose hash is the key here."""
+
+    token_hash = Varchar(length=64, unique=True)
+    user = ForeignKey(User, on_delete=OnDelete.cascade, index=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+    last_seen_at = Timestamptz(default=TimestamptzNow())
+    ip = Varchar(length=64, default="")
+    user_agent = Varchar(length=300, default="")
+
+
+class OneTimeToken(Table):
+    """Email verification, password reset and invitation links: hashed, expiring, single use."""
+
+    token_hash = Varchar(length=64, unique=True)
+    user = ForeignKey(User, on_delete=OnDelete.cascade, index=True)
+    purpose = Varchar(length=20)
+    created_at = Timestamptz(default=TimestamptzNow())
+    expires_at = Timestamptz()
+    used_at = Timestamptz(null=True, default=None)
+
+
+class RateLimitHit(Table):
+    """Attempts per key and fixed window, shared by every process through the database."""
+
+    bucket = Varchar(length=300, unique=True)  # "<rule>:<subject>:<window number>"
+    hits = Integer(default=0)
+    expires_at = Timestamptz(index=True)

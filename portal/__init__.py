@@ -1,0 +1,1 @@
+"""The customer self-service portal: the product around the knowledge base."""

@@ -1,0 +1,133 @@
+"""Account flows that touch more than accounts: each writes its records and its mail in one transaction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from urllib.parse import urlencode
+
+from auth import accounts, links, ratelimit, sessions
+from auth.errors import InvalidInput
+from auth.links import Purpose
+from auth.tables import Role, User
+from portal.db import write_transaction
+from portal.notify.outbox import enqueue
+from portal.settings import Settings
+
+
+@dataclass(frozen=True, slots=True)
+class Client:
+    """Who is asking: the address limits are keyed on, and what the session records."""
+
+    ip: str
+    user_agent: str = ""
+
+
+def session_lifetime(settings: Settings) -> sessions.Lifetime:
+    return sessions.Lifetime(idle=timedelta(minutes=settings.session_idle_minutes),
+                             absolute=timedelta(hours=settings.session_absolute_hours))
+
+
+def link(settings: Settings, path: str, token: str) -> str:
+    return f"{settings.base_url}{path}?{urlencode({'token': token})}"
+
+
+async def register(settings: Settings, client: Client, email: str, name: str, password: str, locale: str) -> None:
+    """Create an account and mail its confirmation link.
+
+    An address already registered gets a "you already have an account" email instead, and the
+    caller shows the same page either way: nobody learns from this form who has an account.
+    """
+    await ratelimit.hit(ratelimit.REGISTER_PER_ADDRESS, client.ip)
+    email = accounts.normalize_email(email)
+    async with write_transaction():
+        existing = await accounts.find_by_email(email)
+        if existing is not None:
+            await enqueue(existing.email, "account_exists", existing.locale, name=existing.name,
+                          link=f"{settings.base_url}/password/forgot", site_name=settings.site_name)
+            return
+        user = await accounts.create_user(email, name, password=password, locale=locale,
+                                          time_zone=settings.default_time_zone)
+        token = await links.issue(user, Purpose.VERIFY)
+        await enqueue(user.email, "verify_email", user.locale, name=user.name,
+                      link=link(settings, "/verify", token), site_name=settings.site_name)
+
+
+async def resend_verification(settings: Settings, client: Client, email: str) -> None:
+    await ratelimit.hit(ratelimit.RESET_PER_ADDRESS, client.ip)
+    await ratelimit.hit(ratelimit.RESET_PER_ACCOUNT, email.strip().lower())
+    async with write_transaction():
+        user = await accounts.find_by_email(email)
+        if user is None or user.email_verified_at is not None or not user.is_active:
+            return
+        token = await links.issue(user, Purpose.VERIFY)
+        await enqueue(user.email, "verify_email", user.locale, name=user.name,
+                      link=link(settings, "/verify", token), site_name=settings.site_name)
+
+
+async def verify_email(token: str) -> User:
+    async with write_transaction():
+        user = await links.consume(token, Purpose.VERIFY)
+        await accounts.mark_verified(user)
+    return user
+
+
+async def sign_in(client: Client, email: str, password: str, replaces: str | None) -> tuple[User, str]:
+    """Check the credentials and open a new session; returns the user and the new session secret."""
+    await ratelimit.hit(ratelimit.SIGN_IN_PER_ADDRESS, client.ip)
+    await ratelimit.hit(ratelimit.SIGN_IN_PER_ACCOUNT, email.strip().lower()[:254])
+    user = await accounts.authenticate(email, password)
+    async with write_transaction():
+        secret = await sessions.start(user, ip=client.ip, user_agent=client.user_agent, replaces=replaces)
+        await accounts.record_login(user)
+    return user, secret
+
+
+async def request_password_reset(settings: Settings, client: Client, email: str) -> None:
+    """Mail a reset link if the account exists; the caller answers the same either way."""
+    await ratelimit.hit(ratelimit.RESET_PER_ADDRESS, client.ip)
+    await ratelimit.hit(ratelimit.RESET_PER_ACCOUNT, email.strip().lower()[:254])
+    async with write_transaction():
+        user = await accounts.find_by_email(email)
+        if user is None or not user.is_active:
+            return
+        token = await links.issue(user, Purpose.RESET)
+        await enqueue(user.email, "password_reset", user.locale, name=user.name,
+                      link=link(settings, "/password/reset", token), site_name=settings.site_name)
+
+
+async def reset_password(token: str, password: str, purpose: Purpose = Purpose.RESET) -> User:
+    """Set the new password from a reset (or invitation) link; every session of the user ends."""
+    async with write_transaction():
+        user = await links.consume(token, purpose)
+        await accounts.set_password(user, password)
+        # Receiving the link proves the address, as the verification link would.
+        await accounts.mark_verified(user)
+    return user
+
+
+async def create_account(
+    settings: Settings,
+    email: str,
+    name: str,
+    role: Role,
+    organization_id: int | None = None,
+    password: str | None = None,
+    locale: str = "en",
+) -> User:
+    """An account made by an admin: verified; without a password, an invitation link is mailed."""
+    async with write_transaction():
+        email = accounts.normalize_email(email)
+        if await accounts.email_taken(email):
+            raise InvalidInput("email", "email_taken")
+        if organization_id is not None and not await accounts.organization_exists(organization_id):
+            raise InvalidInput("organization", "organization_unknown")
+        user = await accounts.create_user(email, name, password=password, role=role,
+                                          organization_id=organization_id, locale=locale,
+                                          time_zone=settings.default_time_zone, verified=True)
+        if password is None:
+            token = await links.issue(user, Purpose.INVITE)
+            await enqueue(user.email, "invitation", user.locale, name=user.name,
+                          link=link(settings, "/password/reset", token) + "&invite=1",
+                          site_name=settings.site_name)
+    return user

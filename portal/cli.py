@@ -1,0 +1,170 @@
+"""The `portal` command: serve, migrate, createuser, mail, send-mail."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+
+import click
+
+from auth.errors import AccountError
+from auth.tables import Role
+from portal import db
+from portal.settings import Settings, SettingsError
+
+
+def _settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+async def _ready(settings: Settings) -> list[str]:
+    """Bind the engine, create the data directory, apply pending migrations."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = db.engine_for(settings.database_url)
+    db.bind(engine)
+    await db.prepare(engine)
+    return await db.migrate()
+
+
+def _run(coro):
+    try:
+        return asyncio.run(coro)
+    except db.MigrationError as exc:
+        raise click.ClickException(f"migrations failed: {exc}") from exc
+    except OSError as exc:
+        raise click.ClickException(f"cannot reach the database: {exc}") from exc
+
+
+@click.group()
+def main() -> None:
+    """The customer support portal."""
+
+
+@main.command()
+@click.option("--host", default=None, help="Address to listen on (PORTAL_HOST, default 127.0.0.1).")
+@click.option("--port", default=None, type=int, help="Port to listen on (PORTAL_PORT, default 8000).")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64), help="Worker processes.")
+def serve(host: str | None, port: int | None, workers: int) -> None:
+    """Apply migrations, create demo accounts on a new database, and serve the portal."""
+    from granian import Granian
+    from granian.constants import Interfaces
+
+    from portal.demo import seed_if_empty
+
+    if host:
+        os.environ["PORTAL_HOST"] = host
+    if port:
+        os.environ["PORTAL_PORT"] = str(port)
+    settings = _settings()
+
+    async def prepare() -> list:
+        await _ready(settings)
+        return await seed_if_empty(settings) if settings.demo_accounts else []
+
+    demo = _run(prepare())
+    where = "SQLite " + settings.database_url.removeprefix("sqlite:///") if settings.uses_sqlite else "PostgreSQL"
+    click.echo(f"Database: {where} (migrations applied)")
+    if demo:
+        click.echo("Demo accounts (also saved in " f"{settings.data_dir / 'demo-accounts.txt'}):")
+        for account in demo:
+            click.echo(f"  {account.role.value:<10} {account.email:<24} password: {account.password}")
+    click.echo(f"Portal: http://{settings.host}:{settings.port}/  (public address {settings.base_url})")
+    Granian("portal.web.asgi:app", address=settings.host, port=settings.port, interface=Interfaces.ASGI,
+            workers=workers, log_access=False).serve()
+
+
+@main.command()
+def migrate() -> None:
+    """Apply pending database migrations."""
+    applied = _run(_ready(_settings()))
+    click.echo("Applied: " + ", ".join(applied) if applied else "The database is up to date.")
+
+
+@main.command()
+@click.option("--email", required=True)
+@click.option("--role", type=click.Choice([r.value for r in Role]), default=Role.CUSTOMER.value, show_default=True)
+@click.option("--name", default=None, help="Display name (default: the part of the email before @).")
+@click.option("--password", default=None, help="Prompted for when not given.")
+@click.option("--organization", default=None, help="Organization name; created if it does not exist.")
+def createuser(email: str, role: str, name: str | None, password: str | None, organization: str | None) -> None:
+    """Create a verified account with a role."""
+    from auth import organizations
+    from portal.accounts import create_account
+
+    if password is None:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    settings = _settings()
+
+    async def create():
+        await _ready(settings)
+        org_id = None
+        async with db.write_transaction():
+            if organization:
+                org = await organizations.find_by_name(organization) or await organizations.create(organization)
+                org_id = org.id
+            return await create_account(settings, email, name or email.split("@")[0], Role(role),
+                                        organization_id=org_id, password=password)
+
+    try:
+        user = _run(create())
+    except AccountError as exc:
+        raise click.ClickException(f"cannot create the account: {exc.code}") from exc
+    click.echo(f"Created {user.role} {user.email} (id {user.id}).")
+
+
+@main.group()
+def mail() -> None:
+    """Read the local mailbox the portal delivers into when PORTAL_SMTP_URL is not set."""
+
+
+@mail.command("list")
+def mail_list() -> None:
+    from portal.notify.mailbox import letters
+
+    found = letters(_settings().maildir)
+    if not found:
+        click.echo("The mailbox is empty.")
+    for letter in found:
+        click.echo(f"{letter.number:>4}  {letter.date:<32} {letter.to:<30} {letter.subject}")
+
+
+@mail.command("show")
+@click.argument("number", type=int)
+def mail_show(number: int) -> None:
+    from portal.notify.mailbox import letters, text_of
+
+    found = {letter.number: letter for letter in letters(_settings().maildir)}
+    if number not in found:
+        raise click.ClickException(f"no message {number}; `portal mail list` shows what there is")
+    letter = found[number]
+    click.echo(f"From: {letter.message['From']}\nTo: {letter.to}\nDate: {letter.date}\nSubject: {letter.subject}\n")
+    click.echo(text_of(letter.message))
+
+
+@main.command("send-mail")
+@click.option("--once", is_flag=True, help="Deliver what is due and exit.")
+def send_mail(once: bool) -> None:
+    """Deliver queued mail (the server does this too; run this for a dedicated mail worker)."""
+    from portal import worker
+    from portal.notify import sender
+
+    settings = _settings()
+
+    async def deliver():
+        await _ready(settings)
+        if once:
+            return await sender.deliver_due(sender.transport_for(settings.smtp_url, settings.maildir),
+                                            settings.mail_from)
+        await worker.run(settings)
+
+    result = _run(deliver())
+    if once:
+        click.echo(f"Sent {result[0]}, failed {result[1]}.")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Notifications: the outbox, the email templates and the sender."""

@@ -1,0 +1,25 @@
+"""Queueing an email: rendered now, stored in the caller's transaction, delivered by the sender."""
+
+from __future__ import annotations
+
+from portal.notify.render import one_line, render
+from portal.notify.tables import OutboxMessage
+
+
+class InvalidRecipient(ValueError):
+    """An address that would break the message headers."""
+
+
+async def enqueue(to_address: str, template: str, locale: str, **context: object) -> OutboxMessage:
+    """Queue one email; call it inside the transaction that records the event it reports."""
+    if one_line(to_address) != to_address or "@" not in to_address:
+        raise InvalidRecipient(to_address)
+    email = render(template, locale, **context)
+    message = OutboxMessage(
+        to_address=to_address,
+        subject=email.subject[:300],
+        body_text=email.text,
+        body_html=email.html,
+    )
+    await message.save()
+    return message

@@ -1,0 +1,132 @@
+"""Settings: every PORTAL_* variable, read once at start-up and passed in."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+
+DEFAULT_MAIL_FROM = "Northwind Support <support@localhost>"
+DEFAULT_SITE_NAME = "Northwind Support"
+
+
+class SettingsError(ValueError):
+    """The environment does not describe a runnable portal."""
+
+
+def _bool(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _secret_from_data_dir(data_dir: Path) -> str:
+    """A development secret, generated once and kept beside the database."""
+    path = data_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key
+
+
+def database_url_from_env(env: Mapping[str, str] = os.environ) -> str:
+    data_dir = Path(env.get("PORTAL_DATA_DIR", "var")).expanduser().resolve()
+    url = env.get("PORTAL_DATABASE_URL", "") or f"sqlite:///{data_dir / 'portal.sqlite3'}"
+    if not url.startswith(("sqlite:///", "postgresql://", "postgres://")):
+        raise SettingsError("PORTAL_DATABASE_URL must start with sqlite:/// or postgresql://")
+    return url
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    env: str = "development"
+    data_dir: Path = Path("var")
+    database_url: str = ""
+    secret_key: str = ""
+    base_url: str = "http://127.0.0.1:8000"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    smtp_url: str = ""
+    mail_from: str = DEFAULT_MAIL_FROM
+    site_name: str = DEFAULT_SITE_NAME
+    default_locale: str = "en"
+    default_time_zone: str = "UTC"
+    session_idle_minutes: int = 60 * 24 * 7
+    session_absolute_hours: int = 24 * 30
+    trusted_proxies: tuple[str, ...] = ()
+    demo_accounts: bool = True
+    background_jobs: bool = True
+    log_json: bool = False
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def debug(self) -> bool:
+        return not self.production
+
+    @property
+    def secure_cookies(self) -> bool:
+        return urlsplit(self.base_url).scheme == "https"
+
+    @property
+    def maildir(self) -> Path:
+        return self.data_dir / "mail"
+
+    @property
+    def uses_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
+        mode = env.get("PORTAL_ENV", "development").strip().lower()
+        if mode not in {"development", "production"}:
+            raise SettingsError(f"PORTAL_ENV must be 'development' or 'production', not {mode!r}")
+        data_dir = Path(env.get("PORTAL_DATA_DIR", "var")).expanduser().resolve()
+        production = mode == "production"
+        secret = env.get("PORTAL_SECRET_KEY", "")
+        base_url = env.get("PORTAL_BASE_URL", "")
+        if production:
+            missing = [name for name, value in
+                       (("PORTAL_SECRET_KEY", secret), ("PORTAL_BASE_URL", base_url)) if not value]
+            if missing:
+                raise SettingsError("production needs " + " and ".join(missing))
+            if len(secret) < 32:
+                raise SettingsError("PORTAL_SECRET_KEY must be at least 32 characters")
+        host = env.get("PORTAL_HOST", "127.0.0.1")
+        try:
+            port = int(env.get("PORTAL_PORT", "8000"))
+        except ValueError as exc:
+            raise SettingsError("PORTAL_PORT must be a number") from exc
+        database_url = database_url_from_env(env)
+        base_url = (base_url or f"http://{host}:{port}").rstrip("/")
+        if urlsplit(base_url).scheme not in {"http", "https"}:
+            raise SettingsError("PORTAL_BASE_URL must be an http or https URL")
+        proxies = tuple(p.strip() for p in env.get("PORTAL_TRUSTED_PROXIES", "").split(",") if p.strip())
+        return cls(
+            env=mode,
+            data_dir=data_dir,
+            database_url=database_url,
+            secret_key=secret or _secret_from_data_dir(data_dir),
+            base_url=base_url,
+            host=host,
+            port=port,
+            smtp_url=env.get("PORTAL_SMTP_URL", ""),
+            mail_from=env.get("PORTAL_MAIL_FROM", DEFAULT_MAIL_FROM),
+            site_name=env.get("PORTAL_SITE_NAME", DEFAULT_SITE_NAME),
+            default_locale=env.get("PORTAL_DEFAULT_LOCALE", "en"),
+            default_time_zone=env.get("PORTAL_DEFAULT_TIME_ZONE", "UTC"),
+            session_idle_minutes=int(env.get("PORTAL_SESSION_IDLE_MINUTES", str(60 * 24 * 7))),
+            session_absolute_hours=int(env.get("PORTAL_SESSION_ABSOLUTE_HOURS", str(24 * 30))),
+            trusted_proxies=proxies,
+            demo_accounts=_bool(env.get("PORTAL_DEMO_ACCOUNTS", "false" if production else "true")),
+            background_jobs=_bool(env.get("PORTAL_BACKGROUND_JOBS", "true")),
+            log_json=_bool(env.get("PORTAL_LOG_JSON", "true" if production else "false")),
+        )

@@ -1,0 +1,62 @@
+"""The one wiring point: create_app(settings) builds the whole site."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from litestar import Litestar
+from litestar.config.csrf import CSRFConfig
+from litestar.static_files import create_static_files_router
+
+from portal import db, logs, worker
+from portal.settings import Settings
+from portal.web import errors
+from portal.web.deps import dependencies
+from portal.web.guards import PUBLIC, access_guard
+from portal.logs import AccessLogMiddleware
+from portal.web.routes import account, admin, health, home, profile
+from portal.web.session import SessionMiddleware
+from portal.web.templating import template_config
+
+STATIC = Path(__file__).parent / "static"
+
+
+def create_app(settings: Settings) -> Litestar:
+    engine = db.engine_for(settings.database_url)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Litestar) -> AsyncIterator[None]:
+        db.bind(engine)
+        await db.prepare(engine)
+        await db.open_pool(engine)
+        jobs = asyncio.create_task(worker.run(settings)) if settings.background_jobs else None
+        try:
+            yield
+        finally:
+            if jobs is not None:
+                jobs.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await jobs
+            await db.close_pool(engine)
+
+    logs.configure(settings)
+    return Litestar(
+        route_handlers=[
+            *home.ROUTES, *account.ROUTES, *profile.ROUTES, *admin.ROUTES, *health.ROUTES,
+            create_static_files_router(path="/static", directories=[STATIC], opt=PUBLIC, name="static",
+                                       include_in_schema=False),
+        ],
+        lifespan=[lifespan],
+        dependencies=dependencies(settings),
+        guards=[access_guard],
+        middleware=[AccessLogMiddleware(), SessionMiddleware(settings)],
+        csrf_config=CSRFConfig(secret=settings.secret_key, cookie_secure=settings.secure_cookies,
+                               cookie_samesite="lax", cookie_httponly=True),
+        template_config=template_config(settings),
+        exception_handlers=errors.HANDLERS,
+        openapi_config=None,
+        debug=False,
+    )

@@ -1,0 +1,28 @@
+"""What handlers may ask for by name: the settings, the signed-in user, the calling client."""
+
+from __future__ import annotations
+
+from litestar import Request
+from litestar.di import Provide
+
+from auth.tables import User
+from portal.accounts import Client
+from portal.settings import Settings
+from portal.web.client import client_of
+
+
+def dependencies(settings: Settings) -> dict[str, Provide]:
+    def provide_settings() -> Settings:
+        return settings
+
+    def provide_user(request: Request) -> User | None:
+        return request.scope.get("user")
+
+    def provide_client(request: Request) -> Client:
+        return client_of(request, settings)
+
+    return {
+        "settings": Provide(provide_settings, sync_to_thread=False, use_cache=True),
+        "user": Provide(provide_user, sync_to_thread=False),
+        "client": Provide(provide_client, sync_to_thread=False),
+    }

@@ -1,0 +1,46 @@
+"""Who may call a route: every handler declares an access level in its opt; none declared means no access."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+from typing import Any
+
+from litestar.connection import ASGIConnection
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.handlers.base import BaseRouteHandler
+
+from auth.tables import Role
+
+
+class Access(IntEnum):
+    PUBLIC = 0
+    USER = 1
+    STAFF = 2
+    SUPERVISOR = 3
+    ADMIN = 4
+
+
+ROLE_LEVEL = {Role.CUSTOMER: Access.USER, Role.AGENT: Access.STAFF,
+              Role.SUPERVISOR: Access.SUPERVISOR, Role.ADMIN: Access.ADMIN}
+
+PUBLIC: dict[str, Any] = {"access": Access.PUBLIC}
+SIGNED_IN: dict[str, Any] = {"access": Access.USER}
+STAFF: dict[str, Any] = {"access": Access.STAFF}
+ADMIN: dict[str, Any] = {"access": Access.ADMIN}
+
+
+def level_of(role: str) -> Access:
+    return ROLE_LEVEL[Role(role)]
+
+
+def access_guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
+    required = handler.opt.get("access")
+    if required is None:
+        raise PermissionDeniedException("this route declares no access rule")
+    if required == Access.PUBLIC:
+        return
+    user = connection.scope.get("user")
+    if user is None:
+        raise NotAuthorizedException()
+    if level_of(user.role) < required:
+        raise PermissionDeniedException()

@@ -1,0 +1,160 @@
+"""Signing in and out, registration, email confirmation and password reset."""
+
+from typing import Annotated
+
+import msgspec
+from litestar import Request, Response, get, post
+from litestar.enums import RequestEncodingType
+from litestar.params import Body
+from litestar.response import Redirect, Template
+
+from auth import links, sessions
+from auth.errors import AccountError, InvalidInput, InvalidLink
+from auth.links import Purpose
+from auth.tables import User
+from portal import accounts, i18n
+from portal.accounts import Client
+from portal.settings import Settings
+from portal.web.guards import PUBLIC
+from portal.web.redirects import safe_next
+from portal.web.session import session_cookie
+
+FORM = Body(media_type=RequestEncodingType.URL_ENCODED)
+
+
+class SignInForm(msgspec.Struct):
+    email: str = ""
+    password: str = ""
+    next: str = "/"
+
+
+class RegisterForm(msgspec.Struct):
+    name: str = ""
+    email: str = ""
+    password: str = ""
+    password2: str = ""
+
+
+class EmailForm(msgspec.Struct):
+    email: str = ""
+
+
+class TokenForm(msgspec.Struct):
+    token: str = ""
+
+
+class NewPasswordForm(msgspec.Struct):
+    token: str = ""
+    invite: str = ""
+    password: str = ""
+    password2: str = ""
+
+
+def _form(template: str, status: int = 200, **context: object) -> Template:
+    return Template(template_name=template, context=context, status_code=status)
+
+
+@get("/login", opt=PUBLIC)
+async def sign_in_page(user: User | None, next: str = "/", done: str | None = None) -> Response:
+    if user is not None:
+        return Redirect(path=safe_next(next))
+    return _form("login.html", next=safe_next(next), done=done)
+
+
+@post("/login", opt=PUBLIC)
+async def sign_in(request: Request, data: Annotated[SignInForm, FORM], settings: Settings, client: Client) -> Response:
+    try:
+        _user, secret = await accounts.sign_in(client, data.email, data.password, replaces=request.scope.get("auth"))
+    except AccountError as exc:
+        if exc.code == "rate_limited":
+            raise
+        return _form("login.html", 400, error=exc.code, email=data.email, next=safe_next(data.next))
+    return Redirect(path=safe_next(data.next), cookies=[session_cookie(settings, secret)])
+
+
+@post("/logout", opt=PUBLIC)
+async def sign_out(request: Request, settings: Settings) -> Response:
+    if request.scope.get("auth"):
+        await sessions.end(request.scope["auth"])
+    return Redirect(path="/login?done=signed_out", cookies=[session_cookie(settings, None)])
+
+
+@get("/register", opt=PUBLIC)
+async def register_page(user: User | None) -> Response:
+    if user is not None:
+        return Redirect(path="/profile")
+    return _form("register.html")
+
+
+@post("/register", opt=PUBLIC)
+async def register(data: Annotated[RegisterForm, FORM], settings: Settings, client: Client) -> Response:
+    try:
+        if data.password != data.password2:
+            raise InvalidInput("password2", "passwords_differ")
+        await accounts.register(settings, client, data.email, data.name, data.password, i18n.current_locale())
+    except InvalidInput as exc:
+        return _form("register.html", 400, error=exc.code, bad=exc.field, name=data.name, email=data.email)
+    return Redirect(path="/login?done=registered")
+
+
+@get("/verify", opt=PUBLIC)
+async def verify_page(token: str = "") -> Template:
+    try:
+        await links.peek(token, Purpose.VERIFY)
+    except InvalidLink:
+        return _form("verify.html", 400, error="invalid_link")
+    return _form("verify.html", token=token)
+
+
+@post("/verify", opt=PUBLIC)
+async def verify(data: Annotated[TokenForm, FORM]) -> Response:
+    try:
+        await accounts.verify_email(data.token)
+    except InvalidLink:
+        return _form("verify.html", 400, error="invalid_link")
+    return Redirect(path="/login?done=verified")
+
+
+@post("/verify/resend", opt=PUBLIC)
+async def resend_verification(data: Annotated[EmailForm, FORM], settings: Settings, client: Client) -> Response:
+    await accounts.resend_verification(settings, client, data.email)
+    return Redirect(path="/login?done=verification_sent")
+
+
+@get("/password/forgot", opt=PUBLIC)
+async def forgot_page(done: str | None = None) -> Template:
+    return _form("forgot.html", done=done)
+
+
+@post("/password/forgot", opt=PUBLIC)
+async def forgot(data: Annotated[EmailForm, FORM], settings: Settings, client: Client) -> Response:
+    await accounts.request_password_reset(settings, client, data.email)
+    return Redirect(path="/password/forgot?done=reset_sent")
+
+
+@get("/password/reset", opt=PUBLIC)
+async def reset_page(token: str = "", invite: str = "") -> Template:
+    purpose = Purpose.INVITE if invite else Purpose.RESET
+    try:
+        await links.peek(token, purpose)
+    except InvalidLink:
+        return _form("reset.html", 400, error="invalid_link")
+    return _form("reset.html", token=token, invite=invite)
+
+
+@post("/password/reset", opt=PUBLIC)
+async def reset(data: Annotated[NewPasswordForm, FORM]) -> Response:
+    purpose = Purpose.INVITE if data.invite else Purpose.RESET
+    try:
+        if data.password != data.password2:
+            raise InvalidInput("password2", "passwords_differ")
+        await accounts.reset_password(data.token, data.password, purpose)
+    except InvalidInput as exc:
+        return _form("reset.html", 400, error=exc.code, token=data.token, invite=data.invite)
+    except InvalidLink:
+        return _form("reset.html", 400, error="invalid_link")
+    return Redirect(path="/login?done=password_changed")
+
+
+ROUTES = [sign_in_page, sign_in, sign_out, register_page, register, verify_page, verify, resend_verification,
+          forgot_page, forgot, reset_page, reset]
