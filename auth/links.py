@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from enum import Enum
+from enum import StrEnum
 
 from auth.errors import InvalidLink
 from auth.tables import OneTimeToken, User
 from auth.tokens import hash_secret, new_secret
 
 
-class Purpose(str, Enum):
+class Purpose(StrEnum):
     VERIFY = "verify"
     RESET = "reset"
     INVITE = "invite"

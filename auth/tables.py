@@ -1,6 +1,6 @@
 """The accounts tables: who may sign in, to what organization they belong, and their sessions."""
 
-from enum import Enum
+from enum import StrEnum
 
 from piccolo.columns import (
     Boolean,
@@ -15,14 +15,14 @@ from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
 
-class Role(str, Enum):
+class Role(StrEnum):
     CUSTOMER = "customer"
     AGENT = "agent"
     SUPERVISOR = "supervisor"
     ADMIN = "admin"
 
 
-class SupportPlan(str, Enum):
+class SupportPlan(StrEnum):
     STANDARD = "standard"
     PREMIUM = "premium"
 

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-
 DEFAULT_MAIL_FROM = "Northwind Support <support@localhost>"
 DEFAULT_SITE_NAME = "Northwind Support"
 
@@ -62,6 +61,7 @@ class Settings:
     trusted_proxies: tuple[str, ...] = ()
     demo_accounts: bool = True
     background_jobs: bool = True
+    database_pool: bool = True
     log_json: bool = False
 
     @property
@@ -128,5 +128,6 @@ class Settings:
             trusted_proxies=proxies,
             demo_accounts=_bool(env.get("PORTAL_DEMO_ACCOUNTS", "false" if production else "true")),
             background_jobs=_bool(env.get("PORTAL_BACKGROUND_JOBS", "true")),
+            database_pool=_bool(env.get("PORTAL_DATABASE_POOL", "true")),
             log_json=_bool(env.get("PORTAL_LOG_JSON", "true" if production else "false")),
         )

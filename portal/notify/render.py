@@ -39,13 +39,13 @@ def one_line(text: str) -> str:
     return " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
 
 
-def render(name: str, locale: str, **context: object) -> RenderedEmail:
-    """`<name>.txt` holds the subject and text blocks; `<name>.html` (autoescaped) the HTML body."""
+def render(template_name: str, locale: str, **context: object) -> RenderedEmail:
+    """`<template_name>.txt` holds the subject and text blocks; `<template_name>.html` (autoescaped) the HTML body."""
     env = _environment()
-    text_template = env.get_template(f"{name}.txt")
+    text_template = env.get_template(f"{template_name}.txt")
     with i18n.use_locale(locale):
         ctx = text_template.new_context(dict(context))
         subject = one_line("".join(text_template.blocks["subject"](ctx)))
         text = "".join(text_template.blocks["body"](ctx)).strip() + "\n"
-        html = env.get_template(f"{name}.html").render(subject=subject, locale=locale, **context)
+        html = env.get_template(f"{template_name}.html").render(subject=subject, locale=locale, **context)
     return RenderedEmail(subject=subject, text=text, html=html)

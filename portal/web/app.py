@@ -14,9 +14,9 @@ from litestar.static_files import create_static_files_router
 from portal import db, logs, worker
 from portal.settings import Settings
 from portal.web import errors
+from portal.web.access_log import AccessLogMiddleware
 from portal.web.deps import dependencies
 from portal.web.guards import PUBLIC, access_guard
-from portal.logs import AccessLogMiddleware
 from portal.web.routes import account, admin, health, home, profile
 from portal.web.session import SessionMiddleware
 from portal.web.templating import template_config
@@ -31,7 +31,8 @@ def create_app(settings: Settings) -> Litestar:
     async def lifespan(_app: Litestar) -> AsyncIterator[None]:
         db.bind(engine)
         await db.prepare(engine)
-        await db.open_pool(engine)
+        if settings.database_pool:
+            await db.open_pool(engine)
         jobs = asyncio.create_task(worker.run(settings)) if settings.background_jobs else None
         try:
             yield

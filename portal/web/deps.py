@@ -15,7 +15,7 @@ def dependencies(settings: Settings) -> dict[str, Provide]:
     def provide_settings() -> Settings:
         return settings
 
-    def provide_user(request: Request) -> User | None:
+    def provide_viewer(request: Request) -> User | None:
         return request.scope.get("user")
 
     def provide_client(request: Request) -> Client:
@@ -23,6 +23,6 @@ def dependencies(settings: Settings) -> dict[str, Provide]:
 
     return {
         "settings": Provide(provide_settings, sync_to_thread=False, use_cache=True),
-        "user": Provide(provide_user, sync_to_thread=False),
+        "viewer": Provide(provide_viewer, sync_to_thread=False),
         "client": Provide(provide_client, sync_to_thread=False),
     }

@@ -4,8 +4,9 @@ from typing import Annotated
 
 import msgspec
 from litestar import Request, Response, get, post
+from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.params import Body, FromQuery
 from litestar.response import Redirect, Template
 
 from auth import links, sessions
@@ -25,7 +26,7 @@ FORM = Body(media_type=RequestEncodingType.URL_ENCODED)
 class SignInForm(msgspec.Struct):
     email: str = ""
     password: str = ""
-    next: str = "/"
+    next: FromQuery[str] = "/"
 
 
 class RegisterForm(msgspec.Struct):
@@ -40,12 +41,12 @@ class EmailForm(msgspec.Struct):
 
 
 class TokenForm(msgspec.Struct):
-    token: str = ""
+    token: FromQuery[str] = ""
 
 
 class NewPasswordForm(msgspec.Struct):
-    token: str = ""
-    invite: str = ""
+    token: FromQuery[str] = ""
+    invite: FromQuery[str] = ""
     password: str = ""
     password2: str = ""
 
@@ -55,14 +56,21 @@ def _form(template: str, status: int = 200, **context: object) -> Template:
 
 
 @get("/login", opt=PUBLIC)
-async def sign_in_page(user: User | None, next: str = "/", done: str | None = None) -> Response:
-    if user is not None:
+async def sign_in_page(
+    viewer: NamedDependency[User | None], next: FromQuery[str] = "/", done: FromQuery[str | None] = None
+) -> Response:
+    if viewer is not None:
         return Redirect(path=safe_next(next))
     return _form("login.html", next=safe_next(next), done=done)
 
 
 @post("/login", opt=PUBLIC)
-async def sign_in(request: Request, data: Annotated[SignInForm, FORM], settings: Settings, client: Client) -> Response:
+async def sign_in(
+    request: Request,
+    data: Annotated[SignInForm, FORM],
+    settings: NamedDependency[Settings],
+    client: NamedDependency[Client],
+) -> Response:
     try:
         _user, secret = await accounts.sign_in(client, data.email, data.password, replaces=request.scope.get("auth"))
     except AccountError as exc:
@@ -73,21 +81,23 @@ async def sign_in(request: Request, data: Annotated[SignInForm, FORM], settings:
 
 
 @post("/logout", opt=PUBLIC)
-async def sign_out(request: Request, settings: Settings) -> Response:
+async def sign_out(request: Request, settings: NamedDependency[Settings]) -> Response:
     if request.scope.get("auth"):
         await sessions.end(request.scope["auth"])
     return Redirect(path="/login?done=signed_out", cookies=[session_cookie(settings, None)])
 
 
 @get("/register", opt=PUBLIC)
-async def register_page(user: User | None) -> Response:
-    if user is not None:
+async def register_page(viewer: NamedDependency[User | None]) -> Response:
+    if viewer is not None:
         return Redirect(path="/profile")
     return _form("register.html")
 
 
 @post("/register", opt=PUBLIC)
-async def register(data: Annotated[RegisterForm, FORM], settings: Settings, client: Client) -> Response:
+async def register(
+    data: Annotated[RegisterForm, FORM], settings: NamedDependency[Settings], client: NamedDependency[Client]
+) -> Response:
     try:
         if data.password != data.password2:
             raise InvalidInput("password2", "passwords_differ")
@@ -98,7 +108,7 @@ async def register(data: Annotated[RegisterForm, FORM], settings: Settings, clie
 
 
 @get("/verify", opt=PUBLIC)
-async def verify_page(token: str = "") -> Template:
+async def verify_page(token: FromQuery[str] = "") -> Template:
     try:
         await links.peek(token, Purpose.VERIFY)
     except InvalidLink:
@@ -116,24 +126,28 @@ async def verify(data: Annotated[TokenForm, FORM]) -> Response:
 
 
 @post("/verify/resend", opt=PUBLIC)
-async def resend_verification(data: Annotated[EmailForm, FORM], settings: Settings, client: Client) -> Response:
+async def resend_verification(
+    data: Annotated[EmailForm, FORM], settings: NamedDependency[Settings], client: NamedDependency[Client]
+) -> Response:
     await accounts.resend_verification(settings, client, data.email)
     return Redirect(path="/login?done=verification_sent")
 
 
 @get("/password/forgot", opt=PUBLIC)
-async def forgot_page(done: str | None = None) -> Template:
+async def forgot_page(done: FromQuery[str | None] = None) -> Template:
     return _form("forgot.html", done=done)
 
 
 @post("/password/forgot", opt=PUBLIC)
-async def forgot(data: Annotated[EmailForm, FORM], settings: Settings, client: Client) -> Response:
+async def forgot(
+    data: Annotated[EmailForm, FORM], settings: NamedDependency[Settings], client: NamedDependency[Client]
+) -> Response:
     await accounts.request_password_reset(settings, client, data.email)
     return Redirect(path="/password/forgot?done=reset_sent")
 
 
 @get("/password/reset", opt=PUBLIC)
-async def reset_page(token: str = "", invite: str = "") -> Template:
+async def reset_page(token: FromQuery[str] = "", invite: FromQuery[str] = "") -> Template:
     purpose = Purpose.INVITE if invite else Purpose.RESET
     try:
         await links.peek(token, purpose)
@@ -156,5 +170,17 @@ async def reset(data: Annotated[NewPasswordForm, FORM]) -> Response:
     return Redirect(path="/login?done=password_changed")
 
 
-ROUTES = [sign_in_page, sign_in, sign_out, register_page, register, verify_page, verify, resend_verification,
-          forgot_page, forgot, reset_page, reset]
+ROUTES = [
+    sign_in_page,
+    sign_in,
+    sign_out,
+    register_page,
+    register,
+    verify_page,
+    verify,
+    resend_verification,
+    forgot_page,
+    forgot,
+    reset_page,
+    reset,
+]

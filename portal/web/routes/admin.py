@@ -4,8 +4,9 @@ from typing import Annotated
 
 import msgspec
 from litestar import Response, get, post
+from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from auth import accounts, organizations
@@ -61,41 +62,60 @@ def _organization_id(value: str) -> int | None:
     return int(value)
 
 
-async def _users_page(q: str = "", status: int = 200, **context: object) -> Template:
-    return Template(template_name="admin/users.html", status_code=status, context={
-        "users": await accounts.list_users(q), "q": q, "roles": list(Role),
-        "organizations": await organizations.list_all(), **context})
+async def _users_page(q: FromQuery[str] = "", status: int = 200, **context: object) -> Template:
+    return Template(
+        template_name="admin/users.html",
+        status_code=status,
+        context={
+            "users": await accounts.list_users(q),
+            "q": q,
+            "roles": list(Role),
+            "organizations": await organizations.list_all(),
+            **context,
+        },
+    )
 
 
 @get("/admin/users", opt=ADMIN)
-async def users_page(q: str = "", done: str | None = None) -> Template:
+async def users_page(q: FromQuery[str] = "", done: FromQuery[str | None] = None) -> Template:
     return await _users_page(q[:100], done=done)
 
 
 @post("/admin/users", opt=ADMIN)
-async def create_user(data: Annotated[NewUserForm, FORM], settings: Settings) -> Response:
+async def create_user(data: Annotated[NewUserForm, FORM], settings: NamedDependency[Settings]) -> Response:
     try:
-        await account_flows.create_account(settings, data.email, data.name, _role(data.role),
-                                           _organization_id(data.organization),
-                                           locale=data.locale if data.locale in ("en", "ru") else "en")
+        await account_flows.create_account(
+            settings,
+            data.email,
+            data.name,
+            _role(data.role),
+            _organization_id(data.organization),
+            locale=data.locale if data.locale in ("en", "ru") else "en",
+        )
     except InvalidInput as exc:
         return await _users_page(status=400, error=exc.code, form=data)
     return Redirect(path="/admin/users?done=user_created")
 
 
 @get("/admin/users/{user_id:int}", opt=ADMIN)
-async def user_page(user_id: int, done: str | None = None) -> Template:
-    return Template(template_name="admin/user.html", context={
-        "account": await accounts.get(user_id), "roles": list(Role),
-        "organizations": await organizations.list_all(), "done": done})
+async def user_page(user_id: FromPath[int], done: FromQuery[str | None] = None) -> Template:
+    return Template(
+        template_name="admin/user.html",
+        context={
+            "account": await accounts.get(user_id),
+            "roles": list(Role),
+            "organizations": await organizations.list_all(),
+            "done": done,
+        },
+    )
 
 
 @post("/admin/users/{user_id:int}", opt=ADMIN)
-async def save_user(user_id: int, data: Annotated[UserForm, FORM], user: User) -> Response:
+async def save_user(user_id: FromPath[int], data: Annotated[UserForm, FORM], viewer: NamedDependency[User]) -> Response:
     account = await accounts.get(user_id)
     try:
         role, active = _role(data.role), bool(data.active)
-        if account.id == user.id and (role != Role(user.role) or not active):
+        if account.id == viewer.id and (role != Role(viewer.role) or not active):
             raise InvalidInput("role", "own_role")
         async with write_transaction():
             org_id = _organization_id(data.organization)
@@ -103,19 +123,29 @@ async def save_user(user_id: int, data: Annotated[UserForm, FORM], user: User) -
                 raise InvalidInput("organization", "organization_unknown")
             await accounts.set_role_and_status(account, role, org_id, active)
     except InvalidInput as exc:
-        return Template(template_name="admin/user.html", status_code=400, context={
-            "account": account, "roles": list(Role), "organizations": await organizations.list_all(),
-            "error": exc.code})
+        return Template(
+            template_name="admin/user.html",
+            status_code=400,
+            context={
+                "account": account,
+                "roles": list(Role),
+                "organizations": await organizations.list_all(),
+                "error": exc.code,
+            },
+        )
     return Redirect(path=f"/admin/users/{user_id}?done=user_saved")
 
 
 async def _organizations_page(status: int = 200, **context: object) -> Template:
-    return Template(template_name="admin/organizations.html", status_code=status, context={
-        "organizations": await organizations.list_all(), "plans": list(SupportPlan), **context})
+    return Template(
+        template_name="admin/organizations.html",
+        status_code=status,
+        context={"organizations": await organizations.list_all(), "plans": list(SupportPlan), **context},
+    )
 
 
 @get("/admin/organizations", opt=ADMIN)
-async def organizations_page(done: str | None = None) -> Template:
+async def organizations_page(done: FromQuery[str | None] = None) -> Template:
     return await _organizations_page(done=done)
 
 
@@ -130,7 +160,7 @@ async def create_organization(data: Annotated[OrganizationForm, FORM]) -> Respon
 
 
 @post("/admin/organizations/{organization_id:int}", opt=ADMIN)
-async def save_organization(organization_id: int, data: Annotated[OrganizationForm, FORM]) -> Response:
+async def save_organization(organization_id: FromPath[int], data: Annotated[OrganizationForm, FORM]) -> Response:
     org = await organizations.get(organization_id)
     try:
         await organizations.update(org, _plan(data.support_plan), bool(data.shares_tickets))
@@ -139,5 +169,4 @@ async def save_organization(organization_id: int, data: Annotated[OrganizationFo
     return Redirect(path="/admin/organizations?done=organization_saved")
 
 
-ROUTES = [users_page, create_user, user_page, save_user, organizations_page, create_organization,
-          save_organization]
+ROUTES = [users_page, create_user, user_page, save_user, organizations_page, create_organization, save_organization]

@@ -4,8 +4,9 @@ from typing import Annotated
 
 import msgspec
 from litestar import Response, get, post
+from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.params import Body, FromQuery
 from litestar.response import Redirect, Template
 
 from auth.tables import User
@@ -18,7 +19,7 @@ from portal.web.session import language_cookie
 
 class LanguageForm(msgspec.Struct):
     lang: str = "en"
-    next: str = "/"
+    next: FromQuery[str] = "/"
 
 
 @get("/", opt=PUBLIC)
@@ -29,13 +30,13 @@ async def home() -> Template:
 @post("/language", opt=PUBLIC)
 async def switch_language(
     data: Annotated[LanguageForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
-    settings: Settings,
-    user: User | None,
+    settings: NamedDependency[Settings],
+    viewer: NamedDependency[User | None],
 ) -> Response:
     locale = data.lang if data.lang in i18n.LOCALES else settings.default_locale
-    if user is not None and user.locale != locale:
-        user.locale = locale
-        await user.save([User.locale])
+    if viewer is not None and viewer.locale != locale:
+        viewer.locale = locale
+        await viewer.save([User.locale])
     return Redirect(path=safe_next(data.next), cookies=[language_cookie(settings, locale)])
 
 

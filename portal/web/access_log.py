@@ -1,0 +1,37 @@
+"""One access-log line per request, with the route template and never a secret."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from litestar.enums import ScopeType
+from litestar.middleware import ASGIMiddleware
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+access_log = logging.getLogger("portal.access")
+
+
+class AccessLogMiddleware(ASGIMiddleware):
+    """Logs the route template, not the raw path or query, so links' secrets never reach the log."""
+
+    scopes = (ScopeType.HTTP,)
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        started = time.perf_counter()
+        status = 500
+
+        async def recording(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await next_app(scope, receive, recording)
+        finally:
+            user = scope.get("user")
+            fields = {"method": scope["method"], "route": scope.get("path_template") or "?", "status": status,
+                      "ms": round((time.perf_counter() - started) * 1000, 1),
+                      "user": user.id if user is not None else None}
+            access_log.info("%(method)s %(route)s %(status)s %(ms)sms", fields, extra={"fields": fields})

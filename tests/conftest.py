@@ -1,0 +1,120 @@
+"""Fixtures: settings in a temporary data directory, a migrated database (SQLite, or PostgreSQL when
+PORTAL_TEST_DATABASE_URL is set), the app with its lifespan, and a browser-like client."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from portal import db
+from portal.settings import Settings
+from portal.web.app import create_app
+
+PG_URL = os.environ.get("PORTAL_TEST_DATABASE_URL", "")
+
+
+def _with_database(url: str, name: str) -> str:
+    base, _sep, _old = url.rpartition("/")
+    return f"{base}/{name}"
+
+
+async def _migrate(url: str) -> None:
+    engine = db.engine_for(url)
+    db.bind(engine)
+    await db.prepare(engine)
+    await db.migrate()
+
+
+@pytest.fixture(scope="session")
+def database_template(tmp_path_factory) -> Iterator[str]:
+    """A database migrated once per test run: a SQLite file to copy, or a PostgreSQL database to truncate."""
+    if not PG_URL:
+        path = tmp_path_factory.mktemp("template") / "portal.sqlite3"
+        asyncio.run(_migrate(f"sqlite:///{path}"))
+        yield str(path)
+        return
+    name = f"portal_test_{uuid.uuid4().hex[:10]}"
+    admin = PG_URL
+
+    async def create() -> None:
+        conn = await asyncpg.connect(admin)
+        await conn.execute(f'CREATE DATABASE "{name}"')
+        await conn.close()
+
+    async def drop() -> None:
+        conn = await asyncpg.connect(admin)
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await conn.close()
+
+    asyncio.run(create())
+    url = _with_database(PG_URL, name)
+    asyncio.run(_migrate(url))
+    yield url
+    asyncio.run(drop())
+
+
+async def _truncate(url: str) -> None:
+    conn = await asyncpg.connect(url)
+    tables = await conn.fetch("SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                              "AND tablename <> 'migration'")
+    if tables:
+        await conn.execute("TRUNCATE " + ", ".join(f'"{t["tablename"]}"' for t in tables)
+                           + " RESTART IDENTITY CASCADE")
+    await conn.close()
+
+
+@pytest.fixture
+def database_url(database_template: str, tmp_path: Path) -> str:
+    """A clean database for one test, bound so that the test body queries the same one as the app."""
+    if PG_URL:
+        asyncio.run(_truncate(database_template))
+        url = database_template
+    else:
+        path = tmp_path / "portal.sqlite3"
+        shutil.copy(database_template, path)
+        url = f"sqlite:///{path}"
+    db.bind(db.engine_for(url))
+    return url
+
+
+def make_settings(tmp_path: Path, database_url: str, **env: str) -> Settings:
+    return Settings.from_env({
+        "PORTAL_DATA_DIR": str(tmp_path / "data"),
+        "PORTAL_DATABASE_URL": database_url,
+        "PORTAL_BACKGROUND_JOBS": "false",
+        "PORTAL_DATABASE_POOL": "false",
+        "PORTAL_BASE_URL": "http://portal.test",
+        **env,
+    })
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return make_settings(tmp_path, database_url)
+
+
+@pytest.fixture
+def app(settings: Settings) -> Litestar:
+    return create_app(settings)
+
+
+@pytest.fixture
+async def client(app: Litestar) -> AsyncIterator[AsyncTestClient]:
+    async with browser(app) as test_client:
+        yield test_client
+
+
+def browser(app: Litestar, base_url: str = "http://portal.test") -> AsyncTestClient:
+    """A client that, like a test of a browser's view, sees each redirect instead of following it."""
+    test_client = AsyncTestClient(app=app, base_url=base_url)
+    test_client.follow_redirects = False
+    return test_client

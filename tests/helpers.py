@@ -1,0 +1,51 @@
+"""What tests do as a browser or an operator would: post forms with CSRF, sign in, read the outbox."""
+
+from __future__ import annotations
+
+import re
+
+from litestar.testing import AsyncTestClient
+
+from auth.tables import Role
+from portal.notify.tables import OutboxMessage
+from portal.settings import Settings
+
+TEST_PASSWORD = "correct horse battery"
+
+
+async def csrf_token(client: AsyncTestClient) -> str:
+    if "csrftoken" not in client.cookies:
+        await client.get("/login")
+    return client.cookies["csrftoken"]
+
+
+async def post_form(client: AsyncTestClient, url: str, data: dict[str, str], **kwargs):
+    """A form post as a browser sends it: with the CSRF token from the cookie."""
+    return await client.post(url, data={**data, "_csrf_token": await csrf_token(client)}, **kwargs)
+
+
+async def create_user(settings: Settings, email: str = "ann@example.com", role: Role = Role.CUSTOMER,
+                      password: str = TEST_PASSWORD, name: str = "Ann Example", locale: str = "en",
+                      organization_id: int | None = None):
+    from portal.accounts import create_account
+
+    return await create_account(settings, email, name, role, organization_id=organization_id,
+                                password=password, locale=locale)
+
+
+async def sign_in(client: AsyncTestClient, email: str, password: str = TEST_PASSWORD):
+    return await post_form(client, "/login", {"email": email, "password": password})
+
+
+async def last_mail(to: str) -> OutboxMessage:
+    message = await OutboxMessage.objects().where(OutboxMessage.to_address == to).order_by(
+        OutboxMessage.id, ascending=False).first()
+    assert message is not None, f"no mail to {to}"
+    return message
+
+
+def link_in(message: OutboxMessage, path: str) -> str:
+    """The path and query of the link to `path` in a mail's text, as the browser would open it."""
+    found = re.search(rf"http://portal\.test({re.escape(path)}\?\S+)", message.body_text)
+    assert found, f"no link to {path} in: {message.body_text}"
+    return found.group(1)
