@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import available_timezones
 
+from piccolo.columns.combination import WhereRaw
+
 from auth import passwords
 from auth.errors import EmailNotVerified, InvalidCredentials, InvalidInput, NotFound
 from auth.tables import AuthSession, OneTimeToken, Organization, Role, User
@@ -166,7 +168,8 @@ async def list_users(query: str = "", limit: int = 200) -> list[dict]:
         User.organization.name.as_alias("organization_name"),
     ).order_by(User.email).limit(limit)
     if query:
-        select = select.where(User.email.ilike(f"%{query}%") | User.name.ilike(f"%{query}%"))
+        pattern = "%" + query.lower().replace("%", "").replace("_", "") + "%"
+        select = select.where(User.email.like(pattern) | WhereRaw("LOWER(portal_user.name) LIKE {}", pattern))
     return await select
 
 

@@ -17,7 +17,7 @@ class Purpose(StrEnum):
 
 
 LIFETIME = {
-    Purpose.VERIFY: timedelta(days=2),
+    Purpose.VERIFY: timedelta(hours=24),
     Purpose.RESET: timedelta(hours=1),
     Purpose.INVITE: timedelta(days=3),
 }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from piccolo.query.functions.aggregate import Count
+
 from auth.errors import InvalidInput, NotFound
 from auth.tables import Organization, SupportPlan, User
 
@@ -47,6 +49,6 @@ async def update(org: Organization, plan: SupportPlan, shares_tickets: bool) -> 
 
 async def list_all() -> list[dict]:
     orgs = await Organization.select().order_by(Organization.name)
-    counts = await User.select(User.organization, User.id.count().as_alias("members")).group_by(User.organization)
+    counts = await User.select(User.organization, Count(User.id, alias="members")).group_by(User.organization)
     members = {row["organization"]: row["members"] for row in counts}
     return [{**org, "members": members.get(org["id"], 0)} for org in orgs]

@@ -1,0 +1,76 @@
+"""Forms refuse posts without their CSRF token; sign-in, registration and reset are rate-limited."""
+
+import pytest
+
+from auth import ratelimit
+from auth.errors import RateLimited
+from auth.tables import User
+from portal.web.app import create_app
+from tests.conftest import browser
+from tests.helpers import TEST_PASSWORD, create_user, post_form, sign_in
+
+
+async def test_post_without_csrf_token_is_refused_and_changes_nothing(client):
+    await client.get("/register")  # the browser has its CSRF cookie, but the form lacks the token
+    response = await client.post("/register", data={
+        "name": "Ann", "email": "ann@example.com", "password": TEST_PASSWORD, "password2": TEST_PASSWORD})
+    assert response.status_code == 403
+    assert "The form expired" in response.text
+    assert await User.count() == 0
+
+
+async def test_post_with_a_forged_token_is_refused(client, settings):
+    user = await create_user(settings, "ann@example.com")
+    await sign_in(client, "ann@example.com")
+    response = await client.post("/profile", data={"name": "Hacked", "locale": "en", "time_zone": "UTC",
+                                                   "_csrf_token": "0" * 128})
+    assert response.status_code == 403
+    assert (await User.objects().where(User.id == user.id).first()).name == "Ann Example"
+
+
+async def test_sign_in_is_limited_per_account(client, settings):
+    await create_user(settings, "ann@example.com")
+    statuses = [(await sign_in(client, "ann@example.com", "wrong password!")).status_code
+                for _ in range(ratelimit.SIGN_IN_PER_ACCOUNT.limit)]
+    assert set(statuses) == {400}
+    blocked = await sign_in(client, "ann@example.com")  # even the right password waits now
+    assert blocked.status_code == 429
+    assert int(blocked.headers["retry-after"]) > 0
+    assert "Too many attempts" in blocked.text
+
+
+async def test_the_limit_holds_across_processes(client, settings):
+    """A second app (another worker process) sees the attempts the first one counted."""
+    await create_user(settings, "ann@example.com")
+    for _ in range(ratelimit.SIGN_IN_PER_ACCOUNT.limit):
+        await sign_in(client, "ann@example.com", "wrong password!")
+    async with browser(create_app(settings)) as other_worker:
+        assert (await sign_in(other_worker, "ann@example.com")).status_code == 429
+
+
+async def test_sign_in_is_limited_per_address(client, settings):
+    for n in range(ratelimit.SIGN_IN_PER_ADDRESS.limit):
+        await sign_in(client, f"user{n}@example.com", "wrong password!")
+    assert (await sign_in(client, "someone-else@example.com")).status_code == 429
+
+
+async def test_registration_and_reset_are_limited_per_address(client):
+    for n in range(ratelimit.REGISTER_PER_ADDRESS.limit):
+        await post_form(client, "/register", {"name": "N", "email": f"n{n}@example.com",
+                                              "password": TEST_PASSWORD, "password2": TEST_PASSWORD})
+    blocked = await post_form(client, "/register", {"name": "N", "email": "last@example.com",
+                                                    "password": TEST_PASSWORD, "password2": TEST_PASSWORD})
+    assert blocked.status_code == 429
+    assert await User.count() == ratelimit.REGISTER_PER_ADDRESS.limit
+    for _ in range(ratelimit.RESET_PER_ACCOUNT.limit):
+        await post_form(client, "/password/forgot", {"email": "n1@example.com"})
+    assert (await post_form(client, "/password/forgot", {"email": "n1@example.com"})).status_code == 429
+
+
+async def test_a_window_ends(database_url):
+    rule = ratelimit.Rule("test", 2, 60)
+    await ratelimit.hit(rule, "x", now=1_000_020.0)
+    await ratelimit.hit(rule, "x", now=1_000_030.0)
+    with pytest.raises(RateLimited):
+        await ratelimit.hit(rule, "x", now=1_000_040.0)
+    await ratelimit.hit(rule, "x", now=1_000_020.0 + 60)  # the next window starts from zero

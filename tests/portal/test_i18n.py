@@ -1,0 +1,74 @@
+"""Every page and email in English and Russian, chosen by the user's setting, else the browser."""
+
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
+from babel.messages.pofile import read_po
+
+from portal import i18n
+from tests.helpers import create_user, last_mail, post_form, sign_in
+
+
+def test_every_message_in_the_code_has_a_russian_translation():
+    root = i18n.CATALOGS.parent.parent
+    with (i18n.CATALOGS / "babel.cfg").open() as config:  # the mapping `pybabel extract` uses too
+        method_map, options = parse_mapping_cfg(config)
+    found = {message for _file, _line, message, _comments, _context in extract_from_dir(
+        str(root), method_map, options, keywords={**DEFAULT_KEYWORDS, "gettext_": None, "ngettext_": (1, 2)})}
+    with (i18n.CATALOGS / "ru" / "LC_MESSAGES" / "messages.po").open("rb") as handle:
+        catalog = read_po(handle)
+    translated = {m.id for m in catalog if m.id and m.string and all(m.string if isinstance(m.string, tuple)
+                                                                        else [m.string])}
+    missing = sorted(str(m) for m in found if (m[0] if isinstance(m, tuple) else m) not in translated)
+    assert len(found) > 100
+    assert missing == []
+
+
+async def test_pages_follow_accept_language(client):
+    ru = await client.get("/login", headers={"accept-language": "ru-RU,ru;q=0.9,en;q=0.5"})
+    assert '<html lang="ru">' in ru.text and "Войти" in ru.text
+    en = await client.get("/login", headers={"accept-language": "de-DE,en;q=0.5"})
+    assert '<html lang="en">' in en.text and "Sign in" in en.text
+
+
+async def test_the_switcher_sets_the_language_for_anonymous_visitors(client):
+    response = await post_form(client, "/language", {"lang": "ru", "next": "/register"})
+    assert response.status_code == 302 and response.headers["location"] == "/register"
+    page = await client.get("/register", headers={"accept-language": "en"})
+    assert "Создать учётную запись" in page.text or '<html lang="ru">' in page.text
+    evil = await post_form(client, "/language", {"lang": "en", "next": "//evil.test/"})
+    assert evil.headers["location"] == "/"
+
+
+async def test_the_user_setting_wins_over_the_browser_and_emails_use_it(client, settings):
+    await create_user(settings, "ann@example.com", locale="ru")
+    await sign_in(client, "ann@example.com")
+    page = await client.get("/profile", headers={"accept-language": "en"})
+    assert '<html lang="ru">' in page.text and "Профиль" in page.text
+
+    saved = await post_form(client, "/profile", {"name": "Ann Example", "locale": "en", "time_zone": "Europe/Moscow"})
+    assert saved.status_code == 302
+    page = await client.get("/profile", headers={"accept-language": "ru"})
+    assert '<html lang="en">' in page.text and "Your profile is saved." in (
+        await client.get("/profile?done=profile_saved")).text
+    assert 'value="Europe/Moscow" selected' in page.text
+
+    await post_form(client, "/password/forgot", {"email": "ann@example.com"})
+    assert (await last_mail("ann@example.com")).subject == "Reset your password"
+
+
+async def test_profile_rejects_bad_values(client, settings):
+    await create_user(settings, "ann@example.com")
+    await sign_in(client, "ann@example.com")
+    for data, message in [({"name": "", "locale": "en", "time_zone": "UTC"}, "Enter your name."),
+                          ({"name": "Ann", "locale": "de", "time_zone": "UTC"}, "Choose English or Russian."),
+                          ({"name": "Ann", "locale": "en", "time_zone": "Mars/Olympus"}, "Choose a time zone")]:
+        response = await post_form(client, "/profile", data)
+        assert response.status_code == 400 and message in response.text
+
+
+def test_dates_are_shown_in_the_users_time_zone_and_language():
+    from datetime import UTC, datetime
+
+    moment = datetime(2026, 3, 1, 21, 30, tzinfo=UTC)
+    assert "00:30" in i18n.format_when(moment, "Europe/Moscow", "ru")
+    assert "Mar" in i18n.format_when(moment, "UTC", "en") and "9:30" in i18n.format_when(moment, "UTC", "en")

@@ -1,0 +1,127 @@
+"""Mail goes through the outbox: written with its event, delivered by a real SMTP server, retried."""
+
+import asyncio
+import socket
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.handlers import Message
+from click.testing import CliRunner
+
+from portal.cli import main
+from portal.db import write_transaction
+from portal.notify import sender
+from portal.notify.outbox import InvalidRecipient, enqueue
+from portal.notify.tables import OutboxMessage
+from tests.helpers import post_form
+
+FROM = "Support <support@portal.test>"
+
+
+class Inbox(Message):
+    def __init__(self):
+        super().__init__()
+        self.messages = []
+
+    def handle_message(self, message):
+        self.messages.append(message)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+async def test_mail_is_written_in_the_same_transaction_as_its_event(database_url):
+    with pytest.raises(RuntimeError):
+        async with write_transaction():
+            await enqueue("ann@example.com", "password_reset", "en", name="Ann", link="http://x/y", site_name="S")
+            raise RuntimeError("the event failed after queueing its mail")
+    assert await OutboxMessage.count() == 0
+
+
+async def test_outbox_survives_a_failing_smtp_server_and_delivers_when_it_is_back(database_url):
+    port = free_port()
+    transport = sender.SmtpTransport(f"smtp://127.0.0.1:{port}")
+    await enqueue("ann@example.com", "password_reset", "ru", name="Анна", link="http://x/y", site_name="S")
+
+    # Nobody listens: the attempt fails, the message stays queued with a later retry.
+    now = datetime.now(UTC)
+    assert await sender.deliver_due(transport, FROM, now=now) == (0, 1)
+    row = await OutboxMessage.objects().first()
+    assert (row.status, row.attempts) == ("pending", 1) and row.last_error
+    assert row.next_attempt_at >= now + sender.backoff(1) - timedelta(seconds=1)
+    assert await sender.deliver_due(transport, FROM, now=now) == (0, 0)  # not due again yet
+
+    inbox = Inbox()
+    server = Controller(inbox, hostname="127.0.0.1", port=port)
+    server.start()
+    try:
+        later = now + sender.backoff(1) + timedelta(seconds=1)
+        assert await sender.deliver_due(transport, FROM, now=later) == (1, 0)
+    finally:
+        server.stop()
+    assert len(inbox.messages) == 1
+    delivered = inbox.messages[0]
+    assert delivered["To"] == "ann@example.com"
+    from email.header import decode_header, make_header
+
+    assert "парол" in str(make_header(decode_header(delivered["Subject"]))).lower()  # in her language
+    row = await OutboxMessage.objects().first()
+    assert (row.status, row.attempts) == ("sent", 2) and row.sent_at is not None
+    assert await sender.deliver_due(transport, FROM, now=later + timedelta(hours=1)) == (0, 0)  # sent once
+
+
+async def test_a_message_is_given_up_after_the_last_attempt(database_url):
+    await enqueue("ann@example.com", "password_reset", "en", name="Ann", link="http://x/y", site_name="S")
+    await OutboxMessage.update({OutboxMessage.attempts: sender.MAX_ATTEMPTS - 1}, force=True)
+    assert await sender.deliver_due(sender.SmtpTransport(f"smtp://127.0.0.1:{free_port()}"), FROM) == (0, 1)
+    assert (await OutboxMessage.objects().first()).status == "failed"
+
+
+async def test_two_senders_never_send_the_same_message_twice(database_url, tmp_path):
+    for n in range(10):
+        await enqueue(f"user{n}@example.com", "password_reset", "en", name="U", link="http://x/y", site_name="S")
+    transport = sender.MaildirTransport(tmp_path / "mail")
+    results = await asyncio.gather(sender.deliver_due(transport, FROM), sender.deliver_due(transport, FROM))
+    assert sum(sent for sent, _failed in results) == 10
+    assert len(list((tmp_path / "mail" / "new").iterdir())) == 10
+
+
+async def test_header_injection_is_impossible(database_url, tmp_path):
+    with pytest.raises(InvalidRecipient):
+        await enqueue("ann@example.com\r\nBcc: all@example.com", "password_reset", "en", name="A",
+                      link="http://x", site_name="S")
+    message = await enqueue("ann@example.com", "invitation", "en", name="Ann",
+                            link="http://x", site_name="Evil\r\nBcc: all@example.com")
+    assert "\n" not in message.subject and "\r" not in message.subject
+    await sender.deliver_due(sender.MaildirTransport(tmp_path / "mail"), FROM)
+    raw = next((tmp_path / "mail" / "new").iterdir()).read_bytes()
+    headers = raw.split(b"\n\n", 1)[0]
+    assert b"\nBcc:" not in headers and b"Subject: Your account at Evil Bcc: all@example.com" in headers
+
+
+async def test_html_part_escapes_what_users_typed(database_url):
+    message = await enqueue("ann@example.com", "verify_email", "en", name="<script>alert(1)</script>",
+                            link="http://x/verify?token=a&b", site_name="S")
+    assert "<script>" not in message.body_html and "&lt;script&gt;" in message.body_html
+    assert "<script>alert(1)</script>" in message.body_text  # plain text is plain
+
+
+async def test_mail_commands_read_the_local_maildir(client, settings, monkeypatch):
+    monkeypatch.setenv("PORTAL_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("PORTAL_DATABASE_URL", settings.database_url)
+    await post_form(client, "/password/forgot", {"email": "nobody@example.com"})
+    await post_form(client, "/register", {"name": "Ann", "email": "ann@example.com",
+                                          "password": "long enough pw", "password2": "long enough pw"})
+    runner = CliRunner()
+    sent = await asyncio.to_thread(runner.invoke, main, ["send-mail", "--once"])
+    assert sent.exit_code == 0 and "Sent 1, failed 0." in sent.output
+    listing = await asyncio.to_thread(runner.invoke, main, ["mail", "list"])
+    assert "ann@example.com" in listing.output and "Confirm your email address" in listing.output
+    shown = await asyncio.to_thread(runner.invoke, main, ["mail", "show", "1"])
+    assert shown.exit_code == 0 and "http://portal.test/verify?token=" in shown.output
+    missing = await asyncio.to_thread(runner.invoke, main, ["mail", "show", "9"])
+    assert missing.exit_code != 0 and "no message 9" in missing.output
