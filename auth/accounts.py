@@ -162,11 +162,20 @@ async def set_role_and_status(user: User, role: Role, organization_id: int | Non
 
 
 async def list_users(query: str = "", limit: int = 200) -> list[dict]:
-    select = User.select(
-        User.id, User.email, User.name, User.role, User.is_active, User.email_verified_at,
-        User.organization.id.as_alias("organization_id"),
-        User.organization.name.as_alias("organization_name"),
-    ).order_by(User.email).limit(limit)
+    select = (
+        User.select(
+            User.id,
+            User.email,
+            User.name,
+            User.role,
+            User.is_active,
+            User.email_verified_at,
+            User.organization.id.as_alias("organization_id"),
+            User.organization.name.as_alias("organization_name"),
+        )
+        .order_by(User.email)
+        .limit(limit)
+    )
     if query:
         pattern = "%" + query.lower().replace("%", "").replace("_", "") + "%"
         select = select.where(User.email.like(pattern) | WhereRaw("LOWER(portal_user.name) LIKE {}", pattern))

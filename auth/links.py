@@ -48,9 +48,11 @@ async def consume(raw: str, purpose: Purpose, now: datetime | None = None) -> Us
     """Use the link up: a second use, or a use racing this one, fails."""
     now = now or datetime.now(UTC)
     token = await _valid(raw, purpose, now)
-    claimed = await OneTimeToken.update({OneTimeToken.used_at: now}).where(
-        (OneTimeToken.id == token.id) & OneTimeToken.used_at.is_null()
-    ).returning(OneTimeToken.id)
+    claimed = (
+        await OneTimeToken.update({OneTimeToken.used_at: now})
+        .where((OneTimeToken.id == token.id) & OneTimeToken.used_at.is_null())
+        .returning(OneTimeToken.id)
+    )
     if not claimed:
         raise InvalidLink()
     return await User.objects().where(User.id == token.user).first()
@@ -59,9 +61,11 @@ async def consume(raw: str, purpose: Purpose, now: datetime | None = None) -> Us
 async def _valid(raw: str, purpose: Purpose, now: datetime) -> OneTimeToken:
     if not raw or len(raw) > 100:
         raise InvalidLink()
-    token = await OneTimeToken.objects().where(
-        (OneTimeToken.token_hash == hash_secret(raw)) & (OneTimeToken.purpose == purpose.value)
-    ).first()
+    token = (
+        await OneTimeToken.objects()
+        .where((OneTimeToken.token_hash == hash_secret(raw)) & (OneTimeToken.purpose == purpose.value))
+        .first()
+    )
     if token is None or token.used_at is not None or token.expires_at <= now:
         raise InvalidLink()
     return token

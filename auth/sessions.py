@@ -59,7 +59,9 @@ async def end_all(user_id: int) -> None:
 
 async def purge_expired(lifetime: Lifetime, now: datetime | None = None) -> int:
     now = now or datetime.now(UTC)
-    gone = await AuthSession.delete().where(
-        (AuthSession.last_seen_at < now - lifetime.idle) | (AuthSession.created_at < now - lifetime.absolute)
-    ).returning(AuthSession.id)
+    gone = (
+        await AuthSession.delete()
+        .where((AuthSession.last_seen_at < now - lifetime.idle) | (AuthSession.created_at < now - lifetime.absolute))
+        .returning(AuthSession.id)
+    )
     return len(gone)

@@ -24,8 +24,9 @@ class Client:
 
 
 def session_lifetime(settings: Settings) -> sessions.Lifetime:
-    return sessions.Lifetime(idle=timedelta(minutes=settings.session_idle_minutes),
-                             absolute=timedelta(hours=settings.session_absolute_hours))
+    return sessions.Lifetime(
+        idle=timedelta(minutes=settings.session_idle_minutes), absolute=timedelta(hours=settings.session_absolute_hours)
+    )
 
 
 def link(settings: Settings, path: str, token: str) -> str:
@@ -43,14 +44,27 @@ async def register(settings: Settings, client: Client, email: str, name: str, pa
     async with write_transaction():
         existing = await accounts.find_by_email(email)
         if existing is not None:
-            await enqueue(existing.email, "account_exists", existing.locale, name=existing.name,
-                          link=f"{settings.base_url}/password/forgot", site_name=settings.site_name)
+            await enqueue(
+                existing.email,
+                "account_exists",
+                existing.locale,
+                name=existing.name,
+                link=f"{settings.base_url}/password/forgot",
+                site_name=settings.site_name,
+            )
             return
-        user = await accounts.create_user(email, name, password=password, locale=locale,
-                                          time_zone=settings.default_time_zone)
+        user = await accounts.create_user(
+            email, name, password=password, locale=locale, time_zone=settings.default_time_zone
+        )
         token = await links.issue(user, Purpose.VERIFY)
-        await enqueue(user.email, "verify_email", user.locale, name=user.name,
-                      link=link(settings, "/verify", token), site_name=settings.site_name)
+        await enqueue(
+            user.email,
+            "verify_email",
+            user.locale,
+            name=user.name,
+            link=link(settings, "/verify", token),
+            site_name=settings.site_name,
+        )
 
 
 async def resend_verification(settings: Settings, client: Client, email: str) -> None:
@@ -61,8 +75,14 @@ async def resend_verification(settings: Settings, client: Client, email: str) ->
         if user is None or user.email_verified_at is not None or not user.is_active:
             return
         token = await links.issue(user, Purpose.VERIFY)
-        await enqueue(user.email, "verify_email", user.locale, name=user.name,
-                      link=link(settings, "/verify", token), site_name=settings.site_name)
+        await enqueue(
+            user.email,
+            "verify_email",
+            user.locale,
+            name=user.name,
+            link=link(settings, "/verify", token),
+            site_name=settings.site_name,
+        )
 
 
 async def verify_email(token: str) -> User:
@@ -92,8 +112,14 @@ async def request_password_reset(settings: Settings, client: Client, email: str)
         if user is None or not user.is_active:
             return
         token = await links.issue(user, Purpose.RESET)
-        await enqueue(user.email, "password_reset", user.locale, name=user.name,
-                      link=link(settings, "/password/reset", token), site_name=settings.site_name)
+        await enqueue(
+            user.email,
+            "password_reset",
+            user.locale,
+            name=user.name,
+            link=link(settings, "/password/reset", token),
+            site_name=settings.site_name,
+        )
 
 
 async def reset_password(token: str, password: str, purpose: Purpose = Purpose.RESET) -> User:
@@ -122,12 +148,24 @@ async def create_account(
             raise InvalidInput("email", "email_taken")
         if organization_id is not None and not await accounts.organization_exists(organization_id):
             raise InvalidInput("organization", "organization_unknown")
-        user = await accounts.create_user(email, name, password=password, role=role,
-                                          organization_id=organization_id, locale=locale,
-                                          time_zone=settings.default_time_zone, verified=True)
+        user = await accounts.create_user(
+            email,
+            name,
+            password=password,
+            role=role,
+            organization_id=organization_id,
+            locale=locale,
+            time_zone=settings.default_time_zone,
+            verified=True,
+        )
         if password is None:
             token = await links.issue(user, Purpose.INVITE)
-            await enqueue(user.email, "invitation", user.locale, name=user.name,
-                          link=link(settings, "/password/reset", token) + "&invite=1",
-                          site_name=settings.site_name)
+            await enqueue(
+                user.email,
+                "invitation",
+                user.locale,
+                name=user.name,
+                link=link(settings, "/password/reset", token) + "&invite=1",
+                site_name=settings.site_name,
+            )
     return user

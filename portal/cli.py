@@ -69,12 +69,18 @@ def serve(host: str | None, port: int | None, workers: int) -> None:
     where = "SQLite " + settings.database_url.removeprefix("sqlite:///") if settings.uses_sqlite else "PostgreSQL"
     click.echo(f"Database: {where} (migrations applied)")
     if demo:
-        click.echo("Demo accounts (also saved in " f"{settings.data_dir / 'demo-accounts.txt'}):")
+        click.echo(f"Demo accounts (also saved in {settings.data_dir / 'demo-accounts.txt'}):")
         for account in demo:
             click.echo(f"  {account.role.value:<10} {account.email:<24} password: {account.password}")
     click.echo(f"Portal: http://{settings.host}:{settings.port}/  (public address {settings.base_url})")
-    Granian("portal.web.asgi:app", address=settings.host, port=settings.port, interface=Interfaces.ASGI,
-            workers=workers, log_access=False).serve()
+    Granian(
+        "portal.web.asgi:app",
+        address=settings.host,
+        port=settings.port,
+        interface=Interfaces.ASGI,
+        workers=workers,
+        log_access=False,
+    ).serve()
 
 
 @main.command()
@@ -106,8 +112,9 @@ def createuser(email: str, role: str, name: str | None, password: str | None, or
             if organization:
                 org = await organizations.find_by_name(organization) or await organizations.create(organization)
                 org_id = org.id
-            return await create_account(settings, email, name or email.split("@")[0], Role(role),
-                                        organization_id=org_id, password=password)
+            return await create_account(
+                settings, email, name or email.split("@")[0], Role(role), organization_id=org_id, password=password
+            )
 
     try:
         user = _run(create())
@@ -157,8 +164,9 @@ def send_mail(once: bool) -> None:
     async def deliver():
         await _ready(settings)
         if once:
-            return await sender.deliver_due(sender.transport_for(settings.smtp_url, settings.maildir),
-                                            settings.mail_from)
+            return await sender.deliver_due(
+                sender.transport_for(settings.smtp_url, settings.maildir), settings.mail_from
+            )
         await worker.run(settings)
 
     result = _run(deliver())

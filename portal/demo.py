@@ -46,8 +46,13 @@ async def seed_if_empty(settings: Settings) -> list[DemoAccount]:
         org = await organizations.create(DEMO_ORGANIZATION, SupportPlan.STANDARD, shares_tickets=True)
         for demo in created:
             await account_flows.create_account(
-                settings, demo.email, demo.name, demo.role,
-                organization_id=org.id if demo.role == Role.CUSTOMER else None, password=demo.password)
+                settings,
+                demo.email,
+                demo.name,
+                demo.role,
+                organization_id=org.id if demo.role == Role.CUSTOMER else None,
+                password=demo.password,
+            )
     _remember(settings.data_dir / "demo-accounts.txt", created)
     return created
 

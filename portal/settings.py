@@ -94,8 +94,9 @@ class Settings:
         secret = env.get("PORTAL_SECRET_KEY", "")
         base_url = env.get("PORTAL_BASE_URL", "")
         if production:
-            missing = [name for name, value in
-                       (("PORTAL_SECRET_KEY", secret), ("PORTAL_BASE_URL", base_url)) if not value]
+            missing = [
+                name for name, value in (("PORTAL_SECRET_KEY", secret), ("PORTAL_BASE_URL", base_url)) if not value
+            ]
             if missing:
                 raise SettingsError("production needs " + " and ".join(missing))
             if len(secret) < 32:

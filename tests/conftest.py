@@ -64,11 +64,11 @@ def database_template(tmp_path_factory) -> Iterator[str]:
 
 async def _truncate(url: str) -> None:
     conn = await asyncpg.connect(url)
-    tables = await conn.fetch("SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
-                              "AND tablename <> 'migration'")
+    tables = await conn.fetch(
+        "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'migration'"
+    )
     if tables:
-        await conn.execute("TRUNCATE " + ", ".join(f'"{t["tablename"]}"' for t in tables)
-                           + " RESTART IDENTITY CASCADE")
+        await conn.execute("TRUNCATE " + ", ".join(f'"{t["tablename"]}"' for t in tables) + " RESTART IDENTITY CASCADE")
     await conn.close()
 
 
@@ -87,14 +87,16 @@ def database_url(database_template: str, tmp_path: Path) -> str:
 
 
 def make_settings(tmp_path: Path, database_url: str, **env: str) -> Settings:
-    return Settings.from_env({
-        "PORTAL_DATA_DIR": str(tmp_path / "data"),
-        "PORTAL_DATABASE_URL": database_url,
-        "PORTAL_BACKGROUND_JOBS": "false",
-        "PORTAL_DATABASE_POOL": "false",
-        "PORTAL_BASE_URL": "http://portal.test",
-        **env,
-    })
+    return Settings.from_env(
+        {
+            "PORTAL_DATA_DIR": str(tmp_path / "data"),
+            "PORTAL_DATABASE_URL": database_url,
+            "PORTAL_BACKGROUND_JOBS": "false",
+            "PORTAL_DATABASE_POOL": "false",
+            "PORTAL_BASE_URL": "http://portal.test",
+            **env,
+        }
+    )
 
 
 @pytest.fixture

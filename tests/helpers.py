@@ -24,13 +24,20 @@ async def post_form(client: AsyncTestClient, url: str, data: dict[str, str], **k
     return await client.post(url, data={**data, "_csrf_token": await csrf_token(client)}, **kwargs)
 
 
-async def create_user(settings: Settings, email: str = "ann@example.com", role: Role = Role.CUSTOMER,
-                      password: str = TEST_PASSWORD, name: str = "Ann Example", locale: str = "en",
-                      organization_id: int | None = None):
+async def create_user(
+    settings: Settings,
+    email: str = "ann@example.com",
+    role: Role = Role.CUSTOMER,
+    password: str = TEST_PASSWORD,
+    name: str = "Ann Example",
+    locale: str = "en",
+    organization_id: int | None = None,
+):
     from portal.accounts import create_account
 
-    return await create_account(settings, email, name, role, organization_id=organization_id,
-                                password=password, locale=locale)
+    return await create_account(
+        settings, email, name, role, organization_id=organization_id, password=password, locale=locale
+    )
 
 
 async def sign_in(client: AsyncTestClient, email: str, password: str = TEST_PASSWORD):
@@ -38,8 +45,12 @@ async def sign_in(client: AsyncTestClient, email: str, password: str = TEST_PASS
 
 
 async def last_mail(to: str) -> OutboxMessage:
-    message = await OutboxMessage.objects().where(OutboxMessage.to_address == to).order_by(
-        OutboxMessage.id, ascending=False).first()
+    message = (
+        await OutboxMessage.objects()
+        .where(OutboxMessage.to_address == to)
+        .order_by(OutboxMessage.id, ascending=False)
+        .first()
+    )
     assert message is not None, f"no mail to {to}"
     return message
 

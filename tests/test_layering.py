@@ -34,7 +34,6 @@ def test_only_the_web_layer_imports_litestar():
     offenders = [
         str(path.relative_to(ROOT))
         for path in (ROOT / "portal").rglob("*.py")
-        if "web" not in path.relative_to(ROOT / "portal").parts[:1]
-        and "litestar" in imported_packages(path)
+        if "web" not in path.relative_to(ROOT / "portal").parts[:1] and "litestar" in imported_packages(path)
     ]
     assert offenders == []

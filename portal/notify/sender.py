@@ -81,16 +81,24 @@ def transport_for(smtp_url: str, maildir: Path) -> Transport:
 
 
 async def _claim(now: datetime) -> list[OutboxMessage]:
-    due = await OutboxMessage.select(OutboxMessage.id).where(
-        (OutboxMessage.status == "pending") & (OutboxMessage.next_attempt_at <= now)
-    ).order_by(OutboxMessage.id).limit(BATCH)
+    due = (
+        await OutboxMessage.select(OutboxMessage.id)
+        .where((OutboxMessage.status == "pending") & (OutboxMessage.next_attempt_at <= now))
+        .order_by(OutboxMessage.id)
+        .limit(BATCH)
+    )
     claimed = []
     for row in due:
         # The conditional update is the lock: of two senders, only one changes the row.
-        won = await OutboxMessage.update({OutboxMessage.next_attempt_at: now + CLAIM_LEASE}).where(
-            (OutboxMessage.id == row["id"]) & (OutboxMessage.status == "pending")
-            & (OutboxMessage.next_attempt_at <= now)
-        ).returning(OutboxMessage.id)
+        won = (
+            await OutboxMessage.update({OutboxMessage.next_attempt_at: now + CLAIM_LEASE})
+            .where(
+                (OutboxMessage.id == row["id"])
+                & (OutboxMessage.status == "pending")
+                & (OutboxMessage.next_attempt_at <= now)
+            )
+            .returning(OutboxMessage.id)
+        )
         if won:
             claimed.append(await OutboxMessage.objects().where(OutboxMessage.id == row["id"]).first())
     return claimed
@@ -108,18 +116,22 @@ async def deliver_due(transport: Transport, sender: str, now: datetime | None = 
             failed += 1
             give_up = attempts >= MAX_ATTEMPTS
             log.warning("mail %s to %s failed (attempt %s): %s", row.id, row.to_address, attempts, exc)
-            await OutboxMessage.update({
-                OutboxMessage.attempts: attempts,
-                OutboxMessage.last_error: str(exc)[:2000],
-                OutboxMessage.status: "failed" if give_up else "pending",
-                OutboxMessage.next_attempt_at: now + backoff(attempts),
-            }).where(OutboxMessage.id == row.id)
+            await OutboxMessage.update(
+                {
+                    OutboxMessage.attempts: attempts,
+                    OutboxMessage.last_error: str(exc)[:2000],
+                    OutboxMessage.status: "failed" if give_up else "pending",
+                    OutboxMessage.next_attempt_at: now + backoff(attempts),
+                }
+            ).where(OutboxMessage.id == row.id)
             continue
         sent += 1
-        await OutboxMessage.update({
-            OutboxMessage.attempts: attempts,
-            OutboxMessage.status: "sent",
-            OutboxMessage.sent_at: datetime.now(UTC),
-            OutboxMessage.last_error: "",
-        }).where(OutboxMessage.id == row.id)
+        await OutboxMessage.update(
+            {
+                OutboxMessage.attempts: attempts,
+                OutboxMessage.status: "sent",
+                OutboxMessage.sent_at: datetime.now(UTC),
+                OutboxMessage.last_error: "",
+            }
+        ).where(OutboxMessage.id == row.id)
     return sent, failed

@@ -31,7 +31,11 @@ class AccessLogMiddleware(ASGIMiddleware):
             await next_app(scope, receive, recording)
         finally:
             user = scope.get("user")
-            fields = {"method": scope["method"], "route": scope.get("path_template") or "?", "status": status,
-                      "ms": round((time.perf_counter() - started) * 1000, 1),
-                      "user": user.id if user is not None else None}
+            fields = {
+                "method": scope["method"],
+                "route": scope.get("path_template") or "?",
+                "status": status,
+                "ms": round((time.perf_counter() - started) * 1000, 1),
+                "user": user.id if user is not None else None,
+            }
             access_log.info("%(method)s %(route)s %(status)s %(ms)sms", fields, extra={"fields": fields})

@@ -46,16 +46,25 @@ def create_app(settings: Settings) -> Litestar:
     logs.configure(settings)
     return Litestar(
         route_handlers=[
-            *home.ROUTES, *account.ROUTES, *profile.ROUTES, *admin.ROUTES, *health.ROUTES,
-            create_static_files_router(path="/static", directories=[STATIC], opt=PUBLIC, name="static",
-                                       include_in_schema=False),
+            *home.ROUTES,
+            *account.ROUTES,
+            *profile.ROUTES,
+            *admin.ROUTES,
+            *health.ROUTES,
+            create_static_files_router(
+                path="/static", directories=[STATIC], opt=PUBLIC, name="static", include_in_schema=False
+            ),
         ],
         lifespan=[lifespan],
         dependencies=dependencies(settings),
         guards=[access_guard],
         middleware=[AccessLogMiddleware(), SessionMiddleware(settings)],
-        csrf_config=CSRFConfig(secret=settings.secret_key, cookie_secure=settings.secure_cookies,
-                               cookie_samesite="lax", cookie_httponly=True),
+        csrf_config=CSRFConfig(
+            secret=settings.secret_key,
+            cookie_secure=settings.secure_cookies,
+            cookie_samesite="lax",
+            cookie_httponly=True,
+        ),
         template_config=template_config(settings),
         exception_handlers=errors.HANDLERS,
         openapi_config=None,

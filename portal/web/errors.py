@@ -24,17 +24,28 @@ def _wants_json(request: Request) -> bool:
 
 def _page(request: Request, status: int, detail: str = "", headers: dict[str, str] | None = None) -> Response:
     if _wants_json(request):
-        return Response({"status": status, "detail": detail or _reason(status)}, status_code=status,
-                        media_type=MediaType.JSON, headers=headers)
+        return Response(
+            {"status": status, "detail": detail or _reason(status)},
+            status_code=status,
+            media_type=MediaType.JSON,
+            headers=headers,
+        )
     user = request.scope.get("user")
     i18n.set_locale(request_locale(user, request.cookies, request.headers.get("accept-language"), "en"))
-    return Template(template_name="error.html", context={"status": status, "detail": detail},
-                    status_code=status, headers=headers)
+    return Template(
+        template_name="error.html", context={"status": status, "detail": detail}, status_code=status, headers=headers
+    )
 
 
 def _reason(status: int) -> str:
-    return {400: "bad request", 401: "sign-in required", 403: "forbidden", 404: "not found",
-            405: "method not allowed", 429: "too many requests"}.get(status, "server error")
+    return {
+        400: "bad request",
+        401: "sign-in required",
+        403: "forbidden",
+        404: "not found",
+        405: "method not allowed",
+        429: "too many requests",
+    }.get(status, "server error")
 
 
 def http_error(request: Request, exc: HTTPException) -> Response:

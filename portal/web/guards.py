@@ -20,8 +20,12 @@ class Access(IntEnum):
     ADMIN = 4
 
 
-ROLE_LEVEL = {Role.CUSTOMER: Access.USER, Role.AGENT: Access.STAFF,
-              Role.SUPERVISOR: Access.SUPERVISOR, Role.ADMIN: Access.ADMIN}
+ROLE_LEVEL = {
+    Role.CUSTOMER: Access.USER,
+    Role.AGENT: Access.STAFF,
+    Role.SUPERVISOR: Access.SUPERVISOR,
+    Role.ADMIN: Access.ADMIN,
+}
 
 PUBLIC: dict[str, Any] = {"access": Access.PUBLIC}
 SIGNED_IN: dict[str, Any] = {"access": Access.USER}

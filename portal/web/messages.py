@@ -41,10 +41,21 @@ def describe(code: str) -> str:
     return texts.get(code, _("Something went wrong. Please try again."))
 
 
-NOTICES = frozenset({
-    "registered", "verified", "reset_sent", "verification_sent", "password_changed", "profile_saved",
-    "signed_out", "user_created", "user_saved", "organization_created", "organization_saved",
-})
+NOTICES = frozenset(
+    {
+        "registered",
+        "verified",
+        "reset_sent",
+        "verification_sent",
+        "password_changed",
+        "profile_saved",
+        "signed_out",
+        "user_created",
+        "user_saved",
+        "organization_created",
+        "organization_saved",
+    }
+)
 
 
 def notice(code: str | None) -> str | None:
@@ -53,8 +64,12 @@ def notice(code: str | None) -> str | None:
 
 
 def describe_role(role: str) -> str:
-    return {"customer": _("Customer"), "agent": _("Agent"), "supervisor": _("Supervisor"),
-            "admin": _("Administrator")}.get(role, role)
+    return {
+        "customer": _("Customer"),
+        "agent": _("Agent"),
+        "supervisor": _("Supervisor"),
+        "admin": _("Administrator"),
+    }.get(role, role)
 
 
 def describe_plan(plan: str) -> str:

@@ -31,8 +31,15 @@ def session_cookie(settings: Settings, secret: str | None) -> Cookie:
 
 
 def language_cookie(settings: Settings, locale: str) -> Cookie:
-    return Cookie(key=LANGUAGE_COOKIE, value=locale, max_age=365 * 24 * 3600, httponly=True,
-                  secure=settings.secure_cookies, samesite="lax", path="/")
+    return Cookie(
+        key=LANGUAGE_COOKIE,
+        value=locale,
+        max_age=365 * 24 * 3600,
+        httponly=True,
+        secure=settings.secure_cookies,
+        samesite="lax",
+        path="/",
+    )
 
 
 def request_locale(user: User | None, cookies: dict[str, str], accept_language: str | None, default: str) -> str:

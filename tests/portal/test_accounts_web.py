@@ -7,8 +7,11 @@ from tests.helpers import TEST_PASSWORD, create_user, last_mail, link_in, post_f
 
 
 async def test_register_confirm_and_sign_in(client):
-    response = await post_form(client, "/register", {
-        "name": "Ann Example", "email": "Ann@Example.com", "password": TEST_PASSWORD, "password2": TEST_PASSWORD})
+    response = await post_form(
+        client,
+        "/register",
+        {"name": "Ann Example", "email": "Ann@Example.com", "password": TEST_PASSWORD, "password2": TEST_PASSWORD},
+    )
     assert response.status_code == 302 and response.headers["location"] == "/login?done=registered"
     user = await User.objects().where(User.email == "ann@example.com").first()
     assert user is not None and user.email_verified_at is None
@@ -40,25 +43,42 @@ async def test_register_confirm_and_sign_in(client):
 
 
 async def test_registration_problems_are_shown_on_the_form(client):
-    short = await post_form(client, "/register", {
-        "name": "Ann", "email": "ann@example.com", "password": "short", "password2": "short"})
+    short = await post_form(
+        client, "/register", {"name": "Ann", "email": "ann@example.com", "password": "short", "password2": "short"}
+    )
     assert short.status_code == 400 and "at least 10 characters" in short.text
-    differ = await post_form(client, "/register", {
-        "name": "Ann", "email": "ann@example.com", "password": TEST_PASSWORD, "password2": TEST_PASSWORD + "x"})
+    differ = await post_form(
+        client,
+        "/register",
+        {"name": "Ann", "email": "ann@example.com", "password": TEST_PASSWORD, "password2": TEST_PASSWORD + "x"},
+    )
     assert differ.status_code == 400 and "The two passwords differ" in differ.text
-    bad_email = await post_form(client, "/register", {
-        "name": "Ann", "email": "ann@example.com\r\nBcc: x@evil.test", "password": TEST_PASSWORD,
-        "password2": TEST_PASSWORD})
+    bad_email = await post_form(
+        client,
+        "/register",
+        {
+            "name": "Ann",
+            "email": "ann@example.com\r\nBcc: x@evil.test",
+            "password": TEST_PASSWORD,
+            "password2": TEST_PASSWORD,
+        },
+    )
     assert bad_email.status_code == 400 and "valid email address" in bad_email.text
     assert await User.count() == 0
 
 
 async def test_registering_a_taken_email_answers_the_same_and_tells_the_owner(client, settings):
     await create_user(settings, "ann@example.com")
-    new = await post_form(client, "/register", {
-        "name": "Bob", "email": "fresh@example.com", "password": TEST_PASSWORD, "password2": TEST_PASSWORD})
-    taken = await post_form(client, "/register", {
-        "name": "Mallory", "email": "ann@example.com", "password": TEST_PASSWORD, "password2": TEST_PASSWORD})
+    new = await post_form(
+        client,
+        "/register",
+        {"name": "Bob", "email": "fresh@example.com", "password": TEST_PASSWORD, "password2": TEST_PASSWORD},
+    )
+    taken = await post_form(
+        client,
+        "/register",
+        {"name": "Mallory", "email": "ann@example.com", "password": TEST_PASSWORD, "password2": TEST_PASSWORD},
+    )
     assert (new.status_code, new.headers.get("location")) == (taken.status_code, taken.headers.get("location"))
     assert await User.count() == 2
     mail = await last_mail("ann@example.com")
@@ -130,9 +150,14 @@ async def test_deactivated_user_cannot_sign_in(client, settings):
 
 async def test_next_parameter_only_goes_to_local_paths(client, settings):
     await create_user(settings, "ann@example.com")
-    for target, expected in [("/profile", "/profile"), ("//evil.test", "/"), ("https://evil.test/", "/"),
-                             ("/\\evil.test", "/")]:
+    for target, expected in [
+        ("/profile", "/profile"),
+        ("//evil.test", "/"),
+        ("https://evil.test/", "/"),
+        ("/\\evil.test", "/"),
+    ]:
         client.cookies.clear()
-        response = await post_form(client, "/login", {"email": "ann@example.com", "password": TEST_PASSWORD,
-                                                      "next": target})
+        response = await post_form(
+            client, "/login", {"email": "ann@example.com", "password": TEST_PASSWORD, "next": target}
+        )
         assert response.headers["location"] == expected

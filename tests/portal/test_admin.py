@@ -16,8 +16,11 @@ async def _as_admin(client, settings):
 
 async def test_admin_creates_a_staff_account_that_sets_its_password_from_the_invitation(client, settings):
     await _as_admin(client, settings)
-    response = await post_form(client, "/admin/users", {"email": "Bob@Example.com", "name": "Bob Agent",
-                                                        "role": "agent", "organization": "", "locale": "ru"})
+    response = await post_form(
+        client,
+        "/admin/users",
+        {"email": "Bob@Example.com", "name": "Bob Agent", "role": "agent", "organization": "", "locale": "ru"},
+    )
     assert response.status_code == 302
     bob = await User.objects().where(User.email == "bob@example.com").first()
     assert bob.role == "agent" and bob.password_hash is None and bob.locale == "ru"
@@ -30,8 +33,9 @@ async def test_admin_creates_a_staff_account_that_sets_its_password_from_the_inv
     link = link_in(invitation, "/password/reset")
     assert (await client.get(link)).status_code == 200
     token = link.split("token=")[1].split("&")[0]
-    done = await post_form(client, "/password/reset", {"token": token, "invite": "1", "password": NEW_PASSWORD,
-                                                       "password2": NEW_PASSWORD})
+    done = await post_form(
+        client, "/password/reset", {"token": token, "invite": "1", "password": NEW_PASSWORD, "password2": NEW_PASSWORD}
+    )
     assert done.status_code == 302
     assert (await sign_in(client, "bob@example.com", NEW_PASSWORD)).status_code == 302
 
@@ -47,8 +51,9 @@ async def test_admin_sees_clear_errors(client, settings):
 
 async def test_admin_changes_role_and_organization_and_deactivation_ends_sessions(client, settings):
     await _as_admin(client, settings)
-    created = await post_form(client, "/admin/organizations", {"name": "Acme Ltd", "support_plan": "premium",
-                                                               "shares_tickets": "1"})
+    created = await post_form(
+        client, "/admin/organizations", {"name": "Acme Ltd", "support_plan": "premium", "shares_tickets": "1"}
+    )
     assert created.status_code == 302
     org = await Organization.objects().where(Organization.name == "Acme Ltd").first()
     assert org.support_plan == "premium" and org.shares_tickets
@@ -61,8 +66,9 @@ async def test_admin_changes_role_and_organization_and_deactivation_ends_session
     async with browser(client.app) as ann_browser:
         await sign_in(ann_browser, "ann@example.com")
         assert await AuthSession.count().where(AuthSession.user == ann.id) == 1
-        saved = await post_form(client, f"/admin/users/{ann.id}", {"role": "supervisor",
-                                                                  "organization": str(org.id), "active": "1"})
+        saved = await post_form(
+            client, f"/admin/users/{ann.id}", {"role": "supervisor", "organization": str(org.id), "active": "1"}
+        )
         assert saved.status_code == 302
         ann = await User.objects().where(User.id == ann.id).first()
         assert (ann.role, ann.organization, ann.is_active) == ("supervisor", org.id, True)
@@ -84,8 +90,20 @@ async def test_createuser_command(settings, database_url, monkeypatch):
     monkeypatch.setenv("PORTAL_DATA_DIR", str(settings.data_dir))
     monkeypatch.setenv("PORTAL_DATABASE_URL", database_url)
     runner = CliRunner()
-    result = await _invoke(runner, ["createuser", "--email", "Sup@Example.com", "--role", "supervisor",
-                                    "--password", "supervisor pass 1", "--organization", "Globex"])
+    result = await _invoke(
+        runner,
+        [
+            "createuser",
+            "--email",
+            "Sup@Example.com",
+            "--role",
+            "supervisor",
+            "--password",
+            "supervisor pass 1",
+            "--organization",
+            "Globex",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "Created supervisor sup@example.com" in result.output
     user = await User.objects(User.organization).where(User.email == "sup@example.com").first()

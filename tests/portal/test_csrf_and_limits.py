@@ -12,8 +12,10 @@ from tests.helpers import TEST_PASSWORD, create_user, post_form, sign_in
 
 async def test_post_without_csrf_token_is_refused_and_changes_nothing(client):
     await client.get("/register")  # the browser has its CSRF cookie, but the form lacks the token
-    response = await client.post("/register", data={
-        "name": "Ann", "email": "ann@example.com", "password": TEST_PASSWORD, "password2": TEST_PASSWORD})
+    response = await client.post(
+        "/register",
+        data={"name": "Ann", "email": "ann@example.com", "password": TEST_PASSWORD, "password2": TEST_PASSWORD},
+    )
     assert response.status_code == 403
     assert "The form expired" in response.text
     assert await User.count() == 0
@@ -22,16 +24,19 @@ async def test_post_without_csrf_token_is_refused_and_changes_nothing(client):
 async def test_post_with_a_forged_token_is_refused(client, settings):
     user = await create_user(settings, "ann@example.com")
     await sign_in(client, "ann@example.com")
-    response = await client.post("/profile", data={"name": "Hacked", "locale": "en", "time_zone": "UTC",
-                                                   "_csrf_token": "0" * 128})
+    response = await client.post(
+        "/profile", data={"name": "Hacked", "locale": "en", "time_zone": "UTC", "_csrf_token": "0" * 128}
+    )
     assert response.status_code == 403
     assert (await User.objects().where(User.id == user.id).first()).name == "Ann Example"
 
 
 async def test_sign_in_is_limited_per_account(client, settings):
     await create_user(settings, "ann@example.com")
-    statuses = [(await sign_in(client, "ann@example.com", "wrong password!")).status_code
-                for _ in range(ratelimit.SIGN_IN_PER_ACCOUNT.limit)]
+    statuses = [
+        (await sign_in(client, "ann@example.com", "wrong password!")).status_code
+        for _ in range(ratelimit.SIGN_IN_PER_ACCOUNT.limit)
+    ]
     assert set(statuses) == {400}
     blocked = await sign_in(client, "ann@example.com")  # even the right password waits now
     assert blocked.status_code == 429
@@ -56,10 +61,16 @@ async def test_sign_in_is_limited_per_address(client, settings):
 
 async def test_registration_and_reset_are_limited_per_address(client):
     for n in range(ratelimit.REGISTER_PER_ADDRESS.limit):
-        await post_form(client, "/register", {"name": "N", "email": f"n{n}@example.com",
-                                              "password": TEST_PASSWORD, "password2": TEST_PASSWORD})
-    blocked = await post_form(client, "/register", {"name": "N", "email": "last@example.com",
-                                                    "password": TEST_PASSWORD, "password2": TEST_PASSWORD})
+        await post_form(
+            client,
+            "/register",
+            {"name": "N", "email": f"n{n}@example.com", "password": TEST_PASSWORD, "password2": TEST_PASSWORD},
+        )
+    blocked = await post_form(
+        client,
+        "/register",
+        {"name": "N", "email": "last@example.com", "password": TEST_PASSWORD, "password2": TEST_PASSWORD},
+    )
     assert blocked.status_code == 429
     assert await User.count() == ratelimit.REGISTER_PER_ADDRESS.limit
     for _ in range(ratelimit.RESET_PER_ACCOUNT.limit):

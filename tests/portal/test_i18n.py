@@ -12,12 +12,17 @@ def test_every_message_in_the_code_has_a_russian_translation():
     root = i18n.CATALOGS.parent.parent
     with (i18n.CATALOGS / "babel.cfg").open() as config:  # the mapping `pybabel extract` uses too
         method_map, options = parse_mapping_cfg(config)
-    found = {message for _file, _line, message, _comments, _context in extract_from_dir(
-        str(root), method_map, options, keywords={**DEFAULT_KEYWORDS, "gettext_": None, "ngettext_": (1, 2)})}
+    found = {
+        message
+        for _file, _line, message, _comments, _context in extract_from_dir(
+            str(root), method_map, options, keywords={**DEFAULT_KEYWORDS, "gettext_": None, "ngettext_": (1, 2)}
+        )
+    }
     with (i18n.CATALOGS / "ru" / "LC_MESSAGES" / "messages.po").open("rb") as handle:
         catalog = read_po(handle)
-    translated = {m.id for m in catalog if m.id and m.string and all(m.string if isinstance(m.string, tuple)
-                                                                        else [m.string])}
+    translated = {
+        m.id for m in catalog if m.id and m.string and all(m.string if isinstance(m.string, tuple) else [m.string])
+    }
     missing = sorted(str(m) for m in found if (m[0] if isinstance(m, tuple) else m) not in translated)
     assert len(found) > 100
     assert missing == []
@@ -48,8 +53,10 @@ async def test_the_user_setting_wins_over_the_browser_and_emails_use_it(client, 
     saved = await post_form(client, "/profile", {"name": "Ann Example", "locale": "en", "time_zone": "Europe/Moscow"})
     assert saved.status_code == 302
     page = await client.get("/profile", headers={"accept-language": "ru"})
-    assert '<html lang="en">' in page.text and "Your profile is saved." in (
-        await client.get("/profile?done=profile_saved")).text
+    assert (
+        '<html lang="en">' in page.text
+        and "Your profile is saved." in (await client.get("/profile?done=profile_saved")).text
+    )
     assert 'value="Europe/Moscow" selected' in page.text
 
     await post_form(client, "/password/forgot", {"email": "ann@example.com"})
@@ -59,9 +66,11 @@ async def test_the_user_setting_wins_over_the_browser_and_emails_use_it(client, 
 async def test_profile_rejects_bad_values(client, settings):
     await create_user(settings, "ann@example.com")
     await sign_in(client, "ann@example.com")
-    for data, message in [({"name": "", "locale": "en", "time_zone": "UTC"}, "Enter your name."),
-                          ({"name": "Ann", "locale": "de", "time_zone": "UTC"}, "Choose English or Russian."),
-                          ({"name": "Ann", "locale": "en", "time_zone": "Mars/Olympus"}, "Choose a time zone")]:
+    for data, message in [
+        ({"name": "", "locale": "en", "time_zone": "UTC"}, "Enter your name."),
+        ({"name": "Ann", "locale": "de", "time_zone": "UTC"}, "Choose English or Russian."),
+        ({"name": "Ann", "locale": "en", "time_zone": "Mars/Olympus"}, "Choose a time zone"),
+    ]:
         response = await post_form(client, "/profile", data)
         assert response.status_code == 400 and message in response.text
 

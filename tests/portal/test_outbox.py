@@ -92,10 +92,12 @@ async def test_two_senders_never_send_the_same_message_twice(database_url, tmp_p
 
 async def test_header_injection_is_impossible(database_url, tmp_path):
     with pytest.raises(InvalidRecipient):
-        await enqueue("ann@example.com\r\nBcc: all@example.com", "password_reset", "en", name="A",
-                      link="http://x", site_name="S")
-    message = await enqueue("ann@example.com", "invitation", "en", name="Ann",
-                            link="http://x", site_name="Evil\r\nBcc: all@example.com")
+        await enqueue(
+            "ann@example.com\r\nBcc: all@example.com", "password_reset", "en", name="A", link="http://x", site_name="S"
+        )
+    message = await enqueue(
+        "ann@example.com", "invitation", "en", name="Ann", link="http://x", site_name="Evil\r\nBcc: all@example.com"
+    )
     assert "\n" not in message.subject and "\r" not in message.subject
     await sender.deliver_due(sender.MaildirTransport(tmp_path / "mail"), FROM)
     raw = next((tmp_path / "mail" / "new").iterdir()).read_bytes()
@@ -104,8 +106,14 @@ async def test_header_injection_is_impossible(database_url, tmp_path):
 
 
 async def test_html_part_escapes_what_users_typed(database_url):
-    message = await enqueue("ann@example.com", "verify_email", "en", name="<script>alert(1)</script>",
-                            link="http://x/verify?token=a&b", site_name="S")
+    message = await enqueue(
+        "ann@example.com",
+        "verify_email",
+        "en",
+        name="<script>alert(1)</script>",
+        link="http://x/verify?token=a&b",
+        site_name="S",
+    )
     assert "<script>" not in message.body_html and "&lt;script&gt;" in message.body_html
     assert "<script>alert(1)</script>" in message.body_text  # plain text is plain
 
@@ -114,8 +122,11 @@ async def test_mail_commands_read_the_local_maildir(client, settings, monkeypatc
     monkeypatch.setenv("PORTAL_DATA_DIR", str(settings.data_dir))
     monkeypatch.setenv("PORTAL_DATABASE_URL", settings.database_url)
     await post_form(client, "/password/forgot", {"email": "nobody@example.com"})
-    await post_form(client, "/register", {"name": "Ann", "email": "ann@example.com",
-                                          "password": "long enough pw", "password2": "long enough pw"})
+    await post_form(
+        client,
+        "/register",
+        {"name": "Ann", "email": "ann@example.com", "password": "long enough pw", "password2": "long enough pw"},
+    )
     runner = CliRunner()
     sent = await asyncio.to_thread(runner.invoke, main, ["send-mail", "--once"])
     assert sent.exit_code == 0 and "Sent 1, failed 0." in sent.output

@@ -25,8 +25,9 @@ async def test_reset_by_link_changes_the_password_and_ends_every_session(client,
 
     form = await client.get(f"/password/reset?token={token}")
     assert form.status_code == 200 and "Choose a new password" in form.text
-    done = await post_form(client, "/password/reset", {"token": token, "password": NEW_PASSWORD,
-                                                       "password2": NEW_PASSWORD})
+    done = await post_form(
+        client, "/password/reset", {"token": token, "password": NEW_PASSWORD, "password2": NEW_PASSWORD}
+    )
     assert done.status_code == 302 and done.headers["location"] == "/login?done=password_changed"
     assert await AuthSession.count() == 0
     assert (await client.get("/profile")).status_code == 302
@@ -39,8 +40,9 @@ async def test_a_reset_link_works_once(client, settings):
     await create_user(settings, "ann@example.com")
     token = await _request_link(client)
     await post_form(client, "/password/reset", {"token": token, "password": NEW_PASSWORD, "password2": NEW_PASSWORD})
-    again = await post_form(client, "/password/reset", {"token": token, "password": "yet another one!",
-                                                        "password2": "yet another one!"})
+    again = await post_form(
+        client, "/password/reset", {"token": token, "password": "yet another one!", "password2": "yet another one!"}
+    )
     assert again.status_code == 400 and "already used" in again.text
     assert (await sign_in(client, "ann@example.com", NEW_PASSWORD)).status_code == 302
 
@@ -49,10 +51,12 @@ async def test_an_expired_link_is_refused(client, settings):
     await create_user(settings, "ann@example.com")
     token = await _request_link(client)
     await OneTimeToken.update({OneTimeToken.expires_at: datetime.now(UTC) - timedelta(seconds=1)}).where(
-        OneTimeToken.purpose == "reset")
+        OneTimeToken.purpose == "reset"
+    )
     assert (await client.get(f"/password/reset?token={token}")).status_code == 400
-    refused = await post_form(client, "/password/reset", {"token": token, "password": NEW_PASSWORD,
-                                                          "password2": NEW_PASSWORD})
+    refused = await post_form(
+        client, "/password/reset", {"token": token, "password": NEW_PASSWORD, "password2": NEW_PASSWORD}
+    )
     assert refused.status_code == 400
     assert (await sign_in(client, "ann@example.com", TEST_PASSWORD)).status_code == 302
 
@@ -77,8 +81,9 @@ async def test_changing_the_password_voids_outstanding_links(client, settings):
     await create_user(settings, "ann@example.com")
     token = await _request_link(client)
     await sign_in(client, "ann@example.com")
-    changed = await post_form(client, "/profile/password", {"current": TEST_PASSWORD, "password": NEW_PASSWORD,
-                                                            "password2": NEW_PASSWORD})
+    changed = await post_form(
+        client, "/profile/password", {"current": TEST_PASSWORD, "password": NEW_PASSWORD, "password2": NEW_PASSWORD}
+    )
     assert changed.status_code == 302
     assert (await client.get("/profile")).status_code == 200  # this browser stays signed in
     assert (await client.get(f"/password/reset?token={token}")).status_code == 400
