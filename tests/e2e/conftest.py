@@ -16,8 +16,16 @@ import httpx
 import pytest
 
 CHROMIUM = os.environ.get("PORTAL_TEST_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 
 
 def missing(what: str) -> None:
@@ -40,15 +48,25 @@ class ServedPortal:
     env: dict[str, str]
 
 
-def serve(data_dir: Path, database_url: str, extra_env: dict[str, str] | None = None) -> tuple[subprocess.Popen, ServedPortal]:
+def serve(
+    data_dir: Path, database_url: str, extra_env: dict[str, str] | None = None
+) -> tuple[subprocess.Popen, ServedPortal]:
     port = free_port()
     # The developer's own PORTAL_* settings must not leak into the served test portal.
     env = {key: value for key, value in os.environ.items() if not key.startswith("PORTAL_")}
-    env.update({"PORTAL_DATA_DIR": str(data_dir), "PORTAL_DATABASE_URL": database_url, "PORTAL_PORT": str(port),
-                "PORTAL_HOST": "127.0.0.1", **(extra_env or {})})
+    env.update(
+        {
+            "PORTAL_DATA_DIR": str(data_dir),
+            "PORTAL_DATABASE_URL": database_url,
+            "PORTAL_PORT": str(port),
+            "PORTAL_HOST": "127.0.0.1",
+            **(extra_env or {}),
+        }
+    )
     log = (data_dir.parent / f"serve-{port}.log").open("w")
-    process = subprocess.Popen([sys.executable, "-m", "portal.cli", "serve"], env=env, stdout=log,
-                               stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "portal.cli", "serve"], env=env, stdout=log, stderr=subprocess.STDOUT
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
