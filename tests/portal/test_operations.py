@@ -92,3 +92,27 @@ async def test_access_log_has_the_route_but_never_the_link_secret(client, caplog
     lines = [r.getMessage() for r in caplog.records if r.name == "portal.access"]
     assert any("GET /password/reset 400" in line for line in lines)
     assert not any("very-secret-token-value" in line for line in lines)
+
+
+def test_production_logs_are_json_lines(tmp_path, capsys):
+    import json
+
+    from portal import logs
+
+    settings = Settings.from_env(
+        {
+            "PORTAL_ENV": "production",
+            "PORTAL_DATA_DIR": str(tmp_path),
+            "PORTAL_SECRET_KEY": "s" * 40,
+            "PORTAL_BASE_URL": "https://help.example",
+        }
+    )
+    logs.configure(settings)
+    try:
+        fields = {"method": "GET", "route": "/x", "status": 200, "ms": 1.5, "user": None}
+        logging.getLogger("portal.access").info("%(method)s %(route)s %(status)s", fields, extra={"fields": fields})
+        line = capsys.readouterr().err.strip().splitlines()[-1]
+        record = json.loads(line)
+        assert record["route"] == "/x" and record["status"] == 200 and record["level"] == "INFO"
+    finally:
+        logging.getLogger().handlers.clear()
