@@ -76,3 +76,43 @@ class RateLimitHit(Table):
     bucket = Varchar(length=300, unique=True)  # "<rule>:<subject>:<window number>"
     hits = Integer(default=0)
     expires_at = Timestamptz(index=True)
+
+
+class OidcIdentity(Table):
+    """A user's account at an OpenID Connect provider; (issuer, subject) names it for good, the email may change."""
+
+    key = Varchar(length=64, unique=True)  # sha256 of issuer + "\n" + subject: Piccolo has no composite UNIQUE
+    user = ForeignKey(User, on_delete=OnDelete.cascade, index=True)
+    provider = Varchar(length=32)  # the configured name it was linked through, shown when the issuer is gone
+    issuer = Varchar(length=500)
+    subject = Varchar(length=255)
+    email = Varchar(length=254, default="")  # as the provider last said
+    created_at = Timestamptz(default=TimestamptzNow())
+    last_login_at = Timestamptz(null=True, default=None)
+
+
+class OidcLogin(Table):
+    """A sign-in sent to a provider and not yet back: bound to the browser, single use, short-lived."""
+
+    state_hash = Varchar(length=64, unique=True)
+    browser_hash = Varchar(length=64)  # hash of the secret in the browser's short-lived cookie
+    provider = Varchar(length=32)
+    nonce = Varchar(length=128)
+    code_verifier = Varchar(length=128)
+    next_path = Varchar(length=2000, default="/")
+    created_at = Timestamptz(default=TimestamptzNow())
+    expires_at = Timestamptz(index=True)
+
+
+class OidcPendingLink(Table):
+    """A provider identity whose email belongs to an existing account, waiting for that account's password."""
+
+    token_hash = Varchar(length=64, unique=True)
+    user = ForeignKey(User, on_delete=OnDelete.cascade, index=True)
+    provider = Varchar(length=32)
+    issuer = Varchar(length=500)
+    subject = Varchar(length=255)
+    email = Varchar(length=254)
+    next_path = Varchar(length=2000, default="/")
+    created_at = Timestamptz(default=TimestamptzNow())
+    expires_at = Timestamptz(index=True)

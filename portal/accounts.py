@@ -122,14 +122,19 @@ async def request_password_reset(settings: Settings, client: Client, email: str)
         )
 
 
-async def reset_password(token: str, password: str, purpose: Purpose = Purpose.RESET) -> User:
-    """Set the new password from a reset (or invitation) link; every session of the user ends."""
+async def reset_password(
+    client: Client, token: str, password: str, purpose: Purpose = Purpose.RESET
+) -> tuple[User, str]:
+    """Set the new password from a reset (or invitation) link: every other session of the user ends
+    and this browser is signed in with a new one; returns the user and the new session secret."""
     async with write_transaction():
         user = await links.consume(token, purpose)
         await accounts.set_password(user, password)
         # Receiving the link proves the address, as the verification link would.
         await accounts.mark_verified(user)
-    return user
+        secret = await sessions.start(user, ip=client.ip, user_agent=client.user_agent)
+        await accounts.record_login(user)
+    return user, secret
 
 
 async def create_account(

@@ -5,12 +5,19 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+from pathlib import Path
 
 import click
 
 from auth.errors import AccountError
 from auth.tables import Role
-from portal import db
+from kb import files
+from kb.articles import ArticleError
+from kb.files import count_inputs
+from kb.frontmatter import ArticleFormatError
+from kb.indexing import IndexSync, index_at
+from kb.tables import Article
+from portal import db, knowledge
 from portal.settings import Settings, SettingsError
 
 
@@ -61,13 +68,16 @@ def serve(host: str | None, port: int | None, workers: int) -> None:
         os.environ["PORTAL_PORT"] = str(port)
     settings = _settings()
 
-    async def prepare() -> list:
+    async def prepare() -> tuple[list, object]:
         await _ready(settings)
-        return await seed_if_empty(settings) if settings.demo_accounts else []
+        demo = await seed_if_empty(settings) if settings.demo_accounts else []
+        return demo, await knowledge.load_shipped_content(_index(settings), settings.content_dir)
 
-    demo = _run(prepare())
+    demo, content = _run(prepare())
     where = "SQLite " + settings.database_url.removeprefix("sqlite:///") if settings.uses_sqlite else "PostgreSQL"
     click.echo(f"Database: {where} (migrations applied)")
+    if content is not None:
+        click.echo(f"Knowledge base: loaded {content.changed} articles from {settings.content_dir}")
     if demo:
         click.echo(f"Demo accounts (also saved in {settings.data_dir / 'demo-accounts.txt'}):")
         for account in demo:
@@ -121,6 +131,82 @@ def createuser(email: str, role: str, name: str | None, password: str | None, or
     except AccountError as exc:
         raise click.ClickException(f"cannot create the account: {exc.code}") from exc
     click.echo(f"Created {user.role} {user.email} (id {user.id}).")
+
+
+def _index(settings: Settings) -> IndexSync:
+    return IndexSync(index_at(settings.data_dir))
+
+
+@main.group()
+def kb() -> None:
+    """Import and export knowledge-base articles."""
+
+
+@kb.command("import")
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.option("--locale", type=click.Choice(["en", "ru"]), default=None,
+              help="Language of articles that do not name theirs (default: en, or the folder's en/ or ru/).")
+def kb_import(path: Path, locale: str | None) -> None:
+    """Upsert articles by slug from a folder of Markdown files or a .jsonl file, and publish them."""
+    settings = _settings()
+    try:
+        total = count_inputs(path)
+    except OSError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+    async def load():
+        await _ready(settings)
+        with click.progressbar(length=total, label="Importing", file=sys.stderr) as bar:
+            done = 0
+
+            def advance(count: int) -> None:
+                nonlocal done
+                bar.update(count - done)
+                done = count
+
+            return await knowledge.import_articles(_index(settings), path, locale, advance)
+
+    try:
+        result = _run(load())
+    except (ArticleFormatError, ArticleError) as exc:
+        raise click.ClickException(f"nothing imported: {exc}") from exc
+    click.echo(f"Imported {result.changed + result.unchanged} articles: {result.changed} new or changed, "
+               f"{result.unchanged} unchanged.")
+
+
+@kb.command("export")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+def kb_export(directory: Path) -> None:
+    """Write every article as Markdown with front matter (drafts and archived ones in their own folders)."""
+    settings = _settings()
+
+    async def dump():
+        await _ready(settings)
+        return await files.export(directory)
+
+    click.echo(f"Exported {_run(dump())} articles to {directory}.")
+
+
+@main.command()
+def reindex() -> None:
+    """Rebuild the search index from the database and swap it in."""
+    settings = _settings()
+
+    async def rebuild():
+        await _ready(settings)
+        sync = _index(settings)
+        total = await Article.count()
+        with click.progressbar(length=total, label="Indexing", file=sys.stderr) as bar:
+            done = 0
+
+            def advance(count: int) -> None:
+                nonlocal done
+                bar.update(count - done)
+                done = count
+
+            return await sync.rebuild(advance)
+
+    click.echo(f"Indexed {_run(rebuild())} articles.")
 
 
 @main.group()

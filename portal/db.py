@@ -72,8 +72,11 @@ async def migrate() -> list[str]:
     """Apply every pending migration of every app; returns the ids applied."""
     pending = await pending_migrations()
     output = io.StringIO()
-    with contextlib.redirect_stdout(output):
-        result = await run_forwards(app_name="all")
+    try:
+        with contextlib.redirect_stdout(output):
+            result = await run_forwards(app_name="all")
+    except Exception as exc:  # the database refused a migration: say which, not a traceback
+        raise MigrationError(f"{output.getvalue().strip()} {type(exc).__name__}: {exc}") from exc
     if not result.success:
         raise MigrationError(result.message or output.getvalue())
     return pending

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from auth.oidc.config import Provider, ProviderConfigError, providers_from_env
+
 DEFAULT_MAIL_FROM = "Northwind Support <support@localhost>"
 DEFAULT_SITE_NAME = "Northwind Support"
 
@@ -32,6 +34,12 @@ def _secret_from_data_dir(data_dir: Path) -> str:
     with os.fdopen(fd, "w") as handle:
         handle.write(key)
     return key
+
+
+def _shipped_content() -> Path:
+    """The knowledge base beside the code (a source checkout), else ./content (the Docker image)."""
+    beside_code = Path(__file__).resolve().parents[1] / "content"
+    return beside_code if beside_code.is_dir() else Path("content")
 
 
 def database_url_from_env(env: Mapping[str, str] = os.environ) -> str:
@@ -62,7 +70,10 @@ class Settings:
     demo_accounts: bool = True
     background_jobs: bool = True
     database_pool: bool = True
+    content_dir: Path = Path("content")
+    kb_public: bool = True
     log_json: bool = False
+    oidc_providers: tuple[Provider, ...] = ()
 
     @property
     def production(self) -> bool:
@@ -111,6 +122,10 @@ class Settings:
         if urlsplit(base_url).scheme not in {"http", "https"}:
             raise SettingsError("PORTAL_BASE_URL must be an http or https URL")
         proxies = tuple(p.strip() for p in env.get("PORTAL_TRUSTED_PROXIES", "").split(",") if p.strip())
+        try:
+            oidc_providers = providers_from_env(env, require_https=production)
+        except ProviderConfigError as exc:
+            raise SettingsError(str(exc)) from exc
         return cls(
             env=mode,
             data_dir=data_dir,
@@ -130,5 +145,8 @@ class Settings:
             demo_accounts=_bool(env.get("PORTAL_DEMO_ACCOUNTS", "false" if production else "true")),
             background_jobs=_bool(env.get("PORTAL_BACKGROUND_JOBS", "true")),
             database_pool=_bool(env.get("PORTAL_DATABASE_POOL", "true")),
+            content_dir=Path(env.get("PORTAL_CONTENT_DIR", "") or _shipped_content()).resolve(),
+            kb_public=_bool(env.get("PORTAL_KB_PUBLIC", "true")),
             log_json=_bool(env.get("PORTAL_LOG_JSON", "true" if production else "false")),
+            oidc_providers=oidc_providers,
         )

@@ -1,4 +1,4 @@
-"""Background work every portal process runs: mail delivery and expiry of old records."""
+"""Background work every portal process runs: mail, the search index's catch-up, expiry of old records."""
 
 from __future__ import annotations
 
@@ -7,7 +7,10 @@ import logging
 import time
 
 from auth import ratelimit, sessions
+from kb.activity import ReaderActivity
+from kb.indexing import IndexSync
 from portal.accounts import session_lifetime
+from portal.knowledge import catch_up
 from portal.notify import sender
 from portal.settings import Settings
 
@@ -16,13 +19,17 @@ MAIL_EVERY_S = 2.0
 PURGE_EVERY_S = 600.0
 
 
-async def run(settings: Settings) -> None:
+async def run(settings: Settings, kb: IndexSync | None = None, activity: ReaderActivity | None = None) -> None:
     """Until cancelled; several processes may run it at once (claims keep mail single-sent)."""
     transport = sender.transport_for(settings.smtp_url, settings.maildir)
     last_purge = 0.0
     while True:
         try:
             await sender.deliver_due(transport, settings.mail_from)
+            if kb is not None:
+                await catch_up(kb)
+            if activity is not None:
+                await activity.flush()
             if time.monotonic() - last_purge > PURGE_EVERY_S:
                 last_purge = time.monotonic()
                 await sessions.purge_expired(session_lifetime(settings))

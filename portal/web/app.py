@@ -4,28 +4,35 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 from litestar import Litestar
 from litestar.config.csrf import CSRFConfig
+from litestar.datastructures import State
 from litestar.static_files import create_static_files_router
 
+from kb.activity import ReaderActivity
+from kb.indexing import IndexSync, index_at
 from portal import db, logs, worker
 from portal.settings import Settings
 from portal.web import errors
 from portal.web.access_log import AccessLogMiddleware
 from portal.web.deps import dependencies
 from portal.web.guards import PUBLIC, access_guard
-from portal.web.routes import account, admin, health, home, profile
+from portal.web.routes import account, admin, health, home, kb_api, kb_pages, kb_staff, oidc, profile
 from portal.web.session import SessionMiddleware
 from portal.web.templating import template_config
 
 STATIC = Path(__file__).parent / "static"
+log = logging.getLogger("portal.web")
 
 
 def create_app(settings: Settings) -> Litestar:
     engine = db.engine_for(settings.database_url)
+    kb = IndexSync(index_at(settings.data_dir))
+    activity = ReaderActivity()
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Litestar) -> AsyncIterator[None]:
@@ -33,7 +40,13 @@ def create_app(settings: Settings) -> Litestar:
         await db.prepare(engine)
         if settings.database_pool:
             await db.open_pool(engine)
-        jobs = asyncio.create_task(worker.run(settings)) if settings.background_jobs else None
+        try:
+            await kb.ensure_fresh()
+        except Exception:
+            # Not fatal: the process must come up to answer /ready (503 says why); the index is
+            # derived data that the background pass or the first search rebuilds once it can.
+            log.exception("the search index could not be checked at start-up")
+        jobs = asyncio.create_task(worker.run(settings, kb, activity)) if settings.background_jobs else None
         try:
             yield
         finally:
@@ -41,6 +54,8 @@ def create_app(settings: Settings) -> Litestar:
                 jobs.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await jobs
+            await activity.flush()
+            kb.index.close()
             await db.close_pool(engine)
 
     logs.configure(settings)
@@ -51,12 +66,17 @@ def create_app(settings: Settings) -> Litestar:
             *profile.ROUTES,
             *admin.ROUTES,
             *health.ROUTES,
+            *oidc.ROUTES,
+            *kb_pages.ROUTES,
+            *kb_api.ROUTES,
+            *kb_staff.ROUTES,
             create_static_files_router(
                 path="/static", directories=[STATIC], opt=PUBLIC, name="static", include_in_schema=False
             ),
         ],
         lifespan=[lifespan],
-        dependencies=dependencies(settings),
+        dependencies=dependencies(settings, kb, activity),
+        state=State({"settings": settings, "kb": kb, "activity": activity}),
         guards=[access_guard],
         middleware=[AccessLogMiddleware(), SessionMiddleware(settings)],
         csrf_config=CSRFConfig(

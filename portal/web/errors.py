@@ -11,6 +11,7 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from auth.errors import AccountError, InvalidLink, NotFound, RateLimited
+from kb.articles import ArticleError, ArticleNotFound
 from portal import i18n
 from portal.web.messages import describe
 from portal.web.session import request_locale
@@ -76,4 +77,11 @@ def server_error(request: Request, exc: Exception) -> Response:
     return _page(request, HTTP_500_INTERNAL_SERVER_ERROR)
 
 
-HANDLERS = {HTTPException: http_error, AccountError: account_error, Exception: server_error}
+def article_error(request: Request, exc: ArticleError) -> Response:
+    if isinstance(exc, ArticleNotFound):
+        return _page(request, 404)
+    return _page(request, 400, describe(exc.code))
+
+
+HANDLERS = {HTTPException: http_error, AccountError: account_error, ArticleError: article_error,
+            Exception: server_error}

@@ -13,6 +13,7 @@ from auth.tables import Role
 
 
 class Access(IntEnum):
+    READER = -1  # the knowledge base: anyone while PORTAL_KB_PUBLIC is on, else signed-in users
     PUBLIC = 0
     USER = 1
     STAFF = 2
@@ -31,6 +32,7 @@ PUBLIC: dict[str, Any] = {"access": Access.PUBLIC}
 SIGNED_IN: dict[str, Any] = {"access": Access.USER}
 STAFF: dict[str, Any] = {"access": Access.STAFF}
 ADMIN: dict[str, Any] = {"access": Access.ADMIN}
+READER: dict[str, Any] = {"access": Access.READER}
 
 
 def level_of(role: str) -> Access:
@@ -41,6 +43,8 @@ def access_guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
     required = handler.opt.get("access")
     if required is None:
         raise PermissionDeniedException("this route declares no access rule")
+    if required == Access.READER:
+        required = Access.PUBLIC if connection.app.state.settings.kb_public else Access.USER
     if required == Access.PUBLIC:
         return
     user = connection.scope.get("user")

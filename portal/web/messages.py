@@ -25,6 +25,7 @@ def describe(code: str) -> str:
         "organization_exists": _("An organization with this name already exists."),
         "organization_name_invalid": _("Enter the organization's name (200 characters at most)."),
         "invalid_role": _("Choose a role from the list."),
+        "query_too_long": _("The search is too long: use fewer words (500 characters at most)."),
         "own_role": _("You cannot change your own role or deactivate yourself."),
         "registered": _("Check your mailbox: we sent you a link to confirm your email address."),
         "verified": _("Your email address is confirmed. You can sign in now."),
@@ -37,6 +38,46 @@ def describe(code: str) -> str:
         "user_saved": _("The account is saved."),
         "organization_created": _("The organization is created."),
         "organization_saved": _("The organization is saved."),
+        "oidc_unavailable": _(
+            "The sign-in provider cannot be reached right now. "
+            "Sign in with your password, or try again in a few minutes."
+        ),
+        "oidc_failed": _("Signing in through the provider did not work. You are not signed in; please try again."),
+        "oidc_denied": _("Sign-in was cancelled at the provider. You are not signed in."),
+        "oidc_expired": _("This sign-in attempt expired or was already used. Start again from the sign-in page."),
+        "oidc_no_email": _("The provider did not share your email address, so we cannot sign you in with it."),
+        "oidc_unverified_email": _(
+            "The provider has not verified your email address. Verify it there first, or sign in with your password."
+        ),
+        "oidc_link_impossible": _(
+            "An account with this email already exists and has no password to confirm it with. "
+            "Sign in the way you usually do."
+        ),
+        "oidc_identity_taken": _("This provider account is already linked to another account here."),
+        "oidc_account_inactive": _("This account is deactivated. Contact support."),
+        "oidc_last_method": _(
+            "This is your only way to sign in. Set a password first (use “Forgot your password?” on the sign-in page)."
+        ),
+        "identity_removed": _("The sign-in provider is removed from your account."),
+        "title_required": _("Enter the article's title."),
+        "title_too_long": _("The title is too long: shorten it."),
+        "body_required": _("Write the article's text."),
+        "body_too_long": _("The article is too long: split it into several articles."),
+        "slug_taken": _("Another article already has this address. Change the slug or the title."),
+        "category_unknown": _("Choose a category from the list."),
+        "invalid_transition": _("The article cannot move to this status from its current one."),
+        "revision_not_found": _("This revision does not exist."),
+        "category_slug_required": _("Enter the category's slug (used in its address)."),
+        "category_exists": _("A category with this slug already exists."),
+        "category_name_required": _("Enter the category's English name."),
+        "category_name_too_long": _("The category name is too long (120 characters at most)."),
+        "category_name_taken": _("A category with this English name already exists."),
+        "article_created": _("The article is created as a draft."),
+        "article_saved": _("The article is saved as a new revision."),
+        "article_status_changed": _("The article's status is changed."),
+        "revision_restored": _("The revision is restored as a new revision."),
+        "category_created": _("The category is created."),
+        "category_saved": _("The category is renamed."),
     }
     return texts.get(code, _("Something went wrong. Please try again."))
 
@@ -54,6 +95,13 @@ NOTICES = frozenset(
         "user_saved",
         "organization_created",
         "organization_saved",
+        "identity_removed",
+        "article_created",
+        "article_saved",
+        "article_status_changed",
+        "revision_restored",
+        "category_created",
+        "category_saved",
     }
 )
 

@@ -8,7 +8,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
 
-from portal import i18n
+from portal import i18n, oidc_signin
 from portal.settings import Settings
 from portal.web import messages
 
@@ -33,9 +33,17 @@ def environment(settings: Settings) -> Environment:
         describe_role=messages.describe_role,
         describe_plan=messages.describe_plan,
         user_of=lambda request: request.scope.get("user"),
+        sign_in_providers=lambda: oidc_signin.buttons(settings),
     )
+    env.globals["category_name"] = _category_name
     env.filters["when"] = _when
     return env
+
+
+def _category_name(category) -> str:
+    """A category's name in the reader's language (categories come as rows or as objects)."""
+    field = "name_ru" if i18n.current_locale() == "ru" else "name_en"
+    return category[field] if isinstance(category, dict) else getattr(category, field)
 
 
 def _when(moment, user=None, style: str = "medium") -> str:

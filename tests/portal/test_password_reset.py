@@ -25,11 +25,15 @@ async def test_reset_by_link_changes_the_password_and_ends_every_session(client,
 
     form = await client.get(f"/password/reset?token={token}")
     assert form.status_code == 200 and "Choose a new password" in form.text
+    old_session = client.cookies["portal_session"]
     done = await post_form(
         client, "/password/reset", {"token": token, "password": NEW_PASSWORD, "password2": NEW_PASSWORD}
     )
-    assert done.status_code == 302 and done.headers["location"] == "/login?done=password_changed"
-    assert await AuthSession.count() == 0
+    assert done.status_code == 302 and done.headers["location"] == "/profile?done=password_changed"
+    # Every earlier session ended; this browser is signed in with a new one.
+    assert await AuthSession.count() == 1 and client.cookies["portal_session"] != old_session
+    assert (await client.get("/profile")).status_code == 200
+    client.cookies.set("portal_session", old_session, domain="portal.test")
     assert (await client.get("/profile")).status_code == 302
 
     assert (await sign_in(client, "ann@example.com", TEST_PASSWORD)).status_code == 400

@@ -157,17 +157,19 @@ async def reset_page(token: FromQuery[str] = "", invite: FromQuery[str] = "") ->
 
 
 @post("/password/reset", opt=PUBLIC)
-async def reset(data: Annotated[NewPasswordForm, FORM]) -> Response:
+async def reset(
+    data: Annotated[NewPasswordForm, FORM], settings: NamedDependency[Settings], client: NamedDependency[Client]
+) -> Response:
     purpose = Purpose.INVITE if data.invite else Purpose.RESET
     try:
         if data.password != data.password2:
             raise InvalidInput("password2", "passwords_differ")
-        await accounts.reset_password(data.token, data.password, purpose)
+        _user, secret = await accounts.reset_password(client, data.token, data.password, purpose)
     except InvalidInput as exc:
         return _form("reset.html", 400, error=exc.code, token=data.token, invite=data.invite)
     except InvalidLink:
         return _form("reset.html", 400, error="invalid_link")
-    return Redirect(path="/login?done=password_changed")
+    return Redirect(path="/profile?done=password_changed", cookies=[session_cookie(settings, secret)])
 
 
 ROUTES = [

@@ -13,7 +13,7 @@ from auth import accounts, passwords, sessions
 from auth.accounts import Profile
 from auth.errors import InvalidInput
 from auth.tables import User
-from portal import i18n
+from portal import i18n, oidc_signin
 from portal.db import write_transaction
 from portal.settings import Settings
 from portal.web.guards import SIGNED_IN
@@ -43,8 +43,10 @@ def _page(viewer: User, status: int = 200, **context: object) -> Template:
 
 
 @get("/profile", opt=SIGNED_IN)
-async def profile_page(viewer: NamedDependency[User], done: FromQuery[str | None] = None) -> Template:
-    return _page(viewer, done=done)
+async def profile_page(
+    viewer: NamedDependency[User], settings: NamedDependency[Settings], done: FromQuery[str | None] = None
+) -> Template:
+    return _page(viewer, done=done, identities=await oidc_signin.linked_identities(settings, viewer))
 
 
 @post("/profile", opt=SIGNED_IN)

@@ -1,0 +1,1 @@
+"""Sign-in through OpenID Connect providers: configuration, discovery, the code flow, ID tokens, identities."""

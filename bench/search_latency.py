@@ -1,0 +1,202 @@
+"""Search speed on 10,000 articles (mixed English and Russian, built from the shipped content and the
+public data sets): import and full reindex time, in-process query latency, and requests/s of the
+search and article pages against a bare Litestar "hello" on the same server in the same run.
+
+    python bench/search_latency.py [--articles 10000] [--seconds 8]
+
+Targets: p99 <= 10 ms in-process; search page >= 0.30 x hello; article page >= 0.50 x hello;
+full reindex of 10k <= 20 s. HTTP load comes from wrk when installed (apt-get install wrk), else from
+a Python client (slower: it shares the CPU with the server, so ratios are lower than with wrk).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT.parent / "shared" / "data"
+sys.path.insert(0, str(ROOT))
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    with path.open(encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+def corpus(count: int) -> list[dict]:
+    """Article rows for `portal kb import`, cycling through the sources until `count`."""
+    from kb import files
+
+    sources: list[dict] = []
+    for item in files.read_inputs(ROOT / "content"):
+        sources.append({"slug": item.slug, "title": item.title, "body": item.body, "locale": item.locale,
+                        "category": item.category})
+    sources += [{"slug": r["id"], "title": r["question"], "body": r["answer"], "locale": "en"}
+                for r in read_jsonl(DATA / "stackfaq" / "faq.jsonl")]
+    for lang in ("en", "ru"):
+        sources += [{"slug": r["id"], "title": r["answer"], "body": r["context"], "locale": lang}
+                    for r in read_jsonl(DATA / f"xquadr_{lang}" / "faq.jsonl")]
+    sources += [{"slug": r["id"], "title": r["text"], "body": r["response"], "locale": "en"}
+                for r in read_jsonl(DATA / "bitext_cs" / "tickets.dev.jsonl") if r.get("response")]
+    rows = []
+    for n in range(count):
+        row = dict(sources[n % len(sources)])
+        round_ = n // len(sources)
+        if round_:
+            row["slug"] = f"{row['slug']}-{round_}"
+        rows.append(row)
+    return rows
+
+
+def queries(count: int) -> list[tuple[str, str]]:
+    picked: list[tuple[str, str]] = []
+    for name, lang in (("stackfaq", "en"), ("xquadr_en", "en"), ("xquadr_ru", "ru")):
+        rows = read_jsonl(DATA / name / "queries.dev.jsonl")
+        picked += [(r["query"], lang) for r in rows[: count // 3 + 1]]
+    return picked[:count]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_ready(url: str, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{url} did not answer")
+
+
+def wrk_rate(url: str, paths: list[str], seconds: int, workdir: Path) -> float:
+    script = workdir / "paths.lua"
+    listed = ",".join(json.dumps(p) for p in paths)
+    script.write_text(f"paths = {{{listed}}}\ni = 0\nrequest = function()\n  i = i % #paths + 1\n"
+                      "  return wrk.format('GET', paths[i])\nend\n")
+    out = subprocess.run(["wrk", "-t2", "-c32", f"-d{seconds}s", "-s", str(script), url],
+                         capture_output=True, text=True, check=True).stdout
+    line = next(line for line in out.splitlines() if line.startswith("Requests/sec"))
+    return float(line.split()[1])
+
+
+async def python_rate(url: str, paths: list[str], seconds: int) -> float:
+    done = 0
+    stop = time.monotonic() + seconds
+    async with httpx.AsyncClient(base_url=url, limits=httpx.Limits(max_connections=32)) as client:
+        async def worker(offset: int) -> None:
+            nonlocal done
+            i = offset
+            while time.monotonic() < stop:
+                response = await client.get(paths[i % len(paths)])
+                response.raise_for_status()
+                done += 1
+                i += 1
+
+        await asyncio.gather(*(worker(n) for n in range(32)))
+    return done / seconds
+
+
+def rate(url: str, paths: list[str], seconds: int, workdir: Path) -> float:
+    if shutil.which("wrk"):
+        return wrk_rate(url, paths, seconds, workdir)
+    return asyncio.run(python_rate(url, paths, seconds))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--articles", type=int, default=10_000)
+    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--seconds", type=int, default=8)
+    args = parser.parse_args()
+
+    workdir = Path(tempfile.mkdtemp(prefix="portal-bench-"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PORTAL_")}
+    env.update({"PORTAL_DATA_DIR": str(workdir / "data"), "PORTAL_DEMO_ACCOUNTS": "false"})
+    rows = corpus(args.articles)
+    source = workdir / "articles.jsonl"
+    source.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
+    portal = [sys.executable, "-m", "portal.cli"]
+
+    started = time.perf_counter()
+    done = subprocess.run([*portal, "kb", "import", str(source)], env=env, capture_output=True, text=True)
+    if done.returncode:
+        sys.exit(f"portal kb import failed: {done.stdout}{done.stderr}")
+    imported = time.perf_counter() - started
+    started = time.perf_counter()
+    subprocess.run([*portal, "reindex"], env=env, check=True, capture_output=True)
+    reindexed = time.perf_counter() - started
+
+    from kb.search import SearchIndex
+
+    index = SearchIndex(workdir / "data" / "search")
+    picked = queries(args.queries)
+    for q, lang in picked[:20]:
+        index.search(q, lang)  # warm the caches, as a running server has them
+    timings = []
+    for q, lang in picked:
+        t0 = time.perf_counter()
+        index.search(q, lang)
+        timings.append((time.perf_counter() - t0) * 1000)
+    timings.sort()
+    p50 = statistics.median(timings)
+    p99 = timings[min(len(timings) - 1, int(len(timings) * 0.99))]
+    index.close()
+
+    port, hello_port = free_port(), free_port()
+    server = subprocess.Popen([*portal, "serve", "--port", str(port)], env={**env, "PORTAL_BACKGROUND_JOBS": "true"},
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    hello = subprocess.Popen([sys.executable, "-m", "granian", "--interface", "asgi", "--port", str(hello_port),
+                              "--no-ws", "bench.hello_app:app"], cwd=ROOT, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+    try:
+        base, hello_url = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{hello_port}"
+        wait_ready(base + "/ready")
+        wait_ready(hello_url + "/")
+        random.seed(7)
+        search_paths = [f"/kb/search?{httpx.QueryParams({'q': q})}" for q, _lang in picked]
+        article_paths = [f"/kb/{row['slug']}" for row in random.sample(rows, 200)]
+        hello_rate = rate(hello_url, ["/"], args.seconds, workdir)
+        search_rate = rate(base, search_paths, args.seconds, workdir)
+        article_rate = rate(base, article_paths, args.seconds, workdir)
+    finally:
+        for process in (server, hello):
+            process.terminate()
+            try:
+                process.wait(15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+    client = "wrk -t2 -c32" if shutil.which("wrk") else "python httpx, 32 connections"
+    print(f"articles: {len(rows)} (en {sum(r['locale'] == 'en' for r in rows)}, "
+          f"ru {sum(r['locale'] == 'ru' for r in rows)})")
+    print(f"portal kb import: {imported:.1f} s   portal reindex (full): {reindexed:.1f} s  (target <= 20 s)")
+    print(f"in-process search, {len(timings)} queries: p50 {p50:.2f} ms  p99 {p99:.2f} ms  (target p99 <= 10 ms)")
+    print(f"HTTP ({client}, {args.seconds} s each, one server process):")
+    print(f"  hello        {hello_rate:8.0f} req/s")
+    print(f"  search page  {search_rate:8.0f} req/s  = {search_rate / hello_rate:.2f} x hello  (target >= 0.30)")
+    print(f"  article page {article_rate:8.0f} req/s  = {article_rate / hello_rate:.2f} x hello  (target >= 0.50)")
+
+
+if __name__ == "__main__":
+    main()

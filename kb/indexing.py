@@ -1,0 +1,149 @@
+"""Keeping a process's search index in step with the database, the one truth.
+
+Every article change writes an `IndexChange` row in the transaction that changes the article; each
+process applies the rows newer than the last one it applied (kept in a small file beside the index,
+so the processes of one node that share the index share the mark too). On start-up, and whenever
+the index is missing or corrupt, the index is compared with the database and rebuilt if they differ.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+import anyio.to_thread
+from piccolo.query.functions.aggregate import Max
+
+from kb.markdown import plain_text
+from kb.search import SearchIndex
+from kb.search.index import fingerprint_of
+from kb.search.model import IndexDoc
+from kb.tables import Article, IndexChange, Status
+
+log = logging.getLogger("kb.index")
+
+_COLUMNS = (
+    Article.id,
+    Article.slug,
+    Article.locale,
+    Article.title,
+    Article.summary,
+    Article.body,
+    Article.tags,
+    Article.status,
+    Article.updated_at,
+    Article.category.slug.as_alias("category_slug"),
+)
+BATCH = 500
+
+
+def doc_of(row: dict) -> IndexDoc:
+    return IndexDoc(
+        id=row["id"],
+        slug=row["slug"],
+        locale=row["locale"],
+        title=row["title"],
+        summary=row["summary"] or "",
+        body=plain_text(row["body"]),
+        category=row["category_slug"],
+        tags=tuple(filter(None, row["tags"].split(","))),
+        public=row["status"] == Status.PUBLISHED,
+        updated_at=row["updated_at"],
+    )
+
+
+class IndexSync:
+    def __init__(self, index: SearchIndex) -> None:
+        self.index = index
+        self._mark = index.path / "applied-change"
+        self._healing = asyncio.Lock()
+        # Pages and lists derived from the articles, kept until this process applies a change.
+        self.memo: dict[object, object] = {}
+
+    def _applied(self) -> int:
+        try:
+            return int(self._mark.read_text().strip() or 0)
+        except (FileNotFoundError, ValueError):
+            return 0
+
+    def _set_applied(self, change_id: int) -> None:
+        self.index.path.mkdir(parents=True, exist_ok=True)
+        tmp = self._mark.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(str(max(change_id, self._applied())))
+        os.replace(tmp, self._mark)
+
+    async def _latest_change(self) -> int:
+        row = await IndexChange.select(Max(IndexChange.id, alias="latest")).first()
+        return (row or {}).get("latest") or 0
+
+    async def rebuild(self, progress: Callable[[int], None] | None = None) -> int:
+        """A fresh index from every article, swapped in; changes made meanwhile are applied after."""
+        latest = await self._latest_change()
+        docs: list[IndexDoc] = []
+        last_id = 0
+        while True:
+            rows = await Article.select(*_COLUMNS).where(Article.id > last_id).order_by(Article.id).limit(BATCH)
+            if not rows:
+                break
+            docs.extend(doc_of(row) for row in rows)
+            last_id = rows[-1]["id"]
+        count = await anyio.to_thread.run_sync(lambda: self.index.rebuild(docs, progress))
+        self._set_applied(latest)
+        self.memo.clear()
+        log.info("search index rebuilt with %s articles", count)
+        return count
+
+    async def _database_versions(self) -> dict[int, datetime]:
+        rows = await Article.select(Article.id, Article.updated_at)
+        return {row["id"]: row["updated_at"] for row in rows}
+
+    async def ensure_fresh(self) -> str:
+        """Rebuild when the index is missing, corrupt or differs from the database; says why."""
+        health = await anyio.to_thread.run_sync(self.index.check)
+        if not health.ok:
+            reason = health.reason
+        else:
+            ours = await anyio.to_thread.run_sync(self.index.versions)
+            reason = "" if fingerprint_of(ours) == fingerprint_of(await self._database_versions()) else "stale"
+        if reason:
+            log.warning("search index %s: rebuilding", reason)
+            await self.rebuild()
+            return reason
+        await self.apply_pending()
+        return ""
+
+    async def heal(self) -> None:
+        """The index vanished or broke under a running server: rebuild it, once for many callers."""
+        async with self._healing:
+            health = await anyio.to_thread.run_sync(self.index.check)
+            if not health.ok:
+                log.warning("search index %s: rebuilding", health.reason)
+                await self.rebuild()
+
+    async def apply_pending(self) -> int:
+        """Apply the changes other writers (or this one) logged since the last pass; returns how many."""
+        applied = self._applied()
+        changes = (
+            await IndexChange.select(IndexChange.id, IndexChange.article_id)
+            .where(IndexChange.id > applied)
+            .order_by(IndexChange.id)
+            .limit(5000)
+        )
+        if not changes:
+            return 0
+        ids = sorted({change["article_id"] for change in changes})
+        rows = await Article.select(*_COLUMNS).where(Article.id.is_in(ids))
+        upserts = [doc_of(row) for row in rows]
+        deletes = sorted(set(ids) - {row["id"] for row in rows})
+        await anyio.to_thread.run_sync(lambda: self.index.apply(upserts, deletes))
+        self._set_applied(changes[-1]["id"])
+        self.memo.clear()
+        return len(ids)
+
+
+def index_at(data_dir: Path) -> SearchIndex:
+    return SearchIndex(data_dir / "search")

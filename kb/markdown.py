@@ -1,0 +1,126 @@
+"""The one configured Markdown renderer: safe HTML, heading anchors, a table of contents, plain text."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from urllib.parse import urlsplit
+
+from markdown_it import MarkdownIt
+from markdown_it.renderer import RendererHTML
+from markdown_it.token import Token
+from markdown_it.utils import EnvType, OptionsDict
+from mdit_py_plugins.anchors import anchors_plugin
+from mdit_py_plugins.footnote import footnote_plugin
+from mdit_py_plugins.tasklists import tasklists_plugin
+
+__all__ = ["Heading", "Rendered", "heading_slug", "plain_text", "render"]
+
+# Only these schemes may appear in href/src. markdown-it's own validator lets
+# data:image/* through; we refuse every data: URL (SVG and friends are not worth the risk).
+_SAFE_SCHEMES = frozenset({"http", "https", "mailto"})
+# Anything before the first ":" that is not cut by "/", "?" or "#" is read as a scheme; encoded
+# tricks such as "java%09script:" therefore count as an (unknown, refused) scheme too.
+_SCHEME_RE = re.compile(r"^([^/?#]*):")
+_EXTERNAL_REL = "nofollow noopener"
+
+
+@dataclass(frozen=True, slots=True)
+class Heading:
+    level: int
+    text: str
+    anchor: str
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    html: str
+    toc: list[Heading]
+
+
+def heading_slug(text: str) -> str:
+    """GitHub-like anchor that keeps Cyrillic (and any other letters) readable in the URL fragment."""
+    text = unicodedata.normalize("NFKC", text).lower().strip()
+    text = re.sub(r"[^\w\- ]", "", text)
+    text = re.sub(r"[\s-]+", "-", text).strip("-_")
+    return text or "section"
+
+
+def _validate_link(url: str) -> bool:
+    match = _SCHEME_RE.match(url.strip())
+    # Relative links, anchors and protocol-relative URLs carry no scheme of their own.
+    return match is None or match.group(1).lower() in _SAFE_SCHEMES
+
+
+def _is_external(href: str) -> bool:
+    parts = urlsplit(href)
+    return parts.scheme in ("http", "https") or (not parts.scheme and href.startswith("//"))
+
+
+def _render_link_open(
+    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+) -> str:
+    token = tokens[idx]
+    if _is_external(str(token.attrGet("href") or "")):
+        token.attrSet("rel", _EXTERNAL_REL)
+    return self.renderToken(tokens, idx, options, env)
+
+
+@lru_cache(maxsize=1)
+def _renderer() -> MarkdownIt:
+    # js-default: CommonMark + tables + strikethrough, raw HTML off, linkify off (needs an extra package).
+    md = MarkdownIt("js-default", {"html": False, "linkify": False, "typographer": False})
+    md.use(anchors_plugin, min_level=1, max_level=4, slug_func=heading_slug)
+    md.use(footnote_plugin)
+    md.use(tasklists_plugin)
+    md.validateLink = _validate_link  # type: ignore[method-assign]
+    md.add_render_rule("link_open", _render_link_open)
+    return md
+
+
+def _toc(tokens: Sequence[Token]) -> list[Heading]:
+    toc = []
+    for idx, token in enumerate(tokens):
+        anchor = token.attrGet("id") if token.type == "heading_open" else None
+        if anchor:
+            inline = tokens[idx + 1]
+            toc.append(Heading(int(token.tag[1]), _inline_text(inline), str(anchor)))
+    return toc
+
+
+def _inline_text(token: Token) -> str:
+    return "".join(child.content for child in token.children or () if child.type in ("text", "code_inline"))
+
+
+def render(text: str) -> Rendered:
+    md = _renderer()
+    env: dict = {}
+    tokens = md.parse(text, env)
+    return Rendered(html=md.renderer.render(tokens, md.options, env), toc=_toc(tokens))
+
+
+def plain_text(markdown: str) -> str:
+    """The readable words of a Markdown document (no markup, no URLs), for indexing and snippets."""
+    md = _renderer()
+    parts: list[str] = []
+    for token in md.parse(markdown, {}):
+        if token.type == "inline":
+            parts.append("".join(_plain_inline(token.children or ())))
+        elif token.type in ("fence", "code_block"):
+            parts.append(token.content.strip())
+    return "\n".join(part for part in parts if part.strip())
+
+
+def _plain_inline(children: Sequence[Token]) -> list[str]:
+    out = []
+    for child in children:
+        if child.type in ("text", "code_inline"):
+            out.append(child.content)
+        elif child.type in ("softbreak", "hardbreak"):
+            out.append(" ")
+        elif child.type == "image":
+            out.append(child.content)  # the alt text
+    return out

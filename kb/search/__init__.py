@@ -1,0 +1,20 @@
+"""The article search engine: a Whoosh index with English/Russian analysis, ranking and suggestions."""
+
+from kb.search.index import SearchIndex, fingerprint_of
+from kb.search.loading import index_doc, load_jsonl_into_index
+from kb.search.model import Hit, IndexDoc, IndexHealth, QueryTooLong, SearchPage, Suggestion
+from kb.search.store import IndexUnavailable
+
+__all__ = [
+    "Hit",
+    "IndexDoc",
+    "IndexHealth",
+    "IndexUnavailable",
+    "QueryTooLong",
+    "SearchIndex",
+    "SearchPage",
+    "Suggestion",
+    "fingerprint_of",
+    "index_doc",
+    "load_jsonl_into_index",
+]

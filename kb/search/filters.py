@@ -1,0 +1,49 @@
+"""Which documents a search may return (locale, category, published), as a cached per-reader mask."""
+
+from __future__ import annotations
+
+from whoosh.reading import IndexReader, TermNotFound
+from whoosh.searching import Searcher
+
+from kb.search.cache import EngineCache
+from kb.search.scorer import Leaf
+
+__all__ = ["filter_mask"]
+
+
+def _docs(reader: IndexReader, field: str, value: str) -> set[int]:
+    try:
+        return set(reader.postings(field, value).all_ids())
+    except TermNotFound:
+        return set()
+
+
+def filter_mask(
+    searcher: Searcher,
+    parts: list[Leaf],
+    generation: str,
+    cache: EngineCache,
+    locale: str,
+    category: str | None,
+    public_only: bool,
+) -> bytearray:
+    """mask[docnum] == 1 when the document may be returned; deleted documents never may."""
+    state = tuple((leaf.data.key[1], leaf.reader.segment().deleted_count()) for leaf in parts)
+    signature = (generation, state, locale, category or "", public_only)
+
+    def build() -> bytearray:
+        mask = bytearray(searcher.doc_count_all())
+        for leaf in parts:
+            reader = leaf.reader
+            allowed = _docs(reader, "locale", locale)
+            if category:
+                allowed &= _docs(reader, "category", category)
+            if public_only:
+                allowed &= _docs(reader, "public", "1")
+            deleted = reader.is_deleted if reader.has_deletions() else None
+            for doc in allowed:
+                if deleted is None or not deleted(doc):
+                    mask[leaf.base + doc] = 1
+        return mask
+
+    return cache.mask(signature, build)

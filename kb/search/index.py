@@ -1,0 +1,158 @@
+"""`SearchIndex`: the search engine the portal calls: search, suggestions, writes and health."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from pathlib import Path
+
+from whoosh import query as wq
+from whoosh.searching import Searcher
+
+from kb.search.analysis import STOP_WORDS, stem, words
+from kb.search.cache import EngineCache
+from kb.search.filters import filter_mask
+from kb.search.model import Hit, IndexDoc, IndexHealth, QueryTooLong, SearchPage, Suggestion
+from kb.search.query import MAX_QUERY_CHARS, parse_user_text, plan
+from kb.search.ranking import rerank
+from kb.search.schema import stored_updated_at
+from kb.search.scorer import leaves, score_all
+from kb.search.scoring import RANKING, Ranking
+from kb.search.snippets import snippet_html
+from kb.search.spelling import corrections, did_you_mean
+from kb.search.store import IndexStore, IndexUnavailable
+
+__all__ = ["IndexUnavailable", "SearchIndex", "fingerprint_of"]
+
+MAX_PER_PAGE = 100
+MAX_PAGE = 100
+
+
+def fingerprint_of(versions: dict[int, datetime]) -> str:
+    """Digest of id → updated_at pairs; equal digests mean the index holds what the database holds."""
+    digest = hashlib.sha256()
+    for doc_id in sorted(versions):
+        digest.update(f"{doc_id}:{versions[doc_id].isoformat()}\n".encode())
+    return digest.hexdigest()
+
+
+class SearchIndex:
+    """Synchronous on purpose (Whoosh is): the web layer calls it from a worker thread."""
+
+    def __init__(self, path: Path, ranking: Ranking = RANKING) -> None:
+        self.path = Path(path)
+        self.ranking = ranking
+        self._store = IndexStore(self.path)
+        self._cache = EngineCache()
+
+    # --- writing and health --------------------------------------------------------------------
+
+    def rebuild(self, docs: Iterable[IndexDoc], progress: Callable[[int], None] | None = None) -> int:
+        """Index `docs` from scratch beside the live index, then swap it in; returns the count."""
+        return self._store.rebuild(docs, progress)
+
+    def apply(self, upserts: Iterable[IndexDoc] = (), deletes: Iterable[int] = ()) -> None:
+        """Add or replace `upserts` and remove the ids in `deletes`, in one commit."""
+        self._store.apply(upserts, deletes)
+
+    def check(self) -> IndexHealth:
+        return self._store.check()
+
+    def close(self) -> None:
+        self._store.close()
+
+    def doc_count(self) -> int:
+        with self._store.searcher() as (_, searcher):
+            return searcher.doc_count()
+
+    def versions(self) -> dict[int, datetime]:
+        """id → updated_at of every indexed article, to diff against the database."""
+        with self._store.searcher() as (_, searcher):
+            return {
+                int(fields["id"]): stored_updated_at(fields["updated_at"])
+                for fields in searcher.reader().all_stored_fields()
+            }
+
+    def fingerprint(self) -> str:
+        return fingerprint_of(self.versions())
+
+    # --- reading -------------------------------------------------------------------------------
+
+    def search(
+        self,
+        q: str,
+        locale: str,
+        category: str | None = None,
+        page: int = 1,
+        per_page: int = 10,
+        public_only: bool = True,
+    ) -> SearchPage:
+        """One page of ranked hits. Raises QueryTooLong; IndexUnavailable when there is no index."""
+        user = parse_user_text(q)
+        page, per_page = min(max(page, 1), MAX_PAGE), min(max(per_page, 1), MAX_PER_PAGE)
+        if not user.words:
+            return SearchPage([], 0, None, page, per_page)
+        with self._store.searcher() as (generation, searcher):
+            parts = leaves(searcher, generation, self._cache)
+            self._cache.forget_except(generation, {leaf.data.key[1] for leaf in parts})
+            fixes = corrections(searcher.reader(), parts, user.words)
+            terms = plan(user, fixes, self.ranking)
+            mask = filter_mask(searcher, parts, generation, self._cache, locale, category, public_only)
+            depth = max(page * per_page, self.ranking.depth)
+            matches = score_all(searcher, parts, terms, mask, self.ranking, depth)
+            ranked = rerank(searcher, matches, user, terms, self.ranking)
+            stems = {stem(word) for word in (*user.words, *fixes.values())}
+            hits = [
+                self._hit(searcher, docnum, score, stems)
+                for docnum, score in ranked[(page - 1) * per_page : page * per_page]
+            ]
+        return SearchPage(hits, matches.total, did_you_mean(q, fixes), page, per_page)
+
+    @staticmethod
+    def _hit(searcher: Searcher, docnum: int, score: float, stems: set[str]) -> Hit:
+        # Copied out into plain values: nothing may refer to the searcher after it is returned.
+        fields = searcher.stored_fields(docnum)
+        text = fields.get("body") or fields.get("summary") or ""
+        return Hit(
+            id=int(fields["id"]),
+            slug=fields["slug"],
+            title=fields["title"],
+            snippet_html=snippet_html(text, stems),
+            category=fields.get("category") or None,
+            locale=fields["locale"],
+            score=round(float(score), 4),
+        )
+
+    @staticmethod
+    def _filter(locale: str, public_only: bool) -> wq.Query:
+        terms = [wq.Term("locale", locale)]
+        if public_only:
+            terms.append(wq.Term("public", "1"))
+        return wq.And(terms)
+
+    def suggest(self, prefix: str, locale: str, limit: int = 8, public_only: bool = True) -> list[Suggestion]:
+        """Titles containing the typed words, the last one possibly unfinished."""
+        if len(prefix) > MAX_QUERY_CHARS:
+            raise QueryTooLong(f"a search may have at most {MAX_QUERY_CHARS} characters")
+        typed = words(prefix)[:16]
+        if not typed:
+            return []
+        finished = prefix[-1:].isspace() or not prefix[-1:].isalnum()
+        last = None if finished else typed.pop()
+        required: list[wq.Query] = [
+            wq.Or([wq.Term("title", stem(word)), wq.Term("title_exact", word)])
+            for word in dict.fromkeys(typed)
+            if word not in STOP_WORDS
+        ]
+        if last and (len(last) >= 2 or not required) and not (last in STOP_WORDS and required):
+            # Stop words are not indexed: a finished one adds nothing, but as the only word it may
+            # still be the start of a real one ("to" → "token").
+            required.append(wq.Prefix("title_exact", last))
+        if not required:
+            return []
+        with self._store.searcher() as (_, searcher):
+            results = searcher.search(
+                wq.And(required), limit=max(1, min(limit, 50)), filter=self._filter(locale, public_only)
+            )
+            return [Suggestion(hit["slug"], hit["title"]) for hit in results]

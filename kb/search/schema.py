@@ -1,0 +1,60 @@
+"""The Whoosh schema of the article index and the mapping from `IndexDoc` to its fields."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from whoosh.fields import ID, STORED, TEXT, Schema
+
+from kb.search.analysis import exact_analyzer, stemmed_analyzer
+from kb.search.model import IndexDoc
+
+__all__ = ["SCHEMA_VERSION", "doc_fields", "make_schema", "stored_updated_at"]
+
+# Bump when fields or analysis change: an index written with another version is rebuilt.
+SCHEMA_VERSION = "3"
+
+
+def make_schema() -> Schema:
+    stemmed, exact = stemmed_analyzer(), exact_analyzer()
+    return Schema(
+        id=ID(stored=True, unique=True),
+        slug=STORED(),
+        updated_at=STORED(),
+        locale=ID(stored=True),
+        category=ID(stored=True),
+        public=ID(),
+        # Ranking fields: one set for both languages, the analyzer stems each word by its script.
+        # No positions: the scorer reads frequencies only, which keeps the index small.
+        title=TEXT(analyzer=stemmed, stored=True, phrase=False),
+        summary=TEXT(analyzer=stemmed, stored=True, phrase=False),
+        tags=TEXT(analyzer=stemmed, phrase=False),
+        body=TEXT(analyzer=stemmed, stored=True, phrase=False),
+        # Unstemmed words: exact-form bonus, search-as-you-type prefixes and spelling corrections.
+        title_exact=TEXT(analyzer=exact, phrase=False),
+        body_exact=TEXT(analyzer=exact, phrase=False),
+    )
+
+
+def doc_fields(doc: IndexDoc) -> dict[str, object]:
+    # The category takes part in matching too ("billing" finds the billing articles).
+    category_words = (doc.category or "").replace("-", " ")
+    tags = " | ".join((*doc.tags, category_words)) if (doc.tags or category_words) else ""
+    return {
+        "id": str(doc.id),
+        "slug": doc.slug,
+        "updated_at": doc.updated_at.isoformat(),
+        "locale": doc.locale,
+        "category": doc.category or "",
+        "public": "1" if doc.public else "0",
+        "title": doc.title,
+        "summary": doc.summary,
+        "tags": tags,
+        "body": doc.body,
+        "title_exact": doc.title,
+        "body_exact": " ".join((doc.summary, tags, doc.body)),
+    }
+
+
+def stored_updated_at(value: str) -> datetime:
+    return datetime.fromisoformat(value)

@@ -1,0 +1,99 @@
+"""The knowledge base for readers: front page, search, categories, articles and their feedback."""
+
+from typing import Annotated
+
+import msgspec
+from litestar import Response, get, post
+from litestar.di import NamedDependency
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, FromPath, FromQuery
+from litestar.response import Redirect, Template
+
+from auth import ratelimit
+from auth.tables import User
+from kb import articles
+from kb.activity import ReaderActivity
+from kb.indexing import IndexSync
+from kb.search import QueryTooLong
+from portal import i18n, knowledge, reading
+from portal.accounts import Client
+from portal.web.guards import READER
+
+FORM = Body(media_type=RequestEncodingType.URL_ENCODED)
+VOTES_PER_ADDRESS = ratelimit.Rule("kb-vote", 30, 60 * 60)
+
+
+class FeedbackForm(msgspec.Struct):
+    helpful: str = ""
+    comment: str = ""
+
+
+@get("/kb", opt=READER)
+async def front_page(kb: NamedDependency[IndexSync]) -> Template:
+    return Template(template_name="kb/index.html", context=await reading.front_page(kb, i18n.current_locale()))
+
+
+@get("/kb/search", opt=READER)
+async def search_page(
+    kb: NamedDependency[IndexSync],
+    activity: NamedDependency[ReaderActivity],
+    viewer: NamedDependency[User | None],
+    q: FromQuery[str] = "",
+    category: FromQuery[str] = "",
+    page: FromQuery[int] = 1,
+) -> Template:
+    locale = i18n.current_locale()
+    context = {"q": q, "category": category, "categories": await reading.categories(kb, locale)}
+    if not q.strip():
+        return Template(template_name="kb/search.html", context={**context, "result": None})
+    try:
+        result, token = await knowledge.search(
+            kb, activity, q, locale, category=category, page=max(page, 1), user_id=viewer.id if viewer else None
+        )
+    except QueryTooLong:
+        return Template(
+            template_name="kb/search.html",
+            status_code=400,
+            context={**context, "result": None, "error": "query_too_long"},
+        )
+    return Template(template_name="kb/search.html", context={**context, "result": result, "token": token})
+
+
+@get("/kb/category/{slug:str}", opt=READER)
+async def category_page(slug: FromPath[str], kb: NamedDependency[IndexSync]) -> Template:
+    category, rows = await reading.category_page(kb, slug, i18n.current_locale())
+    return Template(template_name="kb/category.html", context={"category": category, "articles": rows})
+
+
+@get("/kb/{slug:str}", opt=READER)
+async def article_page(
+    slug: FromPath[str],
+    kb: NamedDependency[IndexSync],
+    activity: NamedDependency[ReaderActivity],
+    searched: FromQuery[str] = "",
+    q: FromQuery[str] = "",
+    voted: FromQuery[str] = "",
+) -> Template:
+    view = await reading.article_page(kb, slug)
+    activity.view(view.article.id)
+    if searched:
+        activity.click(searched, view.article.id)
+    return Template(template_name="kb/article.html", context={"view": view, "q": q, "voted": voted})
+
+
+@post("/kb/{slug:str}/feedback", opt=READER)
+async def feedback(
+    slug: FromPath[str],
+    data: Annotated[FeedbackForm, FORM],
+    client: NamedDependency[Client],
+    viewer: NamedDependency[User | None],
+) -> Response:
+    article = await articles.by_slug(slug)
+    if data.helpful not in ("yes", "no"):
+        return Redirect(path=f"/kb/{slug}")
+    await ratelimit.hit(VOTES_PER_ADDRESS, client.ip)
+    await knowledge.vote(article.id, data.helpful == "yes", data.comment, viewer.id if viewer else None)
+    return Redirect(path=f"/kb/{slug}?voted={data.helpful}#feedback")
+
+
+ROUTES = [front_page, search_page, category_page, article_page, feedback]
