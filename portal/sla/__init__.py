@@ -1,0 +1,1 @@
+"""Service levels: business calendars, support plans' targets, deadlines and their pauses."""
