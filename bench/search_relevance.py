@@ -84,8 +84,10 @@ def _print(name: str, docs: int, scores: Scores) -> None:
 
 def _header(title: str) -> None:
     print(f"\n{title}")
-    print(f"{'set':<22} {'docs':>6} {'queries':>6} {'Recall@5':>9} {'Success@5':>10} {'MRR@10':>7}"
-          f" {'p50 ms':>8} {'p99 ms':>8} {'rej':>5}")
+    print(
+        f"{'set':<22} {'docs':>6} {'queries':>6} {'Recall@5':>9} {'Success@5':>10} {'MRR@10':>7}"
+        f" {'p50 ms':>8} {'p99 ms':>8} {'rej':>5}"
+    )
 
 
 def _ticket_articles(path: Path, prefix: str) -> Iterator[ArticleInput]:
@@ -107,6 +109,7 @@ def scale(data: Path, names: list[str], workdir: Path) -> None:
     index = SearchIndex(workdir / "scale")
     started = time.perf_counter()
     count = index.rebuild(index_doc(article, number) for number, article in enumerate(articles, 1))
+    index.warm_up()
     print(f"\nScale: {count} documents in one index (built in {time.perf_counter() - started:.1f} s)")
     _header("same dev queries against the combined index (locale filter on)")
     for name in names:
@@ -129,6 +132,7 @@ def main(argv: list[str] | None = None) -> int:
             index = SearchIndex(workdir / name)
             with (args.data / name / "faq.jsonl").open(encoding="utf-8") as fh:
                 slugs = load_jsonl_into_index(index, fh, locale, layout)
+            index.warm_up()  # as the portal does at start-up; term postings still load on demand
             _print(name, len(slugs), evaluate(index, args.data / name / "queries.dev.jsonl", locale))
             index.close()
         if not args.no_scale:

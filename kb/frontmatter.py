@@ -31,7 +31,9 @@ LOCALES = ("en", "ru")
 _KEYS = ("title", "slug", "category", "locale", "translation_key", "tags", "summary")
 _KEY_LINE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\s*:(?:\s+(.*))?$")
 # Plain (unquoted) values that a YAML reader would turn into something else, or misread, get quotes.
-_NEEDS_QUOTES = re.compile(r"""^[\s\-?:,\[\]{}#&*!|>'"%@`]|:\s|\s#|\s$|:$|^(?:true|false|yes|no|null|~|[-+.\d].*)$""", re.I)
+_NEEDS_QUOTES = re.compile(
+    r"""^[\s\-?:,\[\]{}#&*!|>'"%@`]|:\s|\s#|\s$|:$|^(?:true|false|yes|no|null|~|[-+.\d].*)$""", re.IGNORECASE
+)
 _TRANSLIT = dict(
     zip(
         "абвгдеёжзийклмнопрстуфхцчшщъыьэюя",

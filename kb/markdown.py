@@ -60,9 +60,7 @@ def _is_external(href: str) -> bool:
     return parts.scheme in ("http", "https") or (not parts.scheme and href.startswith("//"))
 
 
-def _render_link_open(
-    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
-) -> str:
+def _render_link_open(self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
     token = tokens[idx]
     if _is_external(str(token.attrGet("href") or "")):
         token.attrSet("rel", _EXTERNAL_REL)

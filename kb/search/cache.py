@@ -44,15 +44,18 @@ class SegmentData:
     def __init__(self, key: tuple[str, str]) -> None:
         self.key = key
         self._lock = threading.Lock()
-        self._norms: dict[tuple[str, float, float], array] = {}
+        self._norms: dict[tuple[str, float], array] = {}
         self._terms: OrderedDict[tuple, TermPostings] = OrderedDict()
         self._cached_postings = 0
         self._vocabulary: frozenset[str] | None = None
-        self._title_stems: dict[int, tuple[str, ...]] = {}
+        self._title_stems: dict[int, frozenset[str]] = {}
 
     def norms(self, reader: IndexReader, field: FieldWeight, avg_length: float) -> array:
-        """1 / (1 - b + b * length / average) per document: BM25's length normalisation."""
-        key = (field.name, field.b, round(avg_length, 1))
+        """1 / (1 - b + b * length / average) per document: BM25's length normalisation.
+
+        Computed once per segment with the average of that moment: later commits move the average a
+        little, and recomputing (and invalidating every cached word) for that is not worth it."""
+        key = (field.name, field.b)
         cached = self._norms.get(key)
         if cached is None:
             b, avg = field.b, avg_length or 1.0
@@ -116,7 +119,7 @@ class SegmentData:
             self._vocabulary = frozenset(words)
         return self._vocabulary
 
-    def title_stems(self, docnum: int, load: Callable[[int], tuple[str, ...]]) -> tuple[str, ...]:
+    def title_stems(self, docnum: int, load: Callable[[int], frozenset[str]]) -> frozenset[str]:
         stems = self._title_stems.get(docnum)
         if stems is None:
             stems = self._title_stems[docnum] = load(docnum)

@@ -7,10 +7,9 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
 
-from whoosh import query as wq
 from whoosh.searching import Searcher
 
-from kb.search.analysis import STOP_WORDS, stem, words
+from kb.search.analysis import stem
 from kb.search.cache import EngineCache
 from kb.search.filters import filter_mask
 from kb.search.model import Hit, IndexDoc, IndexHealth, QueryTooLong, SearchPage, Suggestion
@@ -20,8 +19,9 @@ from kb.search.schema import stored_updated_at
 from kb.search.scorer import leaves, score_all
 from kb.search.scoring import RANKING, Ranking
 from kb.search.snippets import snippet_html
-from kb.search.spelling import corrections, did_you_mean
+from kb.search.spelling import SPELLING_FIELDS, corrections, did_you_mean
 from kb.search.store import IndexStore, IndexUnavailable
+from kb.search.suggest import suggestions
 
 __all__ = ["IndexUnavailable", "SearchIndex", "fingerprint_of"]
 
@@ -62,6 +62,17 @@ class SearchIndex:
     def close(self) -> None:
         self._store.close()
 
+    def warm_up(self) -> None:
+        """Decode what every query needs (length norms, spelling vocabulary) now rather than in the
+        first search: call it at start-up and after a rebuild, from a worker thread."""
+        with self._store.searcher() as (generation, searcher):
+            parts = leaves(searcher, generation, self._cache)
+            fields = {f.name: f for channel in self.ranking.channels for f in channel.fields}
+            for leaf in parts:
+                for field in fields.values():
+                    leaf.data.norms(leaf.reader, field, searcher.avg_field_length(field.name, 1.0) or 1.0)
+                leaf.data.vocabulary(leaf.reader, SPELLING_FIELDS)
+
     def doc_count(self) -> int:
         with self._store.searcher() as (_, searcher):
             return searcher.doc_count()
@@ -101,7 +112,7 @@ class SearchIndex:
             mask = filter_mask(searcher, parts, generation, self._cache, locale, category, public_only)
             depth = max(page * per_page, self.ranking.depth)
             matches = score_all(searcher, parts, terms, mask, self.ranking, depth)
-            ranked = rerank(searcher, matches, user, terms, self.ranking)
+            ranked = rerank(matches, terms, self.ranking)
             stems = {stem(word) for word in (*user.words, *fixes.values())}
             hits = [
                 self._hit(searcher, docnum, score, stems)
@@ -124,35 +135,11 @@ class SearchIndex:
             score=round(float(score), 4),
         )
 
-    @staticmethod
-    def _filter(locale: str, public_only: bool) -> wq.Query:
-        terms = [wq.Term("locale", locale)]
-        if public_only:
-            terms.append(wq.Term("public", "1"))
-        return wq.And(terms)
-
     def suggest(self, prefix: str, locale: str, limit: int = 8, public_only: bool = True) -> list[Suggestion]:
-        """Titles containing the typed words, the last one possibly unfinished."""
+        """Titles containing the typed words, the last one possibly unfinished; shortest first."""
         if len(prefix) > MAX_QUERY_CHARS:
             raise QueryTooLong(f"a search may have at most {MAX_QUERY_CHARS} characters")
-        typed = words(prefix)[:16]
-        if not typed:
-            return []
-        finished = prefix[-1:].isspace() or not prefix[-1:].isalnum()
-        last = None if finished else typed.pop()
-        required: list[wq.Query] = [
-            wq.Or([wq.Term("title", stem(word)), wq.Term("title_exact", word)])
-            for word in dict.fromkeys(typed)
-            if word not in STOP_WORDS
-        ]
-        if last and (len(last) >= 2 or not required) and not (last in STOP_WORDS and required):
-            # Stop words are not indexed: a finished one adds nothing, but as the only word it may
-            # still be the start of a real one ("to" → "token").
-            required.append(wq.Prefix("title_exact", last))
-        if not required:
-            return []
-        with self._store.searcher() as (_, searcher):
-            results = searcher.search(
-                wq.And(required), limit=max(1, min(limit, 50)), filter=self._filter(locale, public_only)
-            )
-            return [Suggestion(hit["slug"], hit["title"]) for hit in results]
+        with self._store.searcher() as (generation, searcher):
+            parts = leaves(searcher, generation, self._cache)
+            mask = filter_mask(searcher, parts, generation, self._cache, locale, None, public_only)
+            return suggestions(searcher, parts, mask, prefix, max(1, min(limit, 50)))

@@ -12,7 +12,7 @@ from kb.search.model import IndexDoc
 __all__ = ["SCHEMA_VERSION", "doc_fields", "make_schema", "stored_updated_at"]
 
 # Bump when fields or analysis change: an index written with another version is rebuilt.
-SCHEMA_VERSION = "3"
+SCHEMA_VERSION = "4"
 
 
 def make_schema() -> Schema:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from html import escape
 
 from kb.search.analysis import WORD_PATTERN, fold, stem
@@ -13,7 +14,8 @@ _SCAN_LIMIT = 20_000  # characters of an article looked at: snippets come from t
 _WORD_RE = re.compile(WORD_PATTERN)
 
 
-def _candidates_re(stems: set[str]) -> re.Pattern[str] | None:
+@lru_cache(maxsize=256)
+def _candidates_re(stems: frozenset[str]) -> re.Pattern[str] | None:
     # A Snowball stem is (nearly always) a prefix of its words, so a C-speed regex finds the few
     # candidates and only those go through the Python stemmer. English stems ending in "i" come from
     # words ending in "y" ("happi" ← "happy"); "е" also stands for "ё" in the text.
@@ -25,7 +27,7 @@ def _candidates_re(stems: set[str]) -> re.Pattern[str] | None:
 
 
 def _matches(text: str, stems: set[str]) -> list[tuple[int, int, str]]:
-    pattern = _candidates_re(stems)
+    pattern = _candidates_re(frozenset(stems))
     if pattern is None:
         return []
     found = []

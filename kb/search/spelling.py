@@ -9,7 +9,7 @@ from whoosh.reading import IndexReader
 from kb.search.analysis import WORD_PATTERN, fold
 from kb.search.scorer import Leaf
 
-__all__ = ["corrections", "did_you_mean", "edits1"]
+__all__ = ["SPELLING_FIELDS", "corrections", "did_you_mean", "edits1"]
 
 # Unstemmed fields: a correction must be a real word, and stems are not words (trap 12).
 SPELLING_FIELDS = ("title_exact", "body_exact")
@@ -37,7 +37,8 @@ def corrections(reader: IndexReader, parts: list[Leaf], words: tuple[str, ...]) 
     for word in words:
         if len(word) < 3 or word.isdigit() or any(word in vocab for vocab in vocabularies):
             continue
-        candidates = {c for c in edits1(word) if any(c in vocab for vocab in vocabularies)}
+        edits = edits1(word)
+        candidates = set().union(*(edits & vocab for vocab in vocabularies))
         if candidates:
             found[word] = max(
                 sorted(candidates),

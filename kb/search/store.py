@@ -139,9 +139,7 @@ class IndexStore:
             self._remove_old_generations(keep=generation)
         return count
 
-    def _write_generation(
-        self, gen_dir: Path, docs: Iterable[IndexDoc], progress: Callable[[int], None] | None
-    ) -> int:
+    def _write_generation(self, gen_dir: Path, docs: Iterable[IndexDoc], progress: Callable[[int], None] | None) -> int:
         ix = whoosh_index.create_in(str(gen_dir), self._schema)
         writer = ix.writer(limitmb=256)
         count = 0

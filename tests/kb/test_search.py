@@ -1,0 +1,178 @@
+"""Searching the index: language analysis, typos, filters, pages, snippets, caps and suggestions."""
+
+import time
+from datetime import UTC, datetime
+
+import pytest
+
+from kb.search import IndexDoc, QueryTooLong, SearchIndex
+
+NOW = datetime(2026, 11, 1, tzinfo=UTC)
+
+
+def doc(id, title, body, locale="en", category="general", public=True, summary="", tags=()):
+    return IndexDoc(
+        id=id,
+        slug=f"article-{id}",
+        locale=locale,
+        title=title,
+        summary=summary,
+        body=body,
+        category=category,
+        tags=tuple(tags),
+        public=public,
+        updated_at=NOW,
+    )
+
+
+DOCS = [
+    doc(1, "Reset a forgotten password", "Request a reset link from the sign-in page. The link expires.", category="account"),
+    doc(2, "Change your payment method", "Update the card used for invoices in billing settings.", category="billing"),
+    doc(3, "Refund timelines", "Refunds reach your card within five working days.", category="billing", tags=("money",)),
+    doc(4, "Как создать обращение", "Чтобы создать обращение в поддержку, откройте портал.", locale="ru", category="tickets"),
+    doc(5, "Новогодняя ёлка в офисе", "Ёлку ставят в декабре.", locale="ru"),
+    doc(6, "Secret roadmap unicorn", "Internal draft about the unicorn project.", public=False),
+    doc(7, "Embedding widgets", 'Never paste <script>alert("x")</script> into the widget field & friends.'),
+    doc(8, "Delete your account", "Deleting an account removes tickets and invoices.", category="account"),
+    doc(9, "Смена пароля", "Пароль меняют в профиле.", locale="ru", category="account"),
+    *[doc(100 + n, f"Printer setup guide {n}", "Connect the printer and install the driver.", category="devices")
+      for n in range(25)],
+]
+
+
+@pytest.fixture(scope="module")
+def index(tmp_path_factory):
+    index = SearchIndex(tmp_path_factory.mktemp("kb") / "search")
+    index.rebuild(DOCS)
+    index.warm_up()
+    yield index
+    index.close()
+
+
+def slugs(page):
+    return [hit.slug for hit in page.results]
+
+
+@pytest.mark.parametrize("form", ["обращение", "обращения", "обращений", "Обращениями", "ОБРАЩЕНИЮ"])
+def test_russian_word_forms_find_the_same_article(index, form):
+    assert slugs(index.search(form, "ru"))[:1] == ["article-4"]
+
+
+@pytest.mark.parametrize("query", ["reset passwords", "resetting password", "forgotten", "forget password"])
+def test_english_word_forms_find_the_article(index, query):
+    assert slugs(index.search(query, "en"))[:1] == ["article-1"]
+
+
+@pytest.mark.parametrize("query", ["елка", "ёлка", "ЁЛКУ", "елку"])
+def test_yo_and_ye_are_the_same_letter(index, query):
+    assert slugs(index.search(query, "ru")) == ["article-5"]
+
+
+@pytest.mark.parametrize(
+    ("query", "locale", "fixed", "found"),
+    [
+        ("pasword", "en", "password", "article-1"),
+        ("How do I reset my passwrod?", "en", "How do I reset my password?", "article-1"),
+        ("refnd", "en", "refund", "article-3"),
+        ("обрашение", "ru", "обращение", "article-4"),
+        ("смена пвроля", "ru", "смена пароля", "article-9"),
+    ],
+)
+def test_typos_are_tolerated_and_corrected(index, query, locale, fixed, found):
+    page = index.search(query, locale)
+    assert page.did_you_mean == fixed
+    assert found in slugs(page)[:3]
+
+
+def test_no_did_you_mean_when_every_word_is_known(index):
+    assert index.search("refund card", "en").did_you_mean is None
+
+
+def test_unpublished_articles_are_hidden_from_customers_but_not_staff(index):
+    assert index.search("unicorn roadmap", "en").total == 0
+    assert index.suggest("unicorn", "en") == []
+    assert slugs(index.search("unicorn roadmap", "en", public_only=False)) == ["article-6"]
+    assert [s.slug for s in index.suggest("secret road", "en", public_only=False)] == ["article-6"]
+
+
+@pytest.mark.parametrize("query", ["public:0 unicorn", "public:false unicorn", "unicorn OR public:1", "title:unicorn"])
+def test_field_syntax_is_just_words_and_cannot_reach_hidden_articles(index, query):
+    assert "article-6" not in slugs(index.search(query, "en", per_page=100))
+
+
+def test_question_marks_and_stars_are_not_wildcards(index):
+    assert slugs(index.search("refund?", "en"))[:1] == ["article-3"]
+    assert slugs(index.search("How long does a refund take?", "en"))[:1] == ["article-3"]
+    # "pass*" is the word "pass", not every word starting with it.
+    assert index.search("pass*", "en").total == index.search("pass", "en").total == 0
+    assert index.search("*", "en").total == 0
+
+
+def test_category_and_locale_filters(index):
+    billing = index.search("card", "en", category="billing")
+    assert set(slugs(billing)) == {"article-2", "article-3"}
+    assert index.search("card", "en", category="account").total == 0
+    assert index.search("password", "ru").total == 0
+    assert slugs(index.search("пароль", "ru", category="account")) == ["article-9"]
+
+
+def test_pagination_totals_and_pages(index):
+    first = index.search("printer driver", "en", per_page=10)
+    third = index.search("printer driver", "en", page=3, per_page=10)
+    assert first.total == third.total == 25
+    assert len(first.results) == 10 and len(third.results) == 5
+    seen = [hit.slug for page in (1, 2, 3) for hit in index.search("printer", "en", page=page).results]
+    assert len(seen) == len(set(seen)) == 25
+    assert index.search("printer", "en", page=4).results == []
+
+
+def test_hits_carry_plain_values(index):
+    (hit,) = index.search("refund timelines", "en", per_page=1).results
+    assert (hit.id, hit.slug, hit.title, hit.category, hit.locale) == (3, "article-3", "Refund timelines", "billing", "en")
+    assert hit.score > 0
+
+
+def test_snippets_are_escaped_and_highlighted(index):
+    (hit,) = index.search("widget script", "en").results
+    assert "<script" not in hit.snippet_html
+    assert "&lt;" in hit.snippet_html and "&amp;" in hit.snippet_html
+    assert "<mark>widget</mark>" in hit.snippet_html
+    stripped = hit.snippet_html.replace("<mark>", "").replace("</mark>", "")
+    assert "<" not in stripped and ">" not in stripped
+
+
+def test_russian_snippet_highlights_other_forms_and_yo(index):
+    hit = index.search("елка", "ru").results[0]
+    assert "<mark>Ёлку</mark>" in hit.snippet_html
+
+
+def test_a_huge_query_is_refused_fast(index):
+    started = time.perf_counter()
+    with pytest.raises(QueryTooLong):
+        index.search("password " * 2000, "en")
+    with pytest.raises(QueryTooLong):
+        index.suggest("x" * 16000, "en")
+    assert time.perf_counter() - started < 0.05
+
+
+def test_too_many_words_are_refused(index):
+    with pytest.raises(QueryTooLong):
+        index.search(" ".join(f"word{n}" for n in range(33)), "en")
+    assert index.search(" ".join(f"word{n}" for n in range(32)), "en").total == 0
+
+
+def test_deeply_nested_and_odd_queries_are_harmless(index):
+    nested = "(" * 240 + "password" + ")" * 240
+    assert slugs(index.search(nested, "en"))[:1] == ["article-1"]
+    for odd in ['"unbalanced', "AND OR NOT", "~~~^^^", "\\", "", "   ", "the of and", "🙂", "\x00"]:
+        assert index.search(odd, "en").total >= 0
+
+
+def test_suggestions_complete_the_last_word(index):
+    assert [s.title for s in index.suggest("forgot", "en")] == ["Reset a forgotten password"]
+    assert [s.slug for s in index.suggest("reset pass", "en")] == ["article-1"]
+    assert [s.slug for s in index.suggest("обращ", "ru")] == ["article-4"]
+    assert [s.slug for s in index.suggest("Как создать обращения ", "ru")] == ["article-4"]
+    assert len(index.suggest("printer", "en", limit=3)) == 3
+    assert index.suggest("", "en") == [] and index.suggest("zzzz", "en") == []
+    assert index.suggest("refund", "ru") == []

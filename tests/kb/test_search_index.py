@@ -1,0 +1,176 @@
+"""The index as derived data: rebuild and swap, incremental changes, health checks, fingerprints."""
+
+import shutil
+import threading
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from kb.search import IndexDoc, IndexUnavailable, SearchIndex, fingerprint_of, load_jsonl_into_index
+
+NOW = datetime(2026, 11, 1, tzinfo=UTC)
+
+
+def doc(id, title, body="", locale="en", public=True):
+    return IndexDoc(id, f"a-{id}", locale, title, "", body, None, (), public, NOW)
+
+
+def found(index, query, locale="en", **kw):
+    return [hit.id for hit in index.search(query, locale, per_page=50, **kw).results]
+
+
+@pytest.fixture
+def index(tmp_path):
+    index = SearchIndex(tmp_path / "search")
+    index.rebuild([doc(1, "Reset your password"), doc(2, "Refund timelines"), doc(3, "Invoice copies")])
+    yield index
+    index.close()
+
+
+def generations(index):
+    return sorted(p.name for p in index.path.iterdir() if p.is_dir() and p.name.startswith("gen-"))
+
+
+def test_rebuild_swaps_in_a_fresh_index(index):
+    before = generations(index)
+    assert found(index, "refund") == [2]
+    count = index.rebuild([doc(10, "Shipping times"), doc(11, "Refund policy for shipping")])
+    assert count == 2
+    assert found(index, "refund") == [11]
+    assert found(index, "password") == []
+    assert index.doc_count() == 2
+    after = generations(index)
+    assert len(after) == 1 and after != before
+
+
+def test_rebuild_reports_progress(tmp_path):
+    seen = []
+    SearchIndex(tmp_path / "s").rebuild((doc(n, f"Article {n}") for n in range(1200)), progress=seen.append)
+    assert seen[-1] == 1200 and seen == sorted(seen)
+
+
+def test_readers_never_see_a_half_built_index(index):
+    """Searches running while the index is rebuilt again and again see the old or the new one, whole."""
+    errors, counts = [], set()
+    stop = threading.Event()
+
+    def search_loop():
+        while not stop.is_set():
+            try:
+                counts.add(index.search("guide", "en", per_page=1).total)
+            except Exception as exc:  # anything at all is a failure here
+                errors.append(exc)
+
+    threads = [threading.Thread(target=search_loop) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for round in range(6):
+        size = 40 if round % 2 else 80
+        index.rebuild(doc(n, f"Guide number {n}") for n in range(size))
+    stop.set()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert counts <= {0, 40, 80}
+
+
+def test_a_deleted_index_is_reported_and_rebuilt(index):
+    assert index.check().ok and index.check().doc_count == 3
+    found(index, "refund")  # a cached searcher exists and must not hide the loss
+    shutil.rmtree(index.path)
+    health = index.check()
+    assert not health.ok and "missing" in health.reason
+    with pytest.raises(IndexUnavailable):
+        index.search("refund", "en")
+    with pytest.raises(IndexUnavailable):
+        index.apply([doc(4, "x")], [])
+    index.rebuild([doc(2, "Refund timelines")])
+    assert index.check().ok
+    assert found(index, "refund") == [2]
+
+
+def test_a_missing_generation_directory_is_reported(index):
+    for name in generations(index):
+        shutil.rmtree(index.path / name)
+    assert not index.check().ok
+    with pytest.raises(IndexUnavailable):
+        index.search("refund", "en")
+
+
+def test_a_truncated_segment_is_reported_as_corrupt(index):
+    (gen,) = generations(index)
+    files = sorted((index.path / gen).iterdir(), key=lambda p: p.stat().st_size, reverse=True)
+    victim = next(p for p in files if p.suffix not in {".toc", ".lock"} and not p.name.startswith("kb-"))
+    victim.write_bytes(victim.read_bytes()[: victim.stat().st_size // 3])
+    health = index.check()
+    assert not health.ok and "corrupt" in health.reason
+    index.rebuild([doc(1, "Reset your password")])
+    assert index.check().ok
+
+
+def test_apply_upserts_and_deletes(index):
+    index.apply(upserts=[doc(2, "Return shipping labels"), doc(4, "Refund to a gift card")], deletes=[3])
+    assert found(index, "refund") == [4]
+    assert found(index, "return labels") == [2]
+    assert found(index, "invoice") == []
+    assert index.doc_count() == 3
+    index.apply(deletes=[4])
+    assert found(index, "refund") == []
+
+
+def test_apply_can_unpublish(index):
+    index.apply(upserts=[replace(doc(1, "Reset your password"), public=False)])
+    assert found(index, "password") == []
+    assert found(index, "password", public_only=False) == [1]
+    assert index.suggest("reset", "en") == []
+
+
+def test_concurrent_writers_all_land(index):
+    def write(start):
+        for n in range(start, start + 5):
+            index.apply(upserts=[doc(n, f"Concurrent article {n}")])
+
+    threads = [threading.Thread(target=write, args=(100 + 10 * t,)) for t in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(found(index, "concurrent")) == [100 + 10 * t + n for t in range(4) for n in range(5)]
+
+
+def test_versions_and_fingerprint_follow_the_documents(index):
+    assert index.versions() == {1: NOW, 2: NOW, 3: NOW}
+    assert index.fingerprint() == fingerprint_of({1: NOW, 2: NOW, 3: NOW})
+    later = NOW + timedelta(minutes=5)
+    index.apply(upserts=[replace(doc(2, "Refund timelines"), updated_at=later)])
+    assert index.versions()[2] == later
+    assert index.fingerprint() != fingerprint_of({1: NOW, 2: NOW, 3: NOW})
+    assert index.fingerprint() == fingerprint_of({1: NOW, 2: later, 3: NOW})
+
+
+def test_an_empty_index_answers_nothing(tmp_path):
+    index = SearchIndex(tmp_path / "empty")
+    index.rebuild([])
+    assert index.check().ok
+    assert index.search("anything", "en").total == 0
+    assert index.suggest("any", "en") == []
+    assert index.doc_count() == 0
+
+
+def test_a_never_built_index_is_unavailable(tmp_path):
+    index = SearchIndex(tmp_path / "never")
+    assert not index.check().ok
+    with pytest.raises(IndexUnavailable):
+        index.search("x", "en")
+
+
+def test_jsonl_rows_load_into_an_index(tmp_path):
+    index = SearchIndex(tmp_path / "jsonl")
+    rows = [
+        '{"id": "q_1", "question": "How do I cancel my order?", "answer": "Open the order and cancel it."}',
+        '{"id": "q_2", "question": "Where is my parcel?", "answer": "Track it from the order page."}',
+    ]
+    slugs = load_jsonl_into_index(index, rows, "en")
+    assert slugs == {"q-1": 1, "q-2": 2}
+    assert [hit.slug for hit in index.search("cancel order", "en").results][:1] == ["q-1"]
