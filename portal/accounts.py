@@ -56,15 +56,19 @@ async def register(settings: Settings, client: Client, email: str, name: str, pa
         user = await accounts.create_user(
             email, name, password=password, locale=locale, time_zone=settings.default_time_zone
         )
-        token = await links.issue(user, Purpose.VERIFY)
-        await enqueue(
-            user.email,
-            "verify_email",
-            user.locale,
-            name=user.name,
-            link=link(settings, "/verify", token),
-            site_name=settings.site_name,
-        )
+        await _mail_verification(settings, user)
+
+
+async def _mail_verification(settings: Settings, user: User) -> None:
+    token = await links.issue(user, Purpose.VERIFY)
+    await enqueue(
+        user.email,
+        "verify_email",
+        user.locale,
+        name=user.name,
+        link=link(settings, "/verify", token),
+        site_name=settings.site_name,
+    )
 
 
 async def resend_verification(settings: Settings, client: Client, email: str) -> None:
@@ -74,15 +78,7 @@ async def resend_verification(settings: Settings, client: Client, email: str) ->
         user = await accounts.find_by_email(email)
         if user is None or user.email_verified_at is not None or not user.is_active:
             return
-        token = await links.issue(user, Purpose.VERIFY)
-        await enqueue(
-            user.email,
-            "verify_email",
-            user.locale,
-            name=user.name,
-            link=link(settings, "/verify", token),
-            site_name=settings.site_name,
-        )
+        await _mail_verification(settings, user)
 
 
 async def verify_email(token: str) -> User:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import click
@@ -133,6 +135,20 @@ def createuser(email: str, role: str, name: str | None, password: str | None, or
     click.echo(f"Created {user.role} {user.email} (id {user.id}).")
 
 
+@contextlib.contextmanager
+def _progress(total: int, label: str) -> Iterator[Callable[[int], None]]:
+    """A progress bar on stderr, advanced by telling it how many items are done so far."""
+    with click.progressbar(length=total, label=label, file=sys.stderr) as bar:
+        done = 0
+
+        def advance(count: int) -> None:
+            nonlocal done
+            bar.update(count - done)
+            done = count
+
+        yield advance
+
+
 def _index(settings: Settings) -> IndexSync:
     return IndexSync(index_at(settings.data_dir))
 
@@ -144,8 +160,12 @@ def kb() -> None:
 
 @kb.command("import")
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
-@click.option("--locale", type=click.Choice(["en", "ru"]), default=None,
-              help="Language of articles that do not name theirs (default: en, or the folder's en/ or ru/).")
+@click.option(
+    "--locale",
+    type=click.Choice(["en", "ru"]),
+    default=None,
+    help="Language of articles that do not name theirs (default: en, or the folder's en/ or ru/).",
+)
 def kb_import(path: Path, locale: str | None) -> None:
     """Upsert articles by slug from a folder of Markdown files or a .jsonl file, and publish them."""
     settings = _settings()
@@ -156,22 +176,17 @@ def kb_import(path: Path, locale: str | None) -> None:
 
     async def load():
         await _ready(settings)
-        with click.progressbar(length=total, label="Importing", file=sys.stderr) as bar:
-            done = 0
-
-            def advance(count: int) -> None:
-                nonlocal done
-                bar.update(count - done)
-                done = count
-
+        with _progress(total, "Importing") as advance:
             return await knowledge.import_articles(_index(settings), path, locale, advance)
 
     try:
         result = _run(load())
     except (ArticleFormatError, ArticleError) as exc:
         raise click.ClickException(f"nothing imported: {exc}") from exc
-    click.echo(f"Imported {result.changed + result.unchanged} articles: {result.changed} new or changed, "
-               f"{result.unchanged} unchanged.")
+    click.echo(
+        f"Imported {result.changed + result.unchanged} articles: {result.changed} new or changed, "
+        f"{result.unchanged} unchanged."
+    )
 
 
 @kb.command("export")
@@ -196,14 +211,7 @@ def reindex() -> None:
         await _ready(settings)
         sync = _index(settings)
         total = await Article.count()
-        with click.progressbar(length=total, label="Indexing", file=sys.stderr) as bar:
-            done = 0
-
-            def advance(count: int) -> None:
-                nonlocal done
-                bar.update(count - done)
-                done = count
-
+        with _progress(total, "Indexing") as advance:
             return await sync.rebuild(advance)
 
     click.echo(f"Indexed {_run(rebuild())} articles.")

@@ -141,7 +141,9 @@ def test_passages_layout_uses_the_answer_as_title_and_its_context_as_body():
 def test_empty_title_comes_from_the_first_sentence_cut_at_a_word():
     long_sentence = "Word " * 60 + "end. Second sentence."
     (short, long) = rows_from_jsonl(
-        jsonl({"id": 1, "answer": "First sentence here! Then more."}, {"id": 2, "question": " ", "answer": long_sentence}),
+        jsonl(
+            {"id": 1, "answer": "First sentence here! Then more."}, {"id": 2, "question": " ", "answer": long_sentence}
+        ),
         default_locale="en",
     )
     assert short.title == "First sentence here!"

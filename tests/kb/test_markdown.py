@@ -80,9 +80,15 @@ def test_table_cells_render_as_a_table_with_escaped_html():
 
 
 def test_external_links_get_nofollow_noopener_internal_do_not():
-    found = {attrs["href"]: attrs.get("rel") for tag, attrs in tags(render(
-        "[a](https://example.com/x) [b](/kb/reset) [c](#top) [d](mailto:help@example.com) <http://example.org>"
-    ).html) if tag == "a"}
+    found = {
+        attrs["href"]: attrs.get("rel")
+        for tag, attrs in tags(
+            render(
+                "[a](https://example.com/x) [b](/kb/reset) [c](#top) [d](mailto:help@example.com) <http://example.org>"
+            ).html
+        )
+        if tag == "a"
+    }
     assert found == {
         "https://example.com/x": "nofollow noopener",
         "/kb/reset": None,

@@ -26,17 +26,32 @@ def doc(id, title, body, locale="en", category="general", public=True, summary="
 
 
 DOCS = [
-    doc(1, "Reset a forgotten password", "Request a reset link from the sign-in page. The link expires.", category="account"),
+    doc(
+        1,
+        "Reset a forgotten password",
+        "Request a reset link from the sign-in page. The link expires.",
+        category="account",
+    ),
     doc(2, "Change your payment method", "Update the card used for invoices in billing settings.", category="billing"),
-    doc(3, "Refund timelines", "Refunds reach your card within five working days.", category="billing", tags=("money",)),
-    doc(4, "Как создать обращение", "Чтобы создать обращение в поддержку, откройте портал.", locale="ru", category="tickets"),
+    doc(
+        3, "Refund timelines", "Refunds reach your card within five working days.", category="billing", tags=("money",)
+    ),
+    doc(
+        4,
+        "Как создать обращение",
+        "Чтобы создать обращение в поддержку, откройте портал.",
+        locale="ru",
+        category="tickets",
+    ),
     doc(5, "Новогодняя ёлка в офисе", "Ёлку ставят в декабре.", locale="ru"),
     doc(6, "Secret roadmap unicorn", "Internal draft about the unicorn project.", public=False),
     doc(7, "Embedding widgets", 'Never paste <script>alert("x")</script> into the widget field & friends.'),
     doc(8, "Delete your account", "Deleting an account removes tickets and invoices.", category="account"),
     doc(9, "Смена пароля", "Пароль меняют в профиле.", locale="ru", category="account"),
-    *[doc(100 + n, f"Printer setup guide {n}", "Connect the printer and install the driver.", category="devices")
-      for n in range(25)],
+    *[
+        doc(100 + n, f"Printer setup guide {n}", "Connect the printer and install the driver.", category="devices")
+        for n in range(25)
+    ],
 ]
 
 
@@ -128,7 +143,13 @@ def test_pagination_totals_and_pages(index):
 
 def test_hits_carry_plain_values(index):
     (hit,) = index.search("refund timelines", "en", per_page=1).results
-    assert (hit.id, hit.slug, hit.title, hit.category, hit.locale) == (3, "article-3", "Refund timelines", "billing", "en")
+    assert (hit.id, hit.slug, hit.title, hit.category, hit.locale) == (
+        3,
+        "article-3",
+        "Refund timelines",
+        "billing",
+        "en",
+    )
     assert hit.score > 0
 
 

@@ -32,10 +32,12 @@ async def test_a_stale_index_is_rebuilt_on_start(tmp_path, database_url):
     async with browser(create_app(settings)) as first:
         await publish(first, "Delivery times", "Parcels arrive in three days.")
     # Someone changed the database behind the index's back (a restore from backup, say).
-    await Article.update({Article.title: "Delivery times and costs", Article.updated_at: Article.updated_at},
-                         force=True)
-    await Article.raw("UPDATE kb_article SET updated_at = {}", (await Article.objects().first()).updated_at.replace(
-        year=2030))
+    await Article.update(
+        {Article.title: "Delivery times and costs", Article.updated_at: Article.updated_at}, force=True
+    )
+    await Article.raw(
+        "UPDATE kb_article SET updated_at = {}", (await Article.objects().first()).updated_at.replace(year=2030)
+    )
     async with browser(create_app(settings)) as second:
         assert await _titles(second, "costs") == ["Delivery times and costs"]
 
@@ -86,13 +88,32 @@ def _cli(settings, monkeypatch, *args):
 
 async def test_kb_import_export_and_reindex_commands(settings, tmp_path, monkeypatch):
     jsonl = tmp_path / "faq.jsonl"
-    jsonl.write_text("\n".join(json.dumps(row, ensure_ascii=False) for row in [
-        {"id": "q1", "question": "How do I change my delivery address?", "answer": "Open the order and edit it."},
-        {"slug": "card-declined", "title": "", "body": "A declined card usually means the bank blocked it. Call "
-         "the bank.", "category": "billing", "tags": ["payment", "card"], "extra": "ignored"},
-        {"id": "ru1", "question": "Как вернуть товар?", "answer": "Оформите возврат в личном кабинете.",
-         "locale": "ru"},
-    ]))
+    jsonl.write_text(
+        "\n".join(
+            json.dumps(row, ensure_ascii=False)
+            for row in [
+                {
+                    "id": "q1",
+                    "question": "How do I change my delivery address?",
+                    "answer": "Open the order and edit it.",
+                },
+                {
+                    "slug": "card-declined",
+                    "title": "",
+                    "body": "A declined card usually means the bank blocked it. Call the bank.",
+                    "category": "billing",
+                    "tags": ["payment", "card"],
+                    "extra": "ignored",
+                },
+                {
+                    "id": "ru1",
+                    "question": "Как вернуть товар?",
+                    "answer": "Оформите возврат в личном кабинете.",
+                    "locale": "ru",
+                },
+            ]
+        )
+    )
     first = await asyncio.to_thread(_cli, settings, monkeypatch, "kb", "import", str(jsonl))
     assert first.exit_code == 0, first.output
     assert "3 new or changed, 0 unchanged" in first.output

@@ -11,13 +11,21 @@ from portal import knowledge
 from tests.helpers import create_user, post_form, sign_in
 
 
-async def publish(client, title, body, *, locale="en", category="", tags=(), status=Status.PUBLISHED,
-                  slug="", translation_key=""):
+async def publish(
+    client, title, body, *, locale="en", category="", tags=(), status=Status.PUBLISHED, slug="", translation_key=""
+):
     sync = client.app.state.kb
     if category:
         await articles.ensure_category(category, category.title(), category.upper())
-    draft = articles.Draft(title=title, body=body, locale=locale, category=category, tags=tuple(tags), slug=slug,
-                           translation_key=translation_key)
+    draft = articles.Draft(
+        title=title,
+        body=body,
+        locale=locale,
+        category=category,
+        tags=tuple(tags),
+        slug=slug,
+        translation_key=translation_key,
+    )
     article = await knowledge.create_article(sync, draft, author_id=None)
     if status != Status.DRAFT:
         article = await knowledge.change_status(sync, article.id, status, author_id=None)
@@ -25,8 +33,13 @@ async def publish(client, title, body, *, locale="en", category="", tags=(), sta
 
 
 async def test_published_articles_are_listed_searched_and_read(client):
-    await publish(client, "Reset a forgotten password", "## Steps\n\nOpen **Sign in** and choose *Forgot password*.",
-                  category="account", tags=["password"])
+    await publish(
+        client,
+        "Reset a forgotten password",
+        "## Steps\n\nOpen **Sign in** and choose *Forgot password*.",
+        category="account",
+        tags=["password"],
+    )
     front = await client.get("/kb")
     assert front.status_code == 200 and "Reset a forgotten password" in front.text and "Account" in front.text
     found = await client.get("/kb/search", params={"q": "forgotten password"})
@@ -51,8 +64,13 @@ async def test_drafts_and_archived_articles_never_reach_readers(client):
 
 
 async def test_search_api_shape_typos_and_word_forms(client):
-    await publish(client, "Статусы обращений", "Статус обращения показывает этап. Обращение закрывается.",
-                  locale="ru", category="support")
+    await publish(
+        client,
+        "Статусы обращений",
+        "Статус обращения показывает этап. Обращение закрывается.",
+        locale="ru",
+        category="support",
+    )
     await publish(client, "Refund timelines", "Refunds reach your card within ten days.", category="billing")
     ru = (await client.get("/api/kb/search", params={"q": "обращение", "locale": "ru"})).json()
     assert ru["total"] == 1 and ru["results"][0]["slug"] == "statusy-obrashcheniy"
@@ -87,8 +105,7 @@ async def test_searches_and_clicks_are_logged(client):
     assert await SearchLog.count() == 0  # written in batches, off the reader's request
     await client.app.state.activity.flush()
     logs = await SearchLog.select().order_by(SearchLog.id)
-    assert [(row["query"], row["results"]) for row in logs] == [("tracking parcel", 1),
-                                                               ("nothing like this xyzzy", 0)]
+    assert [(row["query"], row["results"]) for row in logs] == [("tracking parcel", 1), ("nothing like this xyzzy", 0)]
     link = page.text.split('href="/kb/track-your-order?')[1].split('"')[0].replace("&amp;", "&")
     await client.get(f"/kb/track-your-order?{link}")
     await client.app.state.activity.flush()
@@ -103,8 +120,9 @@ async def test_nothing_found_offers_to_contact_support(client):
 
 async def test_readers_vote_and_say_what_was_missing(client):
     article = await publish(client, "Pair your headphones", "Hold the button for five seconds.")
-    response = await post_form(client, "/kb/pair-your-headphones/feedback",
-                               {"helpful": "no", "comment": "Which button?"})
+    response = await post_form(
+        client, "/kb/pair-your-headphones/feedback", {"helpful": "no", "comment": "Which button?"}
+    )
     assert response.status_code == 302
     assert "We will use your answer" in (await client.get(response.headers["location"])).text
     await post_form(client, "/kb/pair-your-headphones/feedback", {"helpful": "yes"})
@@ -113,12 +131,15 @@ async def test_readers_vote_and_say_what_was_missing(client):
     assert (await Feedback.objects().where(Feedback.helpful == False).first()).comment == "Which button?"  # noqa: E712
 
 
-@pytest.mark.parametrize("payload", [
-    "<script>alert(1)</script>",
-    "<img src=x onerror=alert(1)>",
-    "[click](javascript:alert(1))",
-    "| a |\n|---|\n| <svg onload=alert(1)> |",
-])
+@pytest.mark.parametrize(
+    "payload",
+    [
+        "<script>alert(1)</script>",
+        "<img src=x onerror=alert(1)>",
+        "[click](javascript:alert(1))",
+        "| a |\n|---|\n| <svg onload=alert(1)> |",
+    ],
+)
 async def test_markdown_never_passes_raw_html(client, payload):
     await publish(client, "Payload article", f"Before.\n\n{payload}\n\nAfter.")
     page = (await client.get("/kb/payload-article")).text
@@ -132,8 +153,7 @@ async def test_markdown_never_passes_raw_html(client, payload):
 async def test_russian_readers_get_english_articles_without_translation_marked(client):
     await publish(client, "Only in English", "English text.", translation_key="only-en", category="support")
     await publish(client, "Both languages", "English.", translation_key="both", category="support")
-    await publish(client, "На обоих языках", "Русский текст.", locale="ru", translation_key="both",
-                  category="support")
+    await publish(client, "На обоих языках", "Русский текст.", locale="ru", translation_key="both", category="support")
     page = await client.get("/kb/category/support", headers={"accept-language": "ru"})
     assert "Only in English" in page.text and "на английском" in page.text
     assert "На обоих языках" in page.text and "Both languages" not in page.text

@@ -3,38 +3,12 @@
 from __future__ import annotations
 
 import httpx
-import pytest
 
 from auth.tables import AuthSession, OidcIdentity, OidcPendingLink, User
 from portal.web.app import create_app
-from tests.conftest import browser, make_settings
+from tests.conftest import browser
 from tests.helpers import TEST_PASSWORD, create_user, post_form, sign_in
 from tests.oidc import harness
-
-PORTAL = "http://portal.test"
-
-
-@pytest.fixture(scope="module")
-def idp():
-    with harness.provider([f"{PORTAL}/auth/oidc/acme/callback"]) as running:
-        yield running
-
-
-@pytest.fixture
-def oidc_settings(tmp_path, database_url, idp):
-    return make_settings(tmp_path, database_url, **idp.env())
-
-
-@pytest.fixture
-async def portal(oidc_settings):
-    async with browser(create_app(oidc_settings)) as client:
-        yield client
-
-
-@pytest.fixture
-async def at_provider():
-    async with httpx.AsyncClient(timeout=10) as client:
-        yield client
 
 
 async def is_signed_in(portal) -> bool:
