@@ -5,6 +5,7 @@ import os
 from piccolo.conf.apps import AppConfig
 
 from auth.tables import (
+    ApiToken,
     AuthSession,
     OidcIdentity,
     OidcLogin,
@@ -27,5 +28,6 @@ APP_CONFIG = AppConfig(
         OidcIdentity,
         OidcLogin,
         OidcPendingLink,
+        ApiToken,
     ],
 )

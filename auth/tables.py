@@ -12,6 +12,7 @@ from piccolo.columns import (
     Varchar,
 )
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.columns.reference import LazyTableReference
 from piccolo.table import Table
 
 
@@ -32,6 +33,15 @@ class Organization(Table):
     support_plan = Varchar(length=20, choices=SupportPlan, default=SupportPlan.STANDARD)
     shares_tickets = Boolean(default=False)
     created_at = Timestamptz(default=TimestamptzNow())
+    # Business hours of its support plan are counted in this zone.
+    time_zone = Varchar(length=64, default="UTC")
+    # The agent assigned to every new ticket of the organization.
+    coordinator = ForeignKey(
+        LazyTableReference(table_class_name="User", module_path="auth.tables"),
+        null=True,
+        default=None,
+        on_delete=OnDelete.set_null,
+    )
 
 
 class User(Table, tablename="portal_user"):
@@ -116,3 +126,14 @@ class OidcPendingLink(Table):
     next_path = Varchar(length=2000, default="/")
     created_at = Timestamptz(default=TimestamptzNow())
     expires_at = Timestamptz(index=True)
+
+
+class ApiToken(Table):
+    """A personal token for integrations; only its hash is kept, the user sees it once."""
+
+    user = ForeignKey(User, on_delete=OnDelete.cascade, index=True)
+    name = Varchar(length=100)
+    token_hash = Varchar(length=64, unique=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+    last_used_at = Timestamptz(null=True, default=None)
+    revoked_at = Timestamptz(null=True, default=None)

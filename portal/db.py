@@ -101,3 +101,14 @@ async def open_pool(engine: Engine) -> None:
 async def close_pool(engine: Engine) -> None:
     if isinstance(engine, PostgresEngine) and engine.pool is not None:
         await engine.close_connection_pool()
+
+
+def is_unique_violation(exc: BaseException) -> bool:
+    """Both drivers' way of saying a UNIQUE constraint refused the row."""
+    import sqlite3
+
+    from asyncpg.exceptions import UniqueViolationError
+
+    return isinstance(exc, UniqueViolationError) or (
+        isinstance(exc, sqlite3.IntegrityError) and "UNIQUE" in str(exc)
+    )

@@ -4,6 +4,7 @@ PORTAL_TEST_DATABASE_URL is set), the app with its lifespan, and a browser-like 
 from __future__ import annotations
 
 import asyncio
+import importlib
 import os
 import shutil
 import uuid
@@ -20,6 +21,9 @@ from portal.settings import Settings
 from portal.web.app import create_app
 
 PG_URL = os.environ.get("PORTAL_TEST_DATABASE_URL", "")
+SEEDED_TYPES = importlib.import_module(
+    "portal.tickets.piccolo_migrations.tickets_2026_11_23t03_50_00_000000"
+).DEFAULT_TYPES
 
 
 def _with_database(url: str, name: str) -> str:
@@ -69,6 +73,15 @@ async def _truncate(url: str) -> None:
     )
     if tables:
         await conn.execute("TRUNCATE " + ", ".join(f'"{t["tablename"]}"' for t in tables) + " RESTART IDENTITY CASCADE")
+    # What the migrations seed, a fresh database has: put it back.
+    for position, (slug, name_en, name_ru) in enumerate(SEEDED_TYPES):
+        await conn.execute(
+            "INSERT INTO ticket_type (slug, name_en, name_ru, position, active) VALUES ($1, $2, $3, $4, true)",
+            slug,
+            name_en,
+            name_ru,
+            position,
+        )
     await conn.close()
 
 

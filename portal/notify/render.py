@@ -47,5 +47,7 @@ def render(template_name: str, locale: str, **context: object) -> RenderedEmail:
         ctx = text_template.new_context(dict(context))
         subject = one_line("".join(text_template.blocks["subject"](ctx)))
         text = "".join(text_template.blocks["body"](ctx)).strip() + "\n"
-        html = env.get_template(f"{template_name}.html").render(subject=subject, locale=locale, **context)
+        html = env.get_template(f"{template_name}.html").render(
+            **{**context, "email_subject": subject, "locale": locale}
+        )
     return RenderedEmail(subject=subject, text=text, html=html)

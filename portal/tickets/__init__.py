@@ -1,0 +1,1 @@
+"""Tickets: filing, the conversation, the status workflow and its timeline (no Litestar here)."""

@@ -1,0 +1,163 @@
+"""The conversation on a ticket and its status: replies, internal notes, the workflow's moves with
+their pauses, reopening and closing, each written with its timeline event and its emails."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from auth.tables import User
+from portal.db import write_transaction
+from portal.notify.outbox import enqueue
+from portal.settings import Settings
+from portal.sla.calendar import BusinessCalendar
+from portal.sla.policy import calendar_for, effective_priority, resume
+from portal.tickets import ratings
+from portal.tickets.errors import NotAllowed, TicketError
+from portal.tickets.filing import clean_body, plan_of, ticket_link
+from portal.tickets.tables import Event, Message, Ticket
+from portal.tickets.visibility import is_staff, number_of
+from portal.tickets.workflow import Status, check
+
+REOPEN_WITHIN = timedelta(days=14)
+AUTO_CLOSE_AFTER = timedelta(days=7)
+
+
+async def _calendar(ticket: Ticket) -> BusinessCalendar:
+    """The calendar the ticket's deadlines are counted in: its requester's plan decides."""
+    plan, time_zone, _org = await plan_of(await _requester(ticket))
+    return calendar_for(plan, effective_priority(plan, ticket.priority, ticket.type), time_zone)
+
+
+def _id(value) -> int:
+    return getattr(value, "id", value)
+
+
+async def _requester(ticket: Ticket) -> User:
+    return await User.objects().where(User.id == _id(ticket.requester)).first()
+
+
+async def _mail_requester(settings: Settings, ticket: Ticket, template: str, **context: object) -> None:
+    requester = await _requester(ticket)
+    if not requester.is_active:
+        return
+    await enqueue(
+        requester.email,
+        template,
+        requester.locale,
+        name=requester.name,
+        number=number_of(ticket.id),
+        subject=ticket.subject,
+        link=ticket_link(settings, ticket.id),
+        site_name=settings.site_name,
+        **context,
+    )
+
+
+async def _move(settings: Settings, ticket: Ticket, target: Status, actor: User | None, now: datetime) -> None:
+    """Change the status (inside the caller's transaction): timestamps, the paused clock, the event, mail."""
+    current = Status(ticket.status)
+    check(current, target)
+    if current == Status.PENDING and ticket.paused_at is not None:
+        ticket.resolution_due = resume(await _calendar(ticket), ticket.resolution_due, ticket.paused_at, now)
+        ticket.paused_at = None
+    if target == Status.PENDING:
+        ticket.paused_at = now
+    if target == Status.RESOLVED:
+        ticket.resolved_at = now
+        ticket.resolutions += 1
+    if target == Status.CLOSED:
+        ticket.closed_at = now
+    kind = "reopened" if current in (Status.RESOLVED,) and target == Status.OPEN else "status"
+    ticket.status = target.value
+    ticket.updated_at = now
+    await ticket.save()
+    await Event(
+        ticket=ticket.id, actor=actor.id if actor else None, kind=kind, old=current.value, new=target.value
+    ).save()
+    if target == Status.PENDING:
+        await _mail_requester(settings, ticket, "ticket_pending")
+    elif target == Status.RESOLVED:
+        token = ratings.make_token(settings.secret_key, ticket.id, ticket.resolutions, now)
+        await _mail_requester(settings, ticket, "ticket_resolved", rating_link=f"{settings.base_url}/rate/{token}")
+
+
+async def change_status(settings: Settings, actor: User, ticket: Ticket, target: str) -> Ticket:
+    """Staff move a ticket through the workflow."""
+    if not is_staff(actor):
+        raise NotAllowed()
+    async with write_transaction():
+        await _move(settings, ticket, Status(target), actor, datetime.now(UTC))
+    return ticket
+
+
+async def reply(
+    settings: Settings, author: User, ticket: Ticket, body: str, *, internal: bool = False, then: str | None = None
+) -> Message:
+    """A message on the ticket. A customer's reply reopens a pending or recently resolved ticket;
+    a staff reply is the first response if none came before and is mailed to the customer; an
+    internal note reaches staff only."""
+    body = clean_body(body, "body")
+    staff = is_staff(author)
+    if internal and not staff:
+        raise NotAllowed()
+    status = Status(ticket.status)
+    now = datetime.now(UTC)
+    if status == Status.CLOSED:
+        raise TicketError("ticket_closed")
+    if not staff and status == Status.RESOLVED and now - (ticket.resolved_at or now) > REOPEN_WITHIN:
+        raise TicketError("reopen_expired")
+    async with write_transaction():
+        message = Message(ticket=ticket.id, author=author.id, body=body, internal=internal, created_at=now)
+        await message.save()
+        if staff and not internal and ticket.first_responded_at is None:
+            ticket.first_responded_at = now
+        if not staff and status in (Status.PENDING, Status.RESOLVED):
+            await _move(settings, ticket, Status.OPEN, author, now)
+        elif then and then != ticket.status and staff:
+            await _move(settings, ticket, Status(then), author, now)
+        ticket.updated_at = now
+        await ticket.save([Ticket.first_responded_at, Ticket.updated_at])
+        if staff and not internal:
+            await _mail_requester(settings, ticket, "ticket_reply", message=body, author=author.name)
+        elif not staff and ticket.assignee:
+            agent = await User.objects().where(User.id == _id(ticket.assignee)).first()
+            if agent is not None and agent.is_active:
+                await enqueue(
+                    agent.email,
+                    "ticket_customer_reply",
+                    agent.locale,
+                    name=agent.name,
+                    number=number_of(ticket.id),
+                    subject=ticket.subject,
+                    message=body,
+                    link=ticket_link(settings, ticket.id),
+                    site_name=settings.site_name,
+                )
+    return message
+
+
+async def close_by_customer(settings: Settings, customer: User, ticket: Ticket) -> Ticket:
+    """ "Close: my problem is solved"."""
+    if Status(ticket.status) == Status.CLOSED:
+        return ticket
+    async with write_transaction():
+        await _move(settings, ticket, Status.CLOSED, customer, datetime.now(UTC))
+    return ticket
+
+
+async def close_resolved(settings: Settings, now: datetime | None = None) -> int:
+    """Close tickets resolved more than a week ago and never reopened; returns how many."""
+    now = now or datetime.now(UTC)
+    due = (
+        await Ticket.objects()
+        .where((Ticket.status == Status.RESOLVED) & (Ticket.resolved_at < now - AUTO_CLOSE_AFTER))
+        .limit(200)
+    )
+    for ticket in due:
+        async with write_transaction():
+            fresh = await Ticket.objects().where(Ticket.id == ticket.id).first()
+            if fresh.status != Status.RESOLVED:
+                continue  # reopened meanwhile
+            await _move(settings, fresh, Status.CLOSED, None, now)
+            await _mail_requester(settings, fresh, "ticket_closed")
+    return len(due)

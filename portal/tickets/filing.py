@@ -1,0 +1,159 @@
+"""Filing a ticket: checked, numbered, given its deadlines and coordinator, receipted by email, all
+in one transaction; the same filing sent twice makes one ticket."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from auth.tables import Organization, User
+from portal import i18n
+from portal.db import is_unique_violation, write_transaction
+from portal.notify.outbox import enqueue
+from portal.settings import Settings
+from portal.sla.policy import CUSTOMER_PRIORITIES, RANK, deadlines
+from portal.tickets import types
+from portal.tickets.errors import TicketError
+from portal.tickets.tables import Event, Ticket
+from portal.tickets.visibility import is_staff, number_of
+
+MAX_SUBJECT = 200
+MAX_DESCRIPTION = 20_000
+CHANNELS = ("web", "email", "api", "phone", "staff")
+
+
+@dataclass(frozen=True, slots=True)
+class NewTicket:
+    type: str
+    subject: str
+    description: str
+    priority: str = "normal"
+    custom_fields: dict[str, str] = field(default_factory=dict)
+    channel: str = "web"
+    idempotency_key: str = ""
+
+
+def clean_subject(subject: str) -> str:
+    """One line (it becomes an email subject), 1–200 characters."""
+    subject = " ".join("".join(ch if ch.isprintable() else " " for ch in subject or "").split())
+    if not subject:
+        raise TicketError("subject_required", "subject")
+    if len(subject) > MAX_SUBJECT:
+        raise TicketError("subject_too_long", "subject")
+    return subject
+
+
+def clean_body(text: str, field_name: str = "description") -> str:
+    text = (text or "").replace("\r\n", "\n").strip()
+    if not text:
+        raise TicketError(f"{field_name}_required", field_name)
+    if len(text) > MAX_DESCRIPTION:
+        raise TicketError(f"{field_name}_too_long", field_name)
+    return text
+
+
+def ticket_link(settings: Settings, ticket_id: int) -> str:
+    return f"{settings.base_url}/tickets/{number_of(ticket_id)}"
+
+
+async def plan_of(requester: User) -> tuple[str, str, Organization | None]:
+    """The support plan, the time zone its hours are counted in, and the organization, if any."""
+    if not requester.organization:
+        return "standard", requester.time_zone, None
+    org = await Organization.objects().where(Organization.id == requester.organization).first()
+    return org.support_plan, org.time_zone or requester.time_zone, org
+
+
+def _priority(plan: str, priority: str, by_staff: bool) -> str:
+    if priority not in RANK:
+        raise TicketError("priority_invalid", "priority")
+    if not by_staff and priority not in CUSTOMER_PRIORITIES.get(plan, CUSTOMER_PRIORITIES["standard"]):
+        raise TicketError("priority_not_in_plan", "priority")
+    return priority
+
+
+async def open_ticket(settings: Settings, requester: User, draft: NewTicket, *, by: User | None = None) -> Ticket:
+    """File a ticket for `requester` (by them, or by staff member `by`); returns it, or the ticket
+    the same idempotency key already made."""
+    key = f"{requester.id}:{draft.idempotency_key[:120]}" if draft.idempotency_key else None
+    if key and (earlier := await Ticket.objects().where(Ticket.idempotency_key == key).first()):
+        return earlier
+    subject, description = clean_subject(draft.subject), clean_body(draft.description)
+    if draft.channel not in CHANNELS:
+        raise TicketError("channel_invalid", "channel")
+    ticket_type = await types.check_type(draft.type)
+    answers = await types.check_fields(ticket_type, draft.custom_fields)
+    plan, time_zone, org = await plan_of(requester)
+    priority = _priority(plan, draft.priority, by_staff=by is not None and is_staff(by))
+    now = datetime.now(UTC)
+    due = deadlines(plan, priority, ticket_type, now, time_zone)
+    ticket = Ticket(
+        requester=requester.id,
+        organization=org.id if org else None,
+        type=ticket_type,
+        priority=priority,
+        subject=subject,
+        description=description,
+        custom_fields=answers,
+        channel=draft.channel,
+        assignee=org.coordinator if org else None,
+        first_response_due=due.first_response,
+        resolution_due=due.resolution,
+        idempotency_key=key,
+        created_at=now,
+        updated_at=now,
+    )
+    try:
+        return await _save(settings, requester, ticket, by)
+    except Exception as exc:
+        # Two submissions with one key raced past the check: the database let only one in.
+        if key and is_unique_violation(exc):
+            earlier = await Ticket.objects().where(Ticket.idempotency_key == key).first()
+            if earlier is not None:
+                return earlier
+        raise
+
+
+async def _save(settings: Settings, requester: User, ticket: Ticket, by: User | None) -> Ticket:
+    async with write_transaction():
+        key = ticket.idempotency_key
+        if key and (earlier := await Ticket.objects().where(Ticket.idempotency_key == key).first()):
+            return earlier
+        await ticket.save()
+        await Event(ticket=ticket.id, actor=(by or requester).id, kind="created", new=ticket.status).save()
+        await _mail_receipt(settings, requester, ticket)
+        if ticket.assignee:
+            await Event(ticket=ticket.id, kind="assigned", new=str(ticket.assignee), public=False).save()
+            await mail_assignment(settings, ticket)
+    return ticket
+
+
+async def _mail_receipt(settings: Settings, requester: User, ticket: Ticket) -> None:
+    await enqueue(
+        requester.email,
+        "ticket_receipt",
+        requester.locale,
+        name=requester.name,
+        number=number_of(ticket.id),
+        subject=ticket.subject,
+        due=i18n.format_when(ticket.first_response_due, requester.time_zone, requester.locale, "long"),
+        link=ticket_link(settings, ticket.id),
+        site_name=settings.site_name,
+    )
+
+
+async def mail_assignment(settings: Settings, ticket: Ticket) -> None:
+    agent = await User.objects().where(User.id == ticket.assignee).first()
+    if agent is None or not agent.is_active:
+        return
+    await enqueue(
+        agent.email,
+        "ticket_assigned",
+        agent.locale,
+        name=agent.name,
+        number=number_of(ticket.id),
+        subject=ticket.subject,
+        due=i18n.format_when(ticket.first_response_due, agent.time_zone, agent.locale, "long"),
+        link=ticket_link(settings, ticket.id),
+        site_name=settings.site_name,
+    )

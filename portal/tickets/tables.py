@@ -1,0 +1,103 @@
+"""The tickets tables: types and their custom fields, tickets, messages, attachments, the timeline,
+and ratings."""
+
+from piccolo.columns import JSON, Boolean, ForeignKey, Integer, OnDelete, Text, Timestamptz, Varchar
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.columns.reference import LazyTableReference
+from piccolo.table import Table
+
+USER = LazyTableReference(table_class_name="User", app_name="auth")
+ORGANIZATION = LazyTableReference(table_class_name="Organization", app_name="auth")
+NUMBER_BASE = 1000  # ticket #1001 is the first: numbers people read out on the phone
+
+
+class TicketType(Table, tablename="ticket_type"):
+    """What a ticket is about; admins rename, add and retire types (old tickets keep theirs)."""
+
+    slug = Varchar(length=40, unique=True)
+    name_en = Varchar(length=100)
+    name_ru = Varchar(length=100)
+    position = Integer(default=0)
+    active = Boolean(default=True)
+
+
+class CustomField(Table, tablename="ticket_custom_field"):
+    """A question asked when filing a ticket of one type (invoice number, product, serial number…)."""
+
+    ticket_type = ForeignKey(TicketType, on_delete=OnDelete.cascade, index=True)
+    key = Varchar(length=40)
+    label_en = Varchar(length=100)
+    label_ru = Varchar(length=100)
+    kind = Varchar(length=10, default="text")  # text, number, choice, date
+    choices = Text(default="")  # one per line, for kind "choice"
+    required = Boolean(default=False)
+    position = Integer(default=0)
+    active = Boolean(default=True)
+
+
+class Ticket(Table):
+    requester = ForeignKey(USER, on_delete=OnDelete.restrict, index=True)
+    organization = ForeignKey(ORGANIZATION, null=True, default=None, on_delete=OnDelete.set_null, index=True)
+    type = Varchar(length=40)
+    priority = Varchar(length=10, default="normal")
+    status = Varchar(length=10, default="new", index=True)
+    subject = Varchar(length=200)
+    description = Text()
+    custom_fields = JSON(default="{}")
+    channel = Varchar(length=10, default="web")
+    assignee = ForeignKey(USER, null=True, default=None, on_delete=OnDelete.set_null, index=True)
+    first_response_due = Timestamptz(null=True, default=None)
+    resolution_due = Timestamptz(null=True, default=None)
+    paused_at = Timestamptz(null=True, default=None)  # waiting for the customer since
+    first_responded_at = Timestamptz(null=True, default=None)
+    resolved_at = Timestamptz(null=True, default=None)
+    closed_at = Timestamptz(null=True, default=None)
+    resolutions = Integer(default=0)  # times resolved: a rating belongs to one resolution
+    # "<requester id>:<key>": a retried or double-clicked filing finds the ticket it already made.
+    idempotency_key = Varchar(length=160, null=True, default=None, unique=True)
+    external_ref = Varchar(length=120, null=True, default=None, index=True)
+    created_at = Timestamptz(default=TimestamptzNow(), index=True)
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class Message(Table, tablename="ticket_message"):
+    ticket = ForeignKey(Ticket, on_delete=OnDelete.cascade, index=True)
+    author = ForeignKey(USER, null=True, default=None, on_delete=OnDelete.set_null)
+    body = Text()
+    internal = Boolean(default=False)  # an internal note: never shown or mailed to the customer
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class Attachment(Table, tablename="ticket_attachment"):
+    ticket = ForeignKey(Ticket, on_delete=OnDelete.cascade, index=True)
+    message = ForeignKey(Message, null=True, default=None, on_delete=OnDelete.set_null)
+    filename = Varchar(length=255)
+    content_type = Varchar(length=100)
+    size = Integer()
+    sha256 = Varchar(length=64)
+    uploaded_by = ForeignKey(USER, null=True, default=None, on_delete=OnDelete.set_null)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class Event(Table, tablename="ticket_event"):
+    """The timeline: every change, who made it, and whether the customer sees it."""
+
+    ticket = ForeignKey(Ticket, on_delete=OnDelete.cascade, index=True)
+    actor = ForeignKey(USER, null=True, default=None, on_delete=OnDelete.set_null)
+    kind = Varchar(length=20)  # created, status, assigned, priority, reopened, rated
+    old = Varchar(length=100, default="")
+    new = Varchar(length=100, default="")
+    public = Boolean(default=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class Rating(Table, tablename="ticket_rating"):
+    """How the customer rated one resolution; `key` keeps it to one per resolution."""
+
+    key = Varchar(length=40, unique=True)  # "<ticket id>:<resolution number>"
+    ticket = ForeignKey(Ticket, on_delete=OnDelete.cascade, index=True)
+    resolution = Integer()
+    score = Integer()
+    comment = Text(default="")
+    agent = ForeignKey(USER, null=True, default=None, on_delete=OnDelete.set_null)
+    created_at = Timestamptz(default=TimestamptzNow())

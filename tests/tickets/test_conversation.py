@@ -1,0 +1,153 @@
+"""The conversation and the workflow: replies, notes, pauses, reopening, closing, and their mail."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from auth import organizations
+from auth.tables import Role, SupportPlan
+from portal.notify.tables import OutboxMessage
+from portal.tickets import conversation, ratings, visibility
+from portal.tickets.errors import NotAllowed, TicketError, TicketNotFound
+from portal.tickets.filing import NewTicket, open_ticket
+from portal.tickets.tables import Event, Message, Rating, Ticket
+from portal.tickets.visibility import number_of
+from portal.tickets.workflow import InvalidTransition
+from tests.helpers import create_user
+
+
+@pytest.fixture
+async def people(settings):
+    return {
+        "ann": await create_user(settings, "ann@example.com", name="Ann"),
+        "agent": await create_user(settings, "agent@example.com", Role.AGENT, name="Boris Agent"),
+    }
+
+
+async def _ticket(settings, who, subject="Router keeps rebooting"):
+    return await open_ticket(settings, who, NewTicket(type="incident", subject=subject, description="Since Monday."))
+
+
+async def _mails(to):
+    return await OutboxMessage.objects().where(OutboxMessage.to_address == to).order_by(OutboxMessage.id)
+
+
+async def test_a_staff_reply_is_the_first_response_and_is_mailed(settings, people):
+    ticket = await _ticket(settings, people["ann"])
+    await conversation.reply(settings, people["agent"], ticket, "Please update the firmware.", then="pending")
+    ticket = await Ticket.objects().where(Ticket.id == ticket.id).first()
+    assert ticket.first_responded_at is not None and ticket.status == "pending" and ticket.paused_at
+    mails = await _mails("ann@example.com")
+    reply = next(m for m in mails if "answered your ticket" in m.body_text)
+    assert "Please update the firmware." in reply.body_text and reply.subject.startswith(f"[#{number_of(ticket.id)}]")
+    assert any("We need an answer from you" in m.body_text for m in mails)
+
+
+async def test_internal_notes_never_reach_the_customer(settings, people):
+    ticket = await _ticket(settings, people["ann"])
+    before = len(await _mails("ann@example.com"))
+    await conversation.reply(
+        settings, people["agent"], ticket, "Customer is on old firmware; secret detail.", internal=True
+    )
+    mails = await _mails("ann@example.com")
+    assert len(mails) == before
+    assert not any("secret detail" in m.body_text or "secret detail" in m.body_html for m in mails)
+    with pytest.raises(NotAllowed):
+        await conversation.reply(settings, people["ann"], ticket, "I want to see notes", internal=True)
+
+
+async def test_the_customers_reply_reopens_a_pending_ticket_and_the_clock_moves_on(settings, people):
+    ticket = await _ticket(settings, people["ann"])
+    due = ticket.resolution_due
+    await conversation.change_status(settings, people["agent"], ticket, "pending")
+    paused = datetime.now(UTC) - timedelta(days=3)  # as if it had waited three days
+    await Ticket.update({Ticket.paused_at: paused}).where(Ticket.id == ticket.id)
+    ticket = await Ticket.objects().where(Ticket.id == ticket.id).first()
+    await conversation.reply(settings, people["ann"], ticket, "Done, still rebooting.")
+    ticket = await Ticket.objects().where(Ticket.id == ticket.id).first()
+    assert ticket.status == "open" and ticket.paused_at is None
+    assert ticket.resolution_due > due  # the business time spent waiting was given back
+
+
+async def test_resolve_rate_reopen_and_rate_the_new_resolution(settings, people):
+    ticket = await _ticket(settings, people["ann"])
+    await Ticket.update({Ticket.assignee: people["agent"].id}).where(Ticket.id == ticket.id)
+    ticket = await Ticket.objects().where(Ticket.id == ticket.id).first()
+    await conversation.change_status(settings, people["agent"], ticket, "resolved")
+    resolved_mail = (await _mails("ann@example.com"))[-1]
+    assert "is resolved" in resolved_mail.body_text and "/rate/" in resolved_mail.body_text
+    token = resolved_mail.body_text.split("/rate/")[1].split()[0]
+    link = ratings.read_token(settings.secret_key, token)
+    assert (link.ticket_id, link.resolution) == (ticket.id, 1)
+
+    await ratings.rate(ticket, 1, 4, "Quick, thanks")
+    with pytest.raises(TicketError) as again:
+        await ratings.rate(ticket, 1, 5)
+    assert again.value.code == "already_rated"
+    rating = await Rating.objects().first()
+    assert (rating.score, rating.agent) == (4, people["agent"].id)
+
+    await conversation.reply(settings, people["ann"], ticket, "It broke again.")
+    ticket = await Ticket.objects().where(Ticket.id == ticket.id).first()
+    assert ticket.status == "open"
+    assert await Event.exists().where((Event.ticket == ticket.id) & (Event.kind == "reopened"))
+    with pytest.raises(TicketError):
+        await ratings.rate(ticket, 2, 5)  # nothing to rate until it is resolved again
+    await conversation.change_status(settings, people["agent"], ticket, "resolved")
+    ticket = await Ticket.objects().where(Ticket.id == ticket.id).first()
+    await ratings.rate(ticket, 2, 2, "Took two tries")
+    assert await Rating.count().where(Rating.ticket == ticket.id) == 2
+
+
+async def test_rating_links_are_signed_and_expire(settings):
+    token = ratings.make_token(settings.secret_key, 7, 1)
+    assert ratings.read_token(settings.secret_key, token).ticket_id == 7
+    for bad in [token[:-2] + "xx", token.replace("7.1.", "8.1.", 1), "garbage", ""]:
+        with pytest.raises(TicketError):
+            ratings.read_token(settings.secret_key, bad)
+    old = ratings.make_token(settings.secret_key, 7, 1, now=datetime.now(UTC) - timedelta(days=29))
+    with pytest.raises(TicketError):
+        ratings.read_token(settings.secret_key, old)
+
+
+async def test_late_replies_do_not_reopen_and_closed_is_final(settings, people):
+    ticket = await _ticket(settings, people["ann"])
+    await conversation.change_status(settings, people["agent"], ticket, "resolved")
+    await Ticket.update({Ticket.resolved_at: datetime.now(UTC) - timedelta(days=15)}).where(Ticket.id == ticket.id)
+    ticket = await Ticket.objects().where(Ticket.id == ticket.id).first()
+    with pytest.raises(TicketError) as late:
+        await conversation.reply(settings, people["ann"], ticket, "Hello again")
+    assert late.value.code == "reopen_expired"
+    await conversation.close_by_customer(settings, people["ann"], ticket)
+    with pytest.raises(TicketError):
+        await conversation.reply(settings, people["ann"], ticket, "Hello?")
+    with pytest.raises(InvalidTransition):
+        await conversation.change_status(settings, people["agent"], ticket, "open")
+
+
+async def test_resolved_tickets_close_themselves_after_a_week(settings, people):
+    old = await _ticket(settings, people["ann"], "Old one")
+    fresh = await _ticket(settings, people["ann"], "Fresh one")
+    for ticket in (old, fresh):
+        await conversation.change_status(settings, people["agent"], ticket, "resolved")
+    await Ticket.update({Ticket.resolved_at: datetime.now(UTC) - timedelta(days=8)}).where(Ticket.id == old.id)
+    assert await conversation.close_resolved(settings) == 1
+    statuses = {t["subject"]: t["status"] for t in await Ticket.select(Ticket.subject, Ticket.status)}
+    assert statuses == {"Old one": "closed", "Fresh one": "resolved"}
+    assert "is closed" in (await _mails("ann@example.com"))[-1].body_text
+
+
+async def test_customers_see_their_own_tickets_and_their_shared_organizations(settings, people):
+    org = await organizations.create("Acme", SupportPlan.STANDARD, shares_tickets=False)
+    ann = await create_user(settings, "ann2@example.com", organization_id=org.id)
+    cat = await create_user(settings, "cat@example.com", organization_id=org.id)
+    mine = await _ticket(settings, ann)
+    with pytest.raises(TicketNotFound):
+        await visibility.get_for(cat, number_of(mine.id))
+    await organizations.update(org, SupportPlan.STANDARD, shares_tickets=True)
+    cat = await type(cat).objects().where(type(cat).id == cat.id).first()
+    assert (await visibility.get_for(cat, number_of(mine.id))).id == mine.id
+    with pytest.raises(TicketNotFound):
+        await visibility.get_for(people["ann"], number_of(mine.id))
+    assert (await visibility.get_for(people["agent"], number_of(mine.id))).id == mine.id
+    assert await Message.count() == 0
