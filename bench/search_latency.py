@@ -43,15 +43,29 @@ def corpus(count: int) -> list[dict]:
 
     sources: list[dict] = []
     for item in files.read_inputs(ROOT / "content"):
-        sources.append({"slug": item.slug, "title": item.title, "body": item.body, "locale": item.locale,
-                        "category": item.category})
-    sources += [{"slug": r["id"], "title": r["question"], "body": r["answer"], "locale": "en"}
-                for r in read_jsonl(DATA / "stackfaq" / "faq.jsonl")]
+        sources.append(
+            {
+                "slug": item.slug,
+                "title": item.title,
+                "body": item.body,
+                "locale": item.locale,
+                "category": item.category,
+            }
+        )
+    sources += [
+        {"slug": r["id"], "title": r["question"], "body": r["answer"], "locale": "en"}
+        for r in read_jsonl(DATA / "stackfaq" / "faq.jsonl")
+    ]
     for lang in ("en", "ru"):
-        sources += [{"slug": r["id"], "title": r["answer"], "body": r["context"], "locale": lang}
-                    for r in read_jsonl(DATA / f"xquadr_{lang}" / "faq.jsonl")]
-    sources += [{"slug": r["id"], "title": r["text"], "body": r["response"], "locale": "en"}
-                for r in read_jsonl(DATA / "bitext_cs" / "tickets.dev.jsonl") if r.get("response")]
+        sources += [
+            {"slug": r["id"], "title": r["answer"], "body": r["context"], "locale": lang}
+            for r in read_jsonl(DATA / f"xquadr_{lang}" / "faq.jsonl")
+        ]
+    sources += [
+        {"slug": r["id"], "title": r["text"], "body": r["response"], "locale": "en"}
+        for r in read_jsonl(DATA / "bitext_cs" / "tickets.dev.jsonl")
+        if r.get("response")
+    ]
     rows = []
     for n in range(count):
         row = dict(sources[n % len(sources)])
@@ -91,10 +105,13 @@ def wait_ready(url: str, timeout: float = 120) -> None:
 def wrk_rate(url: str, paths: list[str], seconds: int, workdir: Path) -> float:
     script = workdir / "paths.lua"
     listed = ",".join(json.dumps(p) for p in paths)
-    script.write_text(f"paths = {{{listed}}}\ni = 0\nrequest = function()\n  i = i % #paths + 1\n"
-                      "  return wrk.format('GET', paths[i])\nend\n")
-    out = subprocess.run(["wrk", "-t2", "-c32", f"-d{seconds}s", "-s", str(script), url],
-                         capture_output=True, text=True, check=True).stdout
+    script.write_text(
+        f"paths = {{{listed}}}\ni = 0\nrequest = function()\n  i = i % #paths + 1\n"
+        "  return wrk.format('GET', paths[i])\nend\n"
+    )
+    out = subprocess.run(
+        ["wrk", "-t2", "-c32", f"-d{seconds}s", "-s", str(script), url], capture_output=True, text=True, check=True
+    ).stdout
     line = next(line for line in out.splitlines() if line.startswith("Requests/sec"))
     return float(line.split()[1])
 
@@ -103,6 +120,7 @@ async def python_rate(url: str, paths: list[str], seconds: int) -> float:
     done = 0
     stop = time.monotonic() + seconds
     async with httpx.AsyncClient(base_url=url, limits=httpx.Limits(max_connections=32)) as client:
+
         async def worker(offset: int) -> None:
             nonlocal done
             i = offset
@@ -163,11 +181,28 @@ def main() -> None:
     index.close()
 
     port, hello_port = free_port(), free_port()
-    server = subprocess.Popen([*portal, "serve", "--port", str(port)], env={**env, "PORTAL_BACKGROUND_JOBS": "true"},
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    hello = subprocess.Popen([sys.executable, "-m", "granian", "--interface", "asgi", "--port", str(hello_port),
-                              "--no-ws", "bench.hello_app:app"], cwd=ROOT, stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [*portal, "serve", "--port", str(port)],
+        env={**env, "PORTAL_BACKGROUND_JOBS": "true"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    hello = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "granian",
+            "--interface",
+            "asgi",
+            "--port",
+            str(hello_port),
+            "--no-ws",
+            "bench.hello_app:app",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         base, hello_url = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{hello_port}"
         wait_ready(base + "/ready")
@@ -188,8 +223,10 @@ def main() -> None:
         shutil.rmtree(workdir, ignore_errors=True)
 
     client = "wrk -t2 -c32" if shutil.which("wrk") else "python httpx, 32 connections"
-    print(f"articles: {len(rows)} (en {sum(r['locale'] == 'en' for r in rows)}, "
-          f"ru {sum(r['locale'] == 'ru' for r in rows)})")
+    print(
+        f"articles: {len(rows)} (en {sum(r['locale'] == 'en' for r in rows)}, "
+        f"ru {sum(r['locale'] == 'ru' for r in rows)})"
+    )
     print(f"portal kb import: {imported:.1f} s   portal reindex (full): {reindexed:.1f} s  (target <= 20 s)")
     print(f"in-process search, {len(timings)} queries: p50 {p50:.2f} ms  p99 {p99:.2f} ms  (target p99 <= 10 ms)")
     print(f"HTTP ({client}, {args.seconds} s each, one server process):")

@@ -1,17 +1,20 @@
-"""Search relevance and latency benchmark: Recall@5, Success@5, MRR@10 and p50/p99 on the dev query sets.
+"""Search relevance on the public dev query sets: Recall@5, Success@5, MRR@10 (and p50/p99 latency).
 
-Usage: PYTHONPATH=. python bench/search_relevance.py [--data DIR] [--sets stackfaq,xquadr_ru] [--no-scale]
+Usage: python bench/search_relevance.py [--data DIR] [--sets stackfaq,xquadr_ru]
 
-Each set's faq.jsonl is loaded through the product's JSONL import mapping into a fresh index and every
-dev query runs through `SearchIndex.search`, the code path of the web API. The scale section puts all
-sets plus the ticket corpora (~12k documents) in one index and measures latency there.
+Each set's faq.jsonl goes through `portal kb import` into a fresh data directory (stackfaq: id → slug,
+question → title, answer → body; xquadr: id → slug, the answer sentence → title, its paragraph → body),
+and every dev query runs through the index `portal kb import` built, by `SearchIndex.search`: the call
+behind /api/kb/search and the search page.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -19,13 +22,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from kb.frontmatter import ArticleInput, rows_from_jsonl, slugify
-from kb.search import QueryTooLong, SearchIndex, index_doc, load_jsonl_into_index
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
-DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-# How each set's rows map onto articles (see kb.frontmatter.JSONL_LAYOUTS) and their language.
-SETS = {"stackfaq": ("en", "faq"), "xquadr_ru": ("ru", "passages"), "xquadr_en": ("en", "passages")}
-TICKET_SETS = ("bitext_cs", "banking77")
+from kb.frontmatter import slugify  # noqa: E402
+from kb.search import QueryTooLong, SearchIndex  # noqa: E402
+
+DEFAULT_DATA = ROOT.parent / "shared" / "data"
+SETS = {"stackfaq": "en", "xquadr_ru": "ru", "xquadr_en": "en"}
 
 
 @dataclass
@@ -90,53 +94,48 @@ def _header(title: str) -> None:
     )
 
 
-def _ticket_articles(path: Path, prefix: str) -> Iterator[ArticleInput]:
-    # Ticket corpora as extra articles: the request is the title, the reference response the body.
-    for number, row in enumerate(_queries(path), 1):
-        text = row["text"]
-        yield ArticleInput(slug=f"{prefix}-{number}", title=text, body=row.get("response") or text, locale="en")
+def _import_rows(name: str, row: dict) -> dict:
+    """A data-set row as `portal kb import` reads it."""
+    if name.startswith("xquadr"):
+        return {"id": row["id"], "title": row["answer"], "body": row["context"]}
+    return {"id": row["id"], "question": row["question"], "answer": row["answer"]}
 
 
-def scale(data: Path, names: list[str], workdir: Path) -> None:
-    articles: list[ArticleInput] = []
-    for name in names:
-        locale, layout = SETS[name]
-        with (data / name / "faq.jsonl").open(encoding="utf-8") as fh:
-            articles += rows_from_jsonl(fh, locale, layout)
-    for name in TICKET_SETS:
-        if (data / name / "tickets.dev.jsonl").exists():
-            articles += _ticket_articles(data / name / "tickets.dev.jsonl", name)
-    index = SearchIndex(workdir / "scale")
-    started = time.perf_counter()
-    count = index.rebuild(index_doc(article, number) for number, article in enumerate(articles, 1))
-    index.warm_up()
-    print(f"\nScale: {count} documents in one index (built in {time.perf_counter() - started:.1f} s)")
-    _header("same dev queries against the combined index (locale filter on)")
-    for name in names:
-        _print(name, count, evaluate(index, data / name / "queries.dev.jsonl", SETS[name][0]))
-    index.close()
+def import_set(data: Path, name: str, workdir: Path) -> tuple[Path, int]:
+    """Load one set through the product's own import into a fresh data directory."""
+    rows = [_import_rows(name, row) for row in _queries(data / name / "faq.jsonl")]
+    source = workdir / f"{name}.jsonl"
+    source.write_text("\n".join(json.dumps(row, ensure_ascii=False) for row in rows), encoding="utf-8")
+    data_dir = workdir / name
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PORTAL_")}
+    env.update(PORTAL_DATA_DIR=str(data_dir), PORTAL_DEMO_ACCOUNTS="false")
+    done = subprocess.run(
+        [sys.executable, "-m", "portal.cli", "kb", "import", str(source), "--locale", SETS[name]],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode:
+        sys.exit(f"portal kb import failed for {name}: {done.stdout}{done.stderr}")
+    return data_dir / "search", len(rows)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="the shared data directory")
     parser.add_argument("--sets", default=",".join(SETS), help="comma-separated set names")
-    parser.add_argument("--no-scale", action="store_true", help="skip the ~12k-document latency run")
     args = parser.parse_args(argv)
     names = [name for name in args.sets.split(",") if name]
     with tempfile.TemporaryDirectory(prefix="kb-bench-") as tmp:
         workdir = Path(tmp)
-        _header("Per set (dev queries, top 10 through SearchIndex.search)")
+        _header("Per set (dev queries, imported with `portal kb import`, top 10 through SearchIndex.search)")
         for name in names:
-            locale, layout = SETS[name]
-            index = SearchIndex(workdir / name)
-            with (args.data / name / "faq.jsonl").open(encoding="utf-8") as fh:
-                slugs = load_jsonl_into_index(index, fh, locale, layout)
-            index.warm_up()  # as the portal does at start-up; term postings still load on demand
-            _print(name, len(slugs), evaluate(index, args.data / name / "queries.dev.jsonl", locale))
+            path, count = import_set(args.data, name, workdir)
+            index = SearchIndex(path)
+            index.warm_up()  # as the portal does at start-up
+            _print(name, count, evaluate(index, args.data / name / "queries.dev.jsonl", SETS[name]))
             index.close()
-        if not args.no_scale:
-            scale(args.data, names, workdir)
     return 0
 
 

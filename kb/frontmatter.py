@@ -13,7 +13,7 @@ from pathlib import Path
 from kb.markdown import plain_text
 
 __all__ = [
-    "JSONL_LAYOUTS",
+    "JSONL",
     "ArticleFormatError",
     "ArticleInput",
     "FrontMatterError",
@@ -238,23 +238,15 @@ class JsonlLayout:
     )
 
 
-JSONL_LAYOUTS: dict[str, JsonlLayout] = {
-    # FAQ exports: one question/answer pair per row.
-    "faq": JsonlLayout(),
-    # Passage collections: a short answer passage is the title, its surrounding text the body.
-    "passages": JsonlLayout(title=("answer",), body=("context", "body")),
-}
+JSONL = JsonlLayout()
 
 
 def _first(row: dict, keys: tuple[str, ...]) -> object:
     return next((row[key] for key in keys if row.get(key) not in (None, "")), None)
 
 
-def rows_from_jsonl(
-    lines: Iterable[str], default_locale: str, layout: JsonlLayout | str = "faq"
-) -> Iterator[ArticleInput]:
+def rows_from_jsonl(lines: Iterable[str], default_locale: str, layout: JsonlLayout = JSONL) -> Iterator[ArticleInput]:
     """Normalise JSONL rows into articles; a bad row raises `JsonlRowError` naming its line."""
-    layout = JSONL_LAYOUTS[layout] if isinstance(layout, str) else layout
     seen: dict[str, int] = {}
     for number, line in enumerate(lines, 1):
         if not line.strip():

@@ -112,9 +112,11 @@ class IndexSync:
         if reason:
             log.warning("search index %s: rebuilding", reason)
             await self.rebuild()
-            return reason
-        await self.apply_pending()
-        return ""
+        else:
+            await self.apply_pending()
+        # Load what the first searches would otherwise load while a reader waits.
+        await anyio.to_thread.run_sync(self.index.warm_up)
+        return reason
 
     async def heal(self) -> None:
         """The index vanished or broke under a running server: rebuild it, once for many callers."""

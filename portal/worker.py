@@ -1,4 +1,5 @@
-"""Background work every portal process runs: mail, the search index's catch-up, expiry of old records."""
+"""Background work every portal process runs: mail, the search index's catch-up, written reader activity,
+expiry of old records and auto-closing of resolved tickets."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from portal.accounts import session_lifetime
 from portal.knowledge import catch_up
 from portal.notify import sender
 from portal.settings import Settings
+from portal.tickets.conversation import close_resolved
 
 log = logging.getLogger("portal.worker")
 MAIL_EVERY_S = 2.0
@@ -34,6 +36,7 @@ async def run(settings: Settings, kb: IndexSync | None = None, activity: ReaderA
                 last_purge = time.monotonic()
                 await sessions.purge_expired(session_lifetime(settings))
                 await ratelimit.purge_expired()
+                await close_resolved(settings)
         except asyncio.CancelledError:
             raise
         except Exception:

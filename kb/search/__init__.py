@@ -1,7 +1,6 @@
 """The article search engine: a Whoosh index with English/Russian analysis, ranking and suggestions."""
 
 from kb.search.index import SearchIndex, fingerprint_of
-from kb.search.loading import index_doc, load_jsonl_into_index
 from kb.search.model import Hit, IndexDoc, IndexHealth, QueryTooLong, SearchPage, Suggestion
 from kb.search.store import IndexUnavailable
 
@@ -15,6 +14,4 @@ __all__ = [
     "SearchPage",
     "Suggestion",
     "fingerprint_of",
-    "index_doc",
-    "load_jsonl_into_index",
 ]

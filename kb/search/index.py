@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
-from collections.abc import Callable, Iterable
+import pickle
+import struct
+import zlib
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
 
+from whoosh import index as whoosh_index
 from whoosh.searching import Searcher
 
 from kb.search.analysis import stem
@@ -25,6 +30,7 @@ from kb.search.suggest import suggestions
 
 __all__ = ["IndexUnavailable", "SearchIndex", "fingerprint_of"]
 
+_READ_ERRORS = (OSError, EOFError, struct.error, zlib.error, pickle.UnpicklingError, whoosh_index.IndexError)
 MAX_PER_PAGE = 100
 MAX_PAGE = 100
 
@@ -46,6 +52,17 @@ class SearchIndex:
         self._store = IndexStore(self.path)
         self._cache = EngineCache()
 
+    @contextlib.contextmanager
+    def _reading(self) -> Iterator[tuple[str, Searcher]]:
+        """A searcher; a file that vanished or broke under it becomes IndexUnavailable, which tells
+        the caller to rebuild (the database is the truth), instead of an arbitrary error."""
+        try:
+            with self._store.searcher() as opened:
+                yield opened
+        except _READ_ERRORS as exc:
+            self._store.close()
+            raise IndexUnavailable(f"the search index could not be read: {exc!r}") from exc
+
     # --- writing and health --------------------------------------------------------------------
 
     def rebuild(self, docs: Iterable[IndexDoc], progress: Callable[[int], None] | None = None) -> int:
@@ -65,7 +82,7 @@ class SearchIndex:
     def warm_up(self) -> None:
         """Decode what every query needs (length norms, spelling vocabulary) now rather than in the
         first search: call it at start-up and after a rebuild, from a worker thread."""
-        with self._store.searcher() as (generation, searcher):
+        with self._reading() as (generation, searcher):
             parts = leaves(searcher, generation, self._cache)
             fields = {f.name: f for channel in self.ranking.channels for f in channel.fields}
             for leaf in parts:
@@ -74,12 +91,12 @@ class SearchIndex:
                 leaf.data.vocabulary(leaf.reader, SPELLING_FIELDS)
 
     def doc_count(self) -> int:
-        with self._store.searcher() as (_, searcher):
+        with self._reading() as (_, searcher):
             return searcher.doc_count()
 
     def versions(self) -> dict[int, datetime]:
         """id → updated_at of every indexed article, to diff against the database."""
-        with self._store.searcher() as (_, searcher):
+        with self._reading() as (_, searcher):
             return {
                 int(fields["id"]): stored_updated_at(fields["updated_at"])
                 for fields in searcher.reader().all_stored_fields()
@@ -104,7 +121,7 @@ class SearchIndex:
         page, per_page = min(max(page, 1), MAX_PAGE), min(max(per_page, 1), MAX_PER_PAGE)
         if not user.words:
             return SearchPage([], 0, None, page, per_page)
-        with self._store.searcher() as (generation, searcher):
+        with self._reading() as (generation, searcher):
             parts = leaves(searcher, generation, self._cache)
             self._cache.forget_except(generation, {leaf.data.key[1] for leaf in parts})
             fixes = corrections(searcher.reader(), parts, user.words)
@@ -139,7 +156,7 @@ class SearchIndex:
         """Titles containing the typed words, the last one possibly unfinished; shortest first."""
         if len(prefix) > MAX_QUERY_CHARS:
             raise QueryTooLong(f"a search may have at most {MAX_QUERY_CHARS} characters")
-        with self._store.searcher() as (generation, searcher):
+        with self._reading() as (generation, searcher):
             parts = leaves(searcher, generation, self._cache)
             mask = filter_mask(searcher, parts, generation, self._cache, locale, None, public_only)
             return suggestions(searcher, parts, mask, prefix, max(1, min(limit, 50)))

@@ -77,9 +77,19 @@ class IndexStore:
             self._release(generation, searcher)
 
     def _acquire(self) -> tuple[str, Searcher]:
-        generation = self.current_generation()
-        if generation is None:
-            raise IndexUnavailable(f"no search index in {self.root}")
+        for _ in range(3):
+            generation = self.current_generation()
+            if generation is None:
+                raise IndexUnavailable(f"no search index in {self.root}")
+            try:
+                return self._acquire_generation(generation)
+            except IndexUnavailable:
+                # A rebuild may have swapped generations between reading CURRENT and opening it.
+                if self.current_generation() == generation:
+                    raise
+        raise IndexUnavailable(f"the search index in {self.root} keeps changing under the reader")
+
+    def _acquire_generation(self, generation: str) -> tuple[str, Searcher]:
         with self._idle_lock:
             while self._idle:
                 gen, searcher = self._idle.pop()
@@ -127,6 +137,7 @@ class IndexStore:
     def rebuild(self, docs: Iterable[IndexDoc], progress: Callable[[int], None] | None = None) -> int:
         """Write every document into a fresh generation, then swap it in; returns the count."""
         with self.write_lock():
+            previous = self.current_generation()
             generation = f"gen-{uuid.uuid4().hex[:12]}"
             gen_dir = self.root / generation
             gen_dir.mkdir()
@@ -136,7 +147,7 @@ class IndexStore:
             except BaseException:
                 shutil.rmtree(gen_dir, ignore_errors=True)
                 raise
-            self._remove_old_generations(keep=generation)
+            self._remove_old_generations(keep={generation, previous} - {None})
         return count
 
     def _write_generation(self, gen_dir: Path, docs: Iterable[IndexDoc], progress: Callable[[int], None] | None) -> int:
@@ -166,10 +177,11 @@ class IndexStore:
             os.fsync(fh.fileno())
         os.replace(tmp, self.root / _CURRENT)
 
-    def _remove_old_generations(self, keep: str) -> None:
-        # Open readers keep their files (POSIX); they notice the new CURRENT on their next query.
+    def _remove_old_generations(self, keep: set[str]) -> None:
+        # The previous generation stays until the next rebuild: a query that read CURRENT just before
+        # the swap may still be opening its files. Searchers notice the new CURRENT on their next use.
         for child in self.root.iterdir():
-            if child.is_dir() and child.name.startswith("gen-") and child.name != keep:
+            if child.is_dir() and child.name.startswith("gen-") and child.name not in keep:
                 shutil.rmtree(child, ignore_errors=True)
 
     def apply(self, upserts: Iterable[IndexDoc], deletes: Iterable[int]) -> None:

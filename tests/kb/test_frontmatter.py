@@ -129,15 +129,6 @@ def test_rows_from_jsonl_maps_known_fields_and_ignores_others():
     ]
 
 
-def test_passages_layout_uses_the_answer_as_title_and_its_context_as_body():
-    (row,) = rows_from_jsonl(
-        jsonl({"id": "ru_s0001", "question": "", "answer": "Предложение.", "context": "Абзац. Предложение."}),
-        default_locale="ru",
-        layout="passages",
-    )
-    assert (row.slug, row.title, row.body, row.locale) == ("ru-s0001", "Предложение.", "Абзац. Предложение.", "ru")
-
-
 def test_empty_title_comes_from_the_first_sentence_cut_at_a_word():
     long_sentence = "Word " * 60 + "end. Second sentence."
     (short, long) = rows_from_jsonl(

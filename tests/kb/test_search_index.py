@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from kb.search import IndexDoc, IndexUnavailable, SearchIndex, fingerprint_of, load_jsonl_into_index
+from kb.search import IndexDoc, IndexUnavailable, SearchIndex, fingerprint_of
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 
@@ -165,14 +165,3 @@ def test_a_never_built_index_is_unavailable(tmp_path):
     assert not index.check().ok
     with pytest.raises(IndexUnavailable):
         index.search("x", "en")
-
-
-def test_jsonl_rows_load_into_an_index(tmp_path):
-    index = SearchIndex(tmp_path / "jsonl")
-    rows = [
-        '{"id": "q_1", "question": "How do I cancel my order?", "answer": "Open the order and cancel it."}',
-        '{"id": "q_2", "question": "Where is my parcel?", "answer": "Track it from the order page."}',
-    ]
-    slugs = load_jsonl_into_index(index, rows, "en")
-    assert slugs == {"q-1": 1, "q-2": 2}
-    assert [hit.slug for hit in index.search("cancel order", "en").results][:1] == ["q-1"]

@@ -1,0 +1,45 @@
+"""Who works on a ticket: the agents it may go to, and handing it to one of them with its event and mail."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from auth.tables import User
+from portal.db import write_transaction
+from portal.settings import Settings
+from portal.tickets.errors import NotAllowed, TicketError
+from portal.tickets.filing import mail_assignment
+from portal.tickets.tables import Event, Ticket
+from portal.tickets.visibility import STAFF, is_staff
+
+
+def _assignable():
+    return (User.is_active == True) & User.role.is_in([role.value for role in STAFF])  # noqa: E712
+
+
+async def assignable_agents() -> list[dict]:
+    """Active agents, supervisors and admins, by name: the choice an assignment offers."""
+    return await User.select(User.id, User.name, User.email).where(_assignable()).order_by(User.name)
+
+
+async def assign(settings: Settings, actor: User, ticket: Ticket, agent_id: int) -> Ticket:
+    """Give the ticket to an active staff member; the timeline records it for staff only."""
+    if not is_staff(actor):
+        raise NotAllowed()
+    agent = await User.objects().where((User.id == agent_id) & _assignable()).first()
+    if agent is None:
+        raise TicketError("assignee_invalid", "assignee")
+    current = getattr(ticket.assignee, "id", ticket.assignee)
+    if current == agent.id:
+        return ticket
+    async with write_transaction():
+        ticket.assignee = agent.id
+        ticket.updated_at = datetime.now(UTC)
+        await ticket.save([Ticket.assignee, Ticket.updated_at])
+        await Event(
+            ticket=ticket.id, actor=actor.id, kind="assigned", old=str(current or ""), new=str(agent.id), public=False
+        ).save()
+        # Someone who takes a ticket themselves needs no mail saying so.
+        if agent.id != actor.id:
+            await mail_assignment(settings, ticket)
+    return ticket
