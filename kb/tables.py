@@ -89,3 +89,13 @@ class IndexChange(Table, tablename="kb_index_change"):
 
     article_id = Integer(index=True)
     created_at = Timestamptz(default=TimestamptzNow())
+
+
+class Deflection(Table, tablename="kb_deflection"):
+    """A customer about to file a ticket found the answer in this article instead: no ticket was made."""
+
+    article = ForeignKey(Article, on_delete=OnDelete.cascade, index=True)
+    user = ForeignKey(USER, null=True, default=None, on_delete=OnDelete.set_null)
+    query = Varchar(length=500, default="")  # what the customer had written as the ticket's subject
+    form_key = Varchar(length=40, default="", index=True)  # the ticket form it came from: one record per form
+    created_at = Timestamptz(default=TimestamptzNow(), index=True)

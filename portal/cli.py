@@ -1,4 +1,4 @@
-"""The `portal` command: serve, migrate, createuser, mail, send-mail."""
+"""The `portal` command: serve, migrate, createuser, token, mail, send-mail."""
 
 from __future__ import annotations
 
@@ -133,6 +133,66 @@ def createuser(email: str, role: str, name: str | None, password: str | None, or
     except AccountError as exc:
         raise click.ClickException(f"cannot create the account: {exc.code}") from exc
     click.echo(f"Created {user.role} {user.email} (id {user.id}).")
+
+
+@main.group()
+def token() -> None:
+    """Personal API tokens (the same ones people create on their profile page)."""
+
+
+@token.command("create")
+@click.option("--email", required=True, help="The account the token acts as.")
+@click.option("--name", default="command line", show_default=True, help="What will use it.")
+def token_create(email: str, name: str) -> None:
+    """Create a token and print it: it is shown this once and stored only as a hash."""
+    from auth import accounts, api_tokens
+
+    settings = _settings()
+
+    async def create() -> str:
+        await _ready(settings)
+        user = await accounts.find_by_email(email)
+        if user is None or not user.is_active:
+            raise click.ClickException(f"no active account {email}")
+        return await api_tokens.create(user, name)
+
+    try:
+        raw = _run(create())
+    except AccountError as exc:
+        raise click.ClickException(f"cannot create the token: {exc.code}") from exc
+    # Only the token on stdout, so that scripts can capture it; the advice goes to stderr.
+    click.echo(raw)
+    click.echo("Copy it now: it cannot be shown again.", err=True)
+
+
+@token.command("revoke")
+@click.option("--email", required=True)
+@click.option("--id", "token_id", type=int, default=None, help="Revoke this token (default: list them).")
+def token_revoke(email: str, token_id: int | None) -> None:
+    """List an account's live tokens, or revoke one by id."""
+    from auth import accounts, api_tokens
+
+    settings = _settings()
+
+    async def act() -> list[dict]:
+        await _ready(settings)
+        user = await accounts.find_by_email(email)
+        if user is None:
+            raise click.ClickException(f"no account {email}")
+        if token_id is not None:
+            await api_tokens.revoke(user, token_id)
+            return []
+        return await api_tokens.list_for(user)
+
+    try:
+        live = _run(act())
+    except AccountError as exc:
+        raise click.ClickException(f"no token {token_id} of {email}") from exc
+    if token_id is not None:
+        click.echo(f"Revoked token {token_id}.")
+    for row in live:
+        used = row["last_used_at"].isoformat(timespec="seconds") if row["last_used_at"] else "never used"
+        click.echo(f"{row['id']:>5}  {row['name']:<30} created {row['created_at']:%Y-%m-%d}  {used}")
 
 
 @contextlib.contextmanager

@@ -13,6 +13,7 @@ from auth.oidc.config import Provider, ProviderConfigError, providers_from_env
 
 DEFAULT_MAIL_FROM = "Northwind Support <support@localhost>"
 DEFAULT_SITE_NAME = "Northwind Support"
+MB = 1024 * 1024
 
 
 class SettingsError(ValueError):
@@ -74,6 +75,7 @@ class Settings:
     kb_public: bool = True
     log_json: bool = False
     oidc_providers: tuple[Provider, ...] = ()
+    attachment_max_bytes: int = 10 * MB
 
     @property
     def production(self) -> bool:
@@ -121,6 +123,12 @@ class Settings:
         base_url = (base_url or f"http://{host}:{port}").rstrip("/")
         if urlsplit(base_url).scheme not in {"http", "https"}:
             raise SettingsError("PORTAL_BASE_URL must be an http or https URL")
+        try:
+            attachment_mb = int(env.get("PORTAL_ATTACHMENT_MAX_MB", "10"))
+        except ValueError as exc:
+            raise SettingsError("PORTAL_ATTACHMENT_MAX_MB must be a whole number of megabytes") from exc
+        if not 1 <= attachment_mb <= 1024:
+            raise SettingsError("PORTAL_ATTACHMENT_MAX_MB must be between 1 and 1024")
         proxies = tuple(p.strip() for p in env.get("PORTAL_TRUSTED_PROXIES", "").split(",") if p.strip())
         try:
             oidc_providers = providers_from_env(env, require_https=production)
@@ -149,4 +157,5 @@ class Settings:
             kb_public=_bool(env.get("PORTAL_KB_PUBLIC", "true")),
             log_json=_bool(env.get("PORTAL_LOG_JSON", "true" if production else "false")),
             oidc_providers=oidc_providers,
+            attachment_max_bytes=attachment_mb * MB,
         )

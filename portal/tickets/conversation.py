@@ -96,7 +96,7 @@ async def reply(
     """A message on the ticket. A customer's reply reopens a pending or recently resolved ticket;
     a staff reply is the first response if none came before and is mailed to the customer; an
     internal note reaches staff only."""
-    body = clean_body(body, "body")
+    body = clean_body(body, "reply")
     staff = is_staff(author)
     if internal and not staff:
         raise NotAllowed()

@@ -8,9 +8,12 @@ import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from litestar import Litestar
+from litestar import Litestar, Router
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
 from litestar.static_files import create_static_files_router
 
 from kb.activity import ReaderActivity
@@ -19,14 +22,43 @@ from portal import db, logs, worker
 from portal.settings import Settings
 from portal.web import errors
 from portal.web.access_log import AccessLogMiddleware
+from portal.web.api_auth import ApiTokenMiddleware
 from portal.web.deps import dependencies
 from portal.web.guards import PUBLIC, access_guard
-from portal.web.routes import account, admin, health, home, kb_api, kb_pages, kb_staff, oidc, profile
+from portal.web.routes import (
+    account,
+    admin,
+    api_tickets,
+    health,
+    home,
+    kb_api,
+    kb_pages,
+    kb_staff,
+    oidc,
+    profile,
+    staff_tickets,
+    tickets,
+)
 from portal.web.session import SessionMiddleware
 from portal.web.templating import template_config
 
 STATIC = Path(__file__).parent / "static"
 log = logging.getLogger("portal.web")
+
+
+def openapi_config() -> OpenAPIConfig:
+    """The API's schema at /schema (JSON) and /schema/swagger; its routes are public like any docs."""
+    return OpenAPIConfig(
+        title="Support portal API",
+        version="1",
+        description="Send a personal API token (created on your profile page) as `Authorization: Bearer <token>`.",
+        components=Components(
+            security_schemes={"BearerToken": SecurityScheme(type="http", scheme="bearer", description="pt_…")}
+        ),
+        render_plugins=[JsonRenderPlugin(), SwaggerRenderPlugin()],
+        # The app-wide access guard refuses routes without an access rule: the schema's router gives one.
+        openapi_router=Router(path="/schema", route_handlers=[], opt=PUBLIC, include_in_schema=False),
+    )
 
 
 def create_app(settings: Settings) -> Litestar:
@@ -68,8 +100,11 @@ def create_app(settings: Settings) -> Litestar:
             *health.ROUTES,
             *oidc.ROUTES,
             *kb_pages.ROUTES,
-            *kb_api.ROUTES,
+            # The JSON API is what the OpenAPI schema documents; pages are left out of it (below).
+            Router(path="/", route_handlers=[*kb_api.ROUTES, *api_tickets.ROUTES], include_in_schema=True),
             *kb_staff.ROUTES,
+            *staff_tickets.ROUTES,
+            *tickets.routes(settings),
             create_static_files_router(
                 path="/static", directories=[STATIC], opt=PUBLIC, name="static", include_in_schema=False
             ),
@@ -78,7 +113,7 @@ def create_app(settings: Settings) -> Litestar:
         dependencies=dependencies(settings, kb, activity),
         state=State({"settings": settings, "kb": kb, "activity": activity}),
         guards=[access_guard],
-        middleware=[AccessLogMiddleware(), SessionMiddleware(settings)],
+        middleware=[AccessLogMiddleware(), SessionMiddleware(settings), ApiTokenMiddleware(settings)],
         csrf_config=CSRFConfig(
             secret=settings.secret_key,
             cookie_secure=settings.secure_cookies,
@@ -87,6 +122,7 @@ def create_app(settings: Settings) -> Litestar:
         ),
         template_config=template_config(settings),
         exception_handlers=errors.HANDLERS,
-        openapi_config=None,
+        openapi_config=openapi_config(),
+        include_in_schema=False,
         debug=False,
     )

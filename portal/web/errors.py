@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from urllib.parse import urlencode
 
 from litestar import MediaType, Request, Response
@@ -13,20 +14,25 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from auth.errors import AccountError, InvalidLink, NotFound, RateLimited
 from kb.articles import ArticleError, ArticleNotFound
 from portal import i18n
+from portal.tickets.errors import NotAllowed, TicketError, TicketNotFound
 from portal.web.messages import describe
 from portal.web.session import request_locale
 
 log = logging.getLogger("portal.web")
+# msgspec's wording: "Object missing required field `x`", "Expected `str`, got `int` - at `$.x`".
+_BODY_FIELD = re.compile(r"required field `([^`]+)`|at `\$\.([^`]+)`")
 
 
 def _wants_json(request: Request) -> bool:
     return request.url.path.startswith("/api/") or request.url.path in {"/health", "/ready"}
 
 
-def _page(request: Request, status: int, detail: str = "", headers: dict[str, str] | None = None) -> Response:
+def _page(
+    request: Request, status: int, detail: str = "", headers: dict[str, str] | None = None, **extra: str
+) -> Response:
     if _wants_json(request):
         return Response(
-            {"status": status, "detail": detail or _reason(status)},
+            {"status": status, "detail": detail or _reason(status), **extra},
             status_code=status,
             media_type=MediaType.JSON,
             headers=headers,
@@ -53,13 +59,28 @@ def http_error(request: Request, exc: HTTPException) -> Response:
     if isinstance(exc, NotAuthorizedException) and not _wants_json(request):
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return Redirect(path=f"/login?{urlencode({'next': target})}")
-    detail = ""
+    detail, extra = "", {}
     if isinstance(exc, ValidationException):
         detail = "invalid input"
+        extra = _invalid_field(exc)
     elif exc.status_code == 403 and "csrf" in str(exc.detail).lower():
         detail = "csrf"
     headers = {"retry-after": exc.headers["retry-after"]} if exc.headers and "retry-after" in exc.headers else None
-    return _page(request, exc.status_code, detail, headers)
+    return _page(request, exc.status_code, detail, headers, **extra)
+
+
+def _invalid_field(exc: ValidationException) -> dict[str, str]:
+    """What an API client needs to fix: the first field Litestar's validation named, and why."""
+    problems = exc.extra if isinstance(exc.extra, list) else []
+    first = next((p for p in problems if isinstance(p, dict)), None)
+    if first is None:
+        return {}
+    reason = str(first.get("message", ""))[:300]
+    field = str(first.get("key") or "")
+    if field == "data":  # the body: msgspec names the member inside its message
+        named = _BODY_FIELD.search(reason)
+        field = named.group(1) or named.group(2) if named else ""
+    return {**({"field": field} if field else {}), "reason": reason}
 
 
 def account_error(request: Request, exc: AccountError) -> Response:
@@ -83,5 +104,19 @@ def article_error(request: Request, exc: ArticleError) -> Response:
     return _page(request, 400, describe(exc.code))
 
 
-HANDLERS = {HTTPException: http_error, AccountError: account_error, ArticleError: article_error,
-            Exception: server_error}
+def ticket_error(request: Request, exc: TicketError) -> Response:
+    """Absent and not-yours are one answer (404), so ticket numbers reveal nothing."""
+    status = 404 if isinstance(exc, TicketNotFound) else 403 if isinstance(exc, NotAllowed) else 400
+    if _wants_json(request):
+        extra = {"code": exc.code, **({"field": exc.field} if exc.field else {})}
+        return _page(request, status, describe(exc.code) if status == 400 else "", **extra)
+    return _page(request, status, describe(exc.code) if status == 400 else "")
+
+
+HANDLERS = {
+    HTTPException: http_error,
+    AccountError: account_error,
+    ArticleError: article_error,
+    TicketError: ticket_error,
+    Exception: server_error,
+}

@@ -100,7 +100,7 @@ def served_portal(tmp_path: Path, database_url: str) -> Iterator[ServedPortal]:
 
 
 @pytest.fixture
-def browser_page():
+def chromium():
     if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
         missing("Chromium (apt-get install chromium)")
     try:
@@ -109,11 +109,24 @@ def browser_page():
         missing("Playwright (pip install -e '.[test]')")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context(locale="en-US")
-        page = context.new_page()
-        page.set_default_timeout(15_000)
         try:
-            yield page
+            yield browser
         finally:
-            context.close()
             browser.close()
+
+
+def new_page(browser, locale: str = "en-US"):
+    """A fresh browser profile (its own cookies), as a second person at another computer."""
+    context = browser.new_context(locale=locale)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    return page
+
+
+@pytest.fixture
+def browser_page(chromium):
+    page = new_page(chromium)
+    try:
+        yield page
+    finally:
+        page.context.close()

@@ -40,10 +40,4 @@ async def switch_language(
     return Redirect(path=safe_next(data.next), cookies=[language_cookie(settings, locale)])
 
 
-@get("/tickets/new", opt=PUBLIC)
-async def new_ticket_placeholder(q: FromQuery[str] = "", article: FromQuery[str] = "") -> Template:
-    """Where "Contact support" leads until filing requests online arrives; keeps what the reader searched."""
-    return Template(template_name="tickets_soon.html", context={"q": q, "article": article})
-
-
-ROUTES = [home, switch_language, new_ticket_placeholder]
+ROUTES = [home, switch_language]

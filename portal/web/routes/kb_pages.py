@@ -17,15 +17,22 @@ from kb.indexing import IndexSync
 from kb.search import QueryTooLong
 from portal import i18n, knowledge, reading
 from portal.accounts import Client
+from portal.tickets import deflection
 from portal.web.guards import READER
 
 FORM = Body(media_type=RequestEncodingType.URL_ENCODED)
 VOTES_PER_ADDRESS = ratelimit.Rule("kb-vote", 30, 60 * 60)
+SOLVED_PER_ADDRESS = ratelimit.Rule("kb-solved", 30, 60 * 60)
 
 
 class FeedbackForm(msgspec.Struct):
     helpful: str = ""
     comment: str = ""
+
+
+class SolvedForm(msgspec.Struct):
+    form_key: str = ""
+    q: str = ""
 
 
 @get("/kb", opt=READER)
@@ -73,12 +80,14 @@ async def article_page(
     searched: FromQuery[str] = "",
     q: FromQuery[str] = "",
     voted: FromQuery[str] = "",
+    deflect: FromQuery[str] = "",
 ) -> Template:
     view = await reading.article_page(kb, slug)
     activity.view(view.article.id)
     if searched:
         activity.click(searched, view.article.id)
-    return Template(template_name="kb/article.html", context={"view": view, "q": q, "voted": voted})
+    context = {"view": view, "q": q, "voted": voted, "deflect": deflect if deflection.FORM_KEY.match(deflect) else ""}
+    return Template(template_name="kb/article.html", context=context)
 
 
 @post("/kb/{slug:str}/feedback", opt=READER)
@@ -96,4 +105,17 @@ async def feedback(
     return Redirect(path=f"/kb/{slug}?voted={data.helpful}#feedback")
 
 
-ROUTES = [front_page, search_page, category_page, article_page, feedback]
+@post("/kb/{slug:str}/solved", opt=READER)
+async def solved(
+    slug: FromPath[str],
+    data: Annotated[SolvedForm, FORM],
+    client: NamedDependency[Client],
+    viewer: NamedDependency[User | None],
+) -> Template:
+    """ "This solved my problem", from an article suggested while filing a ticket: no ticket is made."""
+    await ratelimit.hit(SOLVED_PER_ADDRESS, client.ip)
+    await deflection.record(slug, viewer.id if viewer else None, data.q, data.form_key)
+    return Template(template_name="kb/solved.html", context={"article": await articles.by_slug(slug)})
+
+
+ROUTES = [front_page, search_page, category_page, article_page, feedback, solved]

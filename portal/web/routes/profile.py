@@ -1,4 +1,4 @@
-"""The signed-in user's own profile: name, language, time zone, password."""
+"""The signed-in user's own profile: name, language, time zone, password, API tokens."""
 
 from typing import Annotated
 
@@ -6,10 +6,10 @@ import msgspec
 from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromQuery
+from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Template
 
-from auth import accounts, passwords, sessions
+from auth import accounts, api_tokens, passwords, sessions
 from auth.accounts import Profile
 from auth.errors import InvalidInput
 from auth.tables import User
@@ -28,6 +28,10 @@ class ProfileForm(msgspec.Struct):
     time_zone: str = "UTC"
 
 
+class TokenForm(msgspec.Struct):
+    token_name: str = ""
+
+
 class PasswordForm(msgspec.Struct):
     current: str = ""
     password: str = ""
@@ -42,11 +46,21 @@ def _page(viewer: User, status: int = 200, **context: object) -> Template:
     )
 
 
+async def _full_page(viewer: User, settings: Settings, status: int = 200, **context: object) -> Template:
+    return _page(
+        viewer,
+        status,
+        identities=await oidc_signin.linked_identities(settings, viewer),
+        tokens=await api_tokens.list_for(viewer),
+        **context,
+    )
+
+
 @get("/profile", opt=SIGNED_IN)
 async def profile_page(
     viewer: NamedDependency[User], settings: NamedDependency[Settings], done: FromQuery[str | None] = None
 ) -> Template:
-    return _page(viewer, done=done, identities=await oidc_signin.linked_identities(settings, viewer))
+    return await _full_page(viewer, settings, done=done)
 
 
 @post("/profile", opt=SIGNED_IN)
@@ -82,4 +96,24 @@ async def change_password(
     return Redirect(path="/profile?done=password_changed", cookies=[session_cookie(settings, secret)])
 
 
-ROUTES = [profile_page, save_profile, change_password]
+@post("/profile/tokens", opt=SIGNED_IN)
+async def create_token(
+    data: Annotated[TokenForm, FORM], viewer: NamedDependency[User], settings: NamedDependency[Settings]
+) -> Template:
+    """The new token is on this answer only (not behind a redirect): it is never stored readable."""
+    try:
+        secret = await api_tokens.create(viewer, data.token_name)
+    except InvalidInput as exc:
+        return await _full_page(viewer, settings, 400, token_error=exc.code, token_name=data.token_name)
+    page = await _full_page(viewer, settings, new_token=secret)
+    page.set_header("cache-control", "no-store")  # a secret on the page must not stay in caches
+    return page
+
+
+@post("/profile/tokens/{token_id:int}/revoke", opt=SIGNED_IN)
+async def revoke_token(viewer: NamedDependency[User], token_id: FromPath[int]) -> Redirect:
+    await api_tokens.revoke(viewer, token_id)
+    return Redirect(path="/profile?done=token_revoked")
+
+
+ROUTES = [profile_page, save_profile, change_password, create_token, revoke_token]

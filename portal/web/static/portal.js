@@ -1,5 +1,6 @@
 // Enhancements only: every page works without this file.
-// Search-as-you-type: suggests knowledge-base articles under a search box marked data-suggest.
+// Search-as-you-type: suggests knowledge-base articles under a search box (or the ticket form's
+// subject) marked data-suggest; on the ticket form, the chosen type's fields are swapped in.
 (function () {
   "use strict";
   function debounce(fn, ms) {
@@ -11,13 +12,21 @@
     };
   }
   function attach(form) {
-    var input = form.querySelector("input[type=search]");
+    var input = form.querySelector("[data-suggest-input], input[type=search]");
     var list = form.querySelector(".suggestions");
     if (!input || !list) return;
     var endpoint = form.getAttribute("data-suggest");
+    // On the ticket form the articles open in a new tab carrying the form's key, so the draft stays put.
+    var params = form.getAttribute("data-suggest-params");
+    var title = form.querySelector("[data-suggest-title]");
     var lang = document.documentElement.lang || "en";
     var controller = null;
-    function clear() { list.innerHTML = ""; list.hidden = true; input.setAttribute("aria-expanded", "false"); }
+    function show(visible) {
+      list.hidden = !visible;
+      if (title) title.hidden = !visible;
+      input.setAttribute("aria-expanded", visible ? "true" : "false");
+    }
+    function clear() { list.innerHTML = ""; show(false); }
     var lookup = debounce(function (text) {
       if (controller) controller.abort();
       if (text.trim().length < 2) { clear(); return; }
@@ -31,13 +40,13 @@
             li.setAttribute("role", "option");
             li.id = "kb-suggestion-" + i;
             var a = document.createElement("a");
-            a.href = s.url;
+            a.href = params ? s.url + (s.url.indexOf("?") < 0 ? "?" : "&") + params : s.url;
+            if (params) { a.target = "_blank"; a.rel = "noopener"; }
             a.textContent = s.title;
             li.appendChild(a);
             list.appendChild(li);
           });
-          list.hidden = list.children.length === 0;
-          input.setAttribute("aria-expanded", list.hidden ? "false" : "true");
+          show(list.children.length > 0);
         })
         .catch(function () {});
     }, 150);
@@ -53,5 +62,21 @@
       if (e.key === "Escape") { clear(); input.focus(); }
     });
   }
-  document.querySelectorAll("form[data-suggest]").forEach(attach);
+  document.querySelectorAll("[data-suggest]").forEach(attach);
+
+  // The ticket form: without this script a "Continue" button re-renders the form for the new type.
+  function swapFields(select) {
+    var target = document.getElementById(select.getAttribute("aria-controls"));
+    if (!target) return;
+    document.querySelectorAll("[data-fields-button]").forEach(function (el) { el.hidden = true; });
+    select.addEventListener("change", function () {
+      var url = select.getAttribute("data-fields-url") + "?" + new URLSearchParams({ type: select.value });
+      fetch(url, { credentials: "same-origin" })
+        .then(function (r) { if (!r.ok) throw new Error(r.status); return r.text(); })
+        // Server-rendered and autoescaped, from our own origin.
+        .then(function (html) { target.innerHTML = html; })
+        .catch(function () { select.form.querySelector("button[value=fields]").hidden = false; });
+    });
+  }
+  document.querySelectorAll("select[data-fields-url]").forEach(swapFields);
 })();

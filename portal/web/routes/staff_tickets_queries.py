@@ -1,0 +1,254 @@
+"""What the staff ticket pages read: the filtered queue by nearest deadline, and one ticket with its whole timeline."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import anyio.to_thread
+from piccolo.query import OrderByRaw
+
+from auth.tables import Organization, Role, User
+from kb.markdown import render
+from portal.i18n import current_locale
+from portal.sla.policy import RANK
+from portal.tickets.tables import Attachment, CustomField, Event, Message, Ticket, TicketType
+from portal.tickets.visibility import STAFF, id_of, number_of
+from portal.tickets.workflow import ACTIVE, TRANSITIONS, Status
+
+PER_PAGE = 50
+DUE_SOON = timedelta(hours=1)
+STATUS_CHOICES = ("active", *(s.value for s in Status), "all")
+ASSIGNED_CHOICES = ("anyone", "mine", "unassigned")
+QUEUE_FLAGS = frozenset({"overdue", "soon", "paused"})
+# The deadline that matters next: the first response until one is sent, then the resolution.
+NEXT_DUE = (
+    'CASE WHEN "ticket"."first_responded_at" IS NULL THEN "ticket"."first_response_due" '
+    'ELSE "ticket"."resolution_due" END'
+)
+
+
+@dataclass(frozen=True, slots=True)
+class QueueFilters:
+    status: str = "active"
+    assigned: str = "anyone"
+    type: str = ""
+    priority: str = ""
+    q: str = ""
+    page: int = 1
+
+    @classmethod
+    def of(cls, status: str, assigned: str, type_: str, priority: str, q: str, page: int) -> QueueFilters:
+        """Unknown values fall back to the defaults rather than being refused: stale bookmarks still list something."""
+        return cls(
+            status=status if status in STATUS_CHOICES else "active",
+            assigned=assigned if assigned in ASSIGNED_CHOICES else "anyone",
+            type=type_[:40],
+            priority=priority if priority in RANK else "",
+            q=" ".join(q.split())[:200],
+            page=max(page, 1),
+        )
+
+    def query(self) -> dict[str, str]:
+        """The filters as a link's query, for the pages before and after."""
+        return {
+            "status": self.status,
+            "assigned": self.assigned,
+            "type": self.type,
+            "priority": self.priority,
+            "q": self.q,
+        }
+
+
+def deadline_state(
+    due: datetime | None, done: datetime | None, active: bool, paused: datetime | None, now: datetime
+) -> str:
+    """met / missed once done; overdue / soon / running / paused while it runs; none without a deadline."""
+    if due is None:
+        return "none"
+    if done is not None:
+        return "met" if done <= due else "missed"
+    if not active:
+        return "none"
+    # While the customer is asked for something the clock stands still at the moment it paused.
+    moment = paused or now
+    if due < moment:
+        return "overdue"
+    if paused is not None:
+        return "paused"
+    return "soon" if due - now <= DUE_SOON else "running"
+
+
+def _like(column, q: str):
+    # Piccolo's ilike() is PostgreSQL-only; SQLite's LIKE already ignores ASCII case.
+    return column.ilike(f"%{q}%") if Ticket._meta.db.engine_type == "postgres" else column.like(f"%{q}%")
+
+
+def _search(q: str):
+    condition = _like(Ticket.subject, q)
+    digits = q.removeprefix("#")
+    if digits.isdigit() and len(digits) < 12:
+        condition = condition | (Ticket.id == id_of(int(digits)))
+    return condition
+
+
+def _queue_row(row: dict, now: datetime) -> dict:
+    answered = row["first_responded_at"] is not None
+    due = row["resolution_due"] if answered else row["first_response_due"]
+    paused = row["paused_at"] if answered else None
+    active = Status(row["status"]) in ACTIVE
+    state = deadline_state(due, None, active, paused, now)
+    # The queue flags only what needs attention; "on time" would be noise on every row.
+    return {**row, "number": number_of(row["id"]), "due": due, "flag": state if state in QUEUE_FLAGS else ""}
+
+
+async def queue_rows(filters: QueueFilters, viewer_id: int, now: datetime) -> tuple[list[dict], bool]:
+    """One page of the queue, the nearest deadline first (none last); and whether more follow."""
+    query = Ticket.select(
+        Ticket.id,
+        Ticket.subject,
+        Ticket.type,
+        Ticket.priority,
+        Ticket.status,
+        Ticket.first_response_due,
+        Ticket.first_responded_at,
+        Ticket.resolution_due,
+        Ticket.paused_at,
+        Ticket.requester.name.as_alias("requester_name"),
+        Ticket.organization.name.as_alias("organization_name"),
+        Ticket.assignee.name.as_alias("assignee_name"),
+    )
+    if filters.status == "active":
+        query = query.where(Ticket.status.is_in([s.value for s in ACTIVE]))
+    elif filters.status != "all":
+        query = query.where(Ticket.status == filters.status)
+    if filters.assigned == "mine":
+        query = query.where(Ticket.assignee == viewer_id)
+    elif filters.assigned == "unassigned":
+        query = query.where(Ticket.assignee.is_null())
+    if filters.type:
+        query = query.where(Ticket.type == filters.type)
+    if filters.priority:
+        query = query.where(Ticket.priority == filters.priority)
+    if filters.q:
+        query = query.where(_search(filters.q))
+    rows = (
+        await query.order_by(OrderByRaw(f"({NEXT_DUE}) IS NULL"), OrderByRaw(NEXT_DUE), Ticket.id)
+        .limit(PER_PAGE + 1)
+        .offset((filters.page - 1) * PER_PAGE)
+    )
+    return [_queue_row(row, now) for row in rows[:PER_PAGE]], len(rows) > PER_PAGE
+
+
+async def type_names() -> dict[str, dict]:
+    """Every type by slug, retired ones too: old tickets still name them."""
+    return {row["slug"]: row for row in await TicketType.select().order_by(TicketType.position)}
+
+
+@dataclass(slots=True)
+class Entry:
+    """One line of the timeline: a message (public or internal) or an event."""
+
+    at: datetime
+    kind: str  # "message", "note" or "event"
+    author: dict | None = None
+    html: str = ""
+    event: dict | None = None
+    files: list[dict] = field(default_factory=list)
+
+
+def _answers(ticket: Ticket) -> dict[str, str]:
+    answers = ticket.custom_fields
+    return json.loads(answers) if isinstance(answers, str) else dict(answers or {})
+
+
+async def _custom_fields(ticket: Ticket) -> list[tuple[str, str]]:
+    """The answers labelled in the reader's language (a retired field's label still applies; a field
+    since deleted shows its key)."""
+    field = "label_ru" if current_locale() == "ru" else "label_en"
+    query = CustomField.select(CustomField.key, getattr(CustomField, field)).where(
+        CustomField.ticket_type.slug == ticket.type
+    )
+    labels = {row["key"]: row[field] for row in await query}
+    return [(labels.get(key, key), value) for key, value in _answers(ticket).items()]
+
+
+async def _people(ids: set[int]) -> dict[int, dict]:
+    if not ids:
+        return {}
+    rows = await User.select(User.id, User.name, User.email, User.role).where(User.id.is_in(list(ids)))
+    return {row["id"]: {**row, "staff": Role(row["role"]) in STAFF} for row in rows}
+
+
+def _user_ids(messages: list[dict], events: list[dict]) -> set[int]:
+    ids = {m["author"] for m in messages} | {e["actor"] for e in events}
+    ids |= {int(v) for e in events if e["kind"] == "assigned" for v in (e["old"], e["new"]) if v.isdigit()}
+    return {i for i in ids if i}
+
+
+def _event(event: dict, people: dict[int, dict]) -> dict:
+    """The event with the names of the people an assignment moved the ticket between."""
+    ids = {k: event[k] for k in ("old", "new")} if event["kind"] == "assigned" else {}
+    names = {k: people[int(v)]["name"] for k, v in ids.items() if v.isdigit() and int(v) in people}
+    return {**event, "names": names}
+
+
+async def timeline(ticket: Ticket) -> tuple[list[Entry], list[dict]]:
+    """Everything that happened, oldest first, internal notes and staff-only events included; and the
+    files sent with the description itself."""
+    messages = (
+        await Message.select().where(Message.ticket == ticket.id).order_by(Message.created_at).order_by(Message.id)
+    )
+    events = await Event.select().where(Event.ticket == ticket.id).order_by(Event.created_at).order_by(Event.id)
+    files = await Attachment.select().where(Attachment.ticket == ticket.id).order_by(Attachment.id)
+    people = await _people(_user_ids(messages, events))
+    htmls = await anyio.to_thread.run_sync(lambda: [render(m["body"]).html for m in messages])
+    by_message: dict[int | None, list[dict]] = {}
+    for row in files:
+        by_message.setdefault(row["message"], []).append(row)
+    entries = [
+        Entry(
+            m["created_at"],
+            "note" if m["internal"] else "message",
+            people.get(m["author"]),
+            html=html,
+            files=by_message.get(m["id"], []),
+        )
+        for m, html in zip(messages, htmls, strict=True)
+    ]
+    entries += [Entry(e["created_at"], "event", people.get(e["actor"]), event=_event(e, people)) for e in events]
+    # Messages before events written in the same instant: a reply that also moves the status reads in that order.
+    entries.sort(key=lambda entry: (entry.at, entry.kind == "event"))
+    return entries, by_message.get(None, [])
+
+
+async def ticket_facts(ticket: Ticket, now: datetime) -> dict[str, object]:
+    """What the ticket page shows besides the timeline: the people, the plan, the fields, the deadlines."""
+    requester = ticket.requester
+    organization = None
+    if ticket.organization:
+        organization = (
+            await Organization.objects()
+            .where(Organization.id == getattr(ticket.organization, "id", ticket.organization))
+            .first()
+        )
+    status = Status(ticket.status)
+    active = status in ACTIVE
+    description = await anyio.to_thread.run_sync(lambda: render(ticket.description).html)
+    return {
+        "number": number_of(ticket.id),
+        "requester": requester,
+        "assignee": ticket.assignee if getattr(ticket.assignee, "id", None) else None,
+        "organization": organization,
+        "plan": organization.support_plan if organization else "standard",
+        "type_row": (await type_names()).get(ticket.type),
+        "fields": await _custom_fields(ticket),
+        "description_html": description,
+        "first_response": deadline_state(ticket.first_response_due, ticket.first_responded_at, active, None, now),
+        "resolution": deadline_state(
+            ticket.resolution_due, ticket.resolved_at if not active else None, active, ticket.paused_at, now
+        ),
+        "targets": [s.value for s in Status if s in TRANSITIONS[status]],
+        "reply_then": [s for s in ("pending", "resolved") if Status(s) in TRANSITIONS[status]],
+    }

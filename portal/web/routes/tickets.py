@@ -1,0 +1,150 @@
+"""The customer's tickets: the form (with the articles that may answer first), filing, and My tickets."""
+
+from __future__ import annotations
+
+import anyio.to_thread
+from litestar import Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromQuery
+from litestar.response import Redirect, Template
+
+from auth.tables import User
+from kb import articles
+from kb.activity import ReaderActivity
+from kb.indexing import IndexSync
+from kb.markdown import render
+from portal import i18n
+from portal.settings import MB, Settings
+from portal.tickets import attachments, deflection, self_service, types, uploads, visibility
+from portal.tickets.attachments import MAX_FILES
+from portal.tickets.errors import TicketError
+from portal.web.guards import SIGNED_IN
+from portal.web.routes import rating, tickets_page
+from portal.web.routes.tickets_forms import TicketForm, error_code, new_form_key, read
+
+
+async def _fields(slug: str) -> list[dict]:
+    locale = i18n.current_locale()
+    return [{**f, "label": self_service.localized(f, "label", locale)} for f in await types.fields_of(slug)]
+
+
+async def _article_title(slug: str) -> str:
+    try:
+        return (await articles.by_slug(slug)).title if slug else ""
+    except articles.ArticleNotFound:
+        return ""
+
+
+async def _form_page(
+    viewer: User,
+    settings: Settings,
+    form: TicketForm,
+    *,
+    status: int = 200,
+    error: TicketError | None = None,
+    preview: str | None = None,
+    files_dropped: bool = False,
+) -> Template:
+    locale = i18n.current_locale()
+    kinds = [{"slug": t["slug"], "name": self_service.localized(t, "name", locale)} for t in await types.active_types()]
+    form = form if form.type or not kinds else form.with_type(kinds[0]["slug"])
+    context = {
+        "form": form,
+        "types": kinds,
+        "priorities": await self_service.priorities_for(viewer),
+        "fields": await _fields(form.type),
+        "article_title": await _article_title(form.article),
+        "error": error_code(error),
+        "error_field": error.field if error else "",
+        "error_file": getattr(error, "filename", ""),
+        "preview": preview,
+        "files_dropped": files_dropped,
+        "max_files": MAX_FILES,
+        "max_mb": settings.attachment_max_bytes // MB,
+    }
+    return Template(template_name="tickets/new.html", status_code=status, context=context)
+
+
+@get("/tickets/new", opt=SIGNED_IN)
+async def new_ticket(
+    viewer: NamedDependency[User],
+    settings: NamedDependency[Settings],
+    q: FromQuery[str] = "",
+    article: FromQuery[str] = "",
+    related: FromQuery[str] = "",
+    type: FromQuery[str] = "",
+) -> Template:
+    form = TicketForm(form_key=new_form_key(), subject=q[:200], article=article[:200], related=related[:12], type=type)
+    return await _form_page(viewer, settings, form)
+
+
+@get("/tickets/new/fields", opt=SIGNED_IN)
+async def type_fields(type: FromQuery[str] = "") -> Template:
+    """The fields of one type, for the form's script to swap in when the type changes."""
+    return Template(template_name="tickets/_fields.html", context={"fields": await _fields(type), "form": TicketForm()})
+
+
+async def create(
+    request: Request,
+    viewer: NamedDependency[User],
+    settings: NamedDependency[Settings],
+    kb: NamedDependency[IndexSync],
+    activity: NamedDependency[ReaderActivity],
+) -> Response:
+    data, files = await read(request)
+    form = TicketForm.of(data)
+    if form.action in ("fields", "preview"):
+        preview = await anyio.to_thread.run_sync(render, form.description) if form.action == "preview" else None
+        return await _form_page(viewer, settings, form, preview=preview and preview.html, files_dropped=bool(files))
+    try:
+        if form.action != "file" and (step := await _articles_first(viewer, settings, kb, activity, form, files)):
+            return step
+        ticket = await uploads.file_ticket(settings, viewer, form.draft(), files, form.origin())
+    except TicketError as exc:
+        return await _form_page(viewer, settings, form, status=400, error=exc, files_dropped=bool(files))
+    return Redirect(path=f"/tickets/{visibility.number_of(ticket.id)}?done=ticket_filed")
+
+
+async def _articles_first(
+    viewer: User, settings: Settings, kb: IndexSync, activity: ReaderActivity, form: TicketForm, files: list
+) -> Template | None:
+    """The first send of a form: checked as filing would, then the articles that may already answer
+    it; None when none match and the ticket may be filed at once."""
+    await self_service.check_draft(viewer, form.draft())
+    await attachments.check_all(files, settings.attachment_max_bytes)
+    hits = await deflection.suggestions(kb, activity, form.subject, form.description, i18n.current_locale(), viewer.id)
+    if not hits:
+        return None
+    context = {"form": form, "hits": hits, "files_dropped": bool(files), "max_files": MAX_FILES}
+    return Template(template_name="tickets/deflect.html", context=context)
+
+
+@get("/tickets", opt=SIGNED_IN)
+async def my_tickets(
+    viewer: NamedDependency[User],
+    tab: FromQuery[str] = "mine",
+    status: FromQuery[str] = "",
+    type: FromQuery[str] = "",
+    q: FromQuery[str] = "",
+    page: FromQuery[int] = 1,
+    done: FromQuery[str | None] = None,
+) -> Template:
+    filters = self_service.Filters(tab, status, type, q, page)
+    found = await self_service.my_tickets(viewer, filters)
+    context = {"list": found, "filters": filters, "type_names": await self_service.type_names(i18n.current_locale())}
+    return Template(template_name="tickets/list.html", context={**context, "done": done})
+
+
+def routes(settings: Settings) -> list:
+    """The customer's ticket routes. Forms carrying files may be as large as their files allow (the
+    site-wide limit is lower), so that a file over its own limit gets a clear message, not a bare 413."""
+    with_files = {"opt": SIGNED_IN, "request_max_body_size": MAX_FILES * settings.attachment_max_bytes + MB}
+    return [
+        new_ticket,
+        type_fields,
+        my_tickets,
+        post("/tickets", name="tickets:create", **with_files)(create),
+        post("/tickets/{number:int}/messages", name="tickets:reply", **with_files)(tickets_page.add_message),
+        *tickets_page.ROUTES,
+        *rating.ROUTES,
+    ]
