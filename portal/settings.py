@@ -6,6 +6,7 @@ import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -22,6 +23,20 @@ class SettingsError(ValueError):
 
 def _bool(value: str) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _dates(value: str) -> frozenset[date]:
+    """Holidays as ISO dates, comma-separated: 2027-01-01,2027-01-07."""
+    try:
+        return frozenset(date.fromisoformat(part.strip()) for part in value.split(",") if part.strip())
+    except ValueError as exc:
+        raise SettingsError(f"PORTAL_HOLIDAYS must list dates like 2027-01-01: {exc}") from exc
+
+
+def _positive(value: str, name: str) -> int:
+    if not value.strip().isdigit() or int(value) < 1:
+        raise SettingsError(f"{name} must be a whole number of at least 1")
+    return int(value)
 
 
 def _secret_from_data_dir(data_dir: Path) -> str:
@@ -72,6 +87,8 @@ class Settings:
     background_jobs: bool = True
     database_pool: bool = True
     content_dir: Path = Path("content")
+    holidays: frozenset[date] = frozenset()
+    auto_close_days: int = 7
     kb_public: bool = True
     log_json: bool = False
     oidc_providers: tuple[Provider, ...] = ()
@@ -155,6 +172,8 @@ class Settings:
             database_pool=_bool(env.get("PORTAL_DATABASE_POOL", "true")),
             content_dir=Path(env.get("PORTAL_CONTENT_DIR", "") or _shipped_content()).resolve(),
             kb_public=_bool(env.get("PORTAL_KB_PUBLIC", "true")),
+            holidays=_dates(env.get("PORTAL_HOLIDAYS", "")),
+            auto_close_days=_positive(env.get("PORTAL_AUTO_CLOSE_DAYS", "7"), "PORTAL_AUTO_CLOSE_DAYS"),
             log_json=_bool(env.get("PORTAL_LOG_JSON", "true" if production else "false")),
             oidc_providers=oidc_providers,
             attachment_max_bytes=attachment_mb * MB,

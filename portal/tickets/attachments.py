@@ -166,6 +166,14 @@ async def store_all(data_dir: Path, checked: Sequence[Checked]) -> None:
     await anyio.to_thread.run_sync(run)
 
 
+async def discard_unreferenced(data_dir: Path, checked: Sequence[Checked]) -> None:
+    """After a failed write: remove the stored files no attachment row refers to (the same contents
+    may belong to another ticket, whose copy stays)."""
+    for item in checked:
+        if not await Attachment.exists().where(Attachment.sha256 == item.sha256):
+            await anyio.to_thread.run_sync(lambda sha=item.sha256: path_of(data_dir, sha).unlink(missing_ok=True))
+
+
 async def record(ticket_id: int, message_id: int | None, uploader_id: int, checked: Sequence[Checked]) -> None:
     """The attachment rows, inside the caller's transaction (the files are already stored)."""
     if checked:

@@ -19,13 +19,12 @@ from portal.tickets.visibility import is_staff, number_of
 from portal.tickets.workflow import Status, check
 
 REOPEN_WITHIN = timedelta(days=14)
-AUTO_CLOSE_AFTER = timedelta(days=7)
 
 
-async def _calendar(ticket: Ticket) -> BusinessCalendar:
+async def _calendar(settings: Settings, ticket: Ticket) -> BusinessCalendar:
     """The calendar the ticket's deadlines are counted in: its requester's plan decides."""
     plan, time_zone, _org = await plan_of(await _requester(ticket))
-    return calendar_for(plan, effective_priority(plan, ticket.priority, ticket.type), time_zone)
+    return calendar_for(plan, effective_priority(plan, ticket.priority, ticket.type), time_zone, settings.holidays)
 
 
 def _id(value) -> int:
@@ -58,7 +57,7 @@ async def _move(settings: Settings, ticket: Ticket, target: Status, actor: User 
     current = Status(ticket.status)
     check(current, target)
     if current == Status.PENDING and ticket.paused_at is not None:
-        ticket.resolution_due = resume(await _calendar(ticket), ticket.resolution_due, ticket.paused_at, now)
+        ticket.resolution_due = resume(await _calendar(settings, ticket), ticket.resolution_due, ticket.paused_at, now)
         ticket.paused_at = None
     if target == Status.PENDING:
         ticket.paused_at = now
@@ -146,13 +145,10 @@ async def close_by_customer(settings: Settings, customer: User, ticket: Ticket) 
 
 
 async def close_resolved(settings: Settings, now: datetime | None = None) -> int:
-    """Close tickets resolved more than a week ago and never reopened; returns how many."""
+    """Close tickets resolved more than PORTAL_AUTO_CLOSE_DAYS ago and never reopened; returns how many."""
     now = now or datetime.now(UTC)
-    due = (
-        await Ticket.objects()
-        .where((Ticket.status == Status.RESOLVED) & (Ticket.resolved_at < now - AUTO_CLOSE_AFTER))
-        .limit(200)
-    )
+    cutoff = now - timedelta(days=settings.auto_close_days)
+    due = await Ticket.objects().where((Ticket.status == Status.RESOLVED) & (Ticket.resolved_at < cutoff)).limit(200)
     for ticket in due:
         async with write_transaction():
             fresh = await Ticket.objects().where(Ticket.id == ticket.id).first()

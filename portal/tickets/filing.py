@@ -86,7 +86,7 @@ async def open_ticket(settings: Settings, requester: User, draft: NewTicket, *, 
     plan, time_zone, org = await plan_of(requester)
     priority = _priority(plan, draft.priority, by_staff=by is not None and is_staff(by))
     now = datetime.now(UTC)
-    due = deadlines(plan, priority, ticket_type, now, time_zone)
+    due = deadlines(plan, priority, ticket_type, now, time_zone, settings.holidays)
     ticket = Ticket(
         requester=requester.id,
         organization=org.id if org else None,

@@ -32,7 +32,7 @@ async def file_ticket(
 ) -> Ticket:
     """open_ticket with files; the same form sent twice still makes one ticket with one set of files."""
     checked = await attachments.check_all(files, settings.attachment_max_bytes)
-    # Stored first, by content: a failure below leaves at most an unreferenced copy, never a row without its file.
+    # Stored before the commit, by content, so no row ever lacks its file; removed again if the write fails.
     await attachments.store_all(settings.data_dir, checked)
     try:
         async with write_transaction():
@@ -44,6 +44,7 @@ async def file_ticket(
         # Two submissions of one form raced and the database let one in; this one rolled back whole.
         earlier = await _filed_with(requester, draft.idempotency_key)
         if earlier is None:
+            await attachments.discard_unreferenced(settings.data_dir, checked)
             raise
         return earlier
     return ticket
@@ -66,7 +67,11 @@ async def reply(settings: Settings, author: User, ticket: Ticket, body: str, fil
     """conversation.reply with files, in one transaction."""
     checked = await attachments.check_all(files, settings.attachment_max_bytes)
     await attachments.store_all(settings.data_dir, checked)
-    async with write_transaction():
-        message = await conversation.reply(settings, author, ticket, body)
-        await attachments.record(ticket.id, message.id, author.id, checked)
+    try:
+        async with write_transaction():
+            message = await conversation.reply(settings, author, ticket, body)
+            await attachments.record(ticket.id, message.id, author.id, checked)
+    except Exception:
+        await attachments.discard_unreferenced(settings.data_dir, checked)
+        raise
     return message

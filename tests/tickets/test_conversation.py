@@ -151,3 +151,20 @@ async def test_customers_see_their_own_tickets_and_their_shared_organizations(se
         await visibility.get_for(people["ann"], number_of(mine.id))
     assert (await visibility.get_for(people["agent"], number_of(mine.id))).id == mine.id
     assert await Message.count() == 0
+
+
+async def test_the_auto_close_delay_is_configurable(tmp_path, database_url, people):
+    from tests.conftest import make_settings
+
+    patient = make_settings(tmp_path, database_url, PORTAL_AUTO_CLOSE_DAYS="30")
+    ticket = await _ticket(patient, people["ann"])
+    await conversation.change_status(patient, people["agent"], ticket, "resolved")
+    await Ticket.update({Ticket.resolved_at: datetime.now(UTC) - timedelta(days=8)}).where(Ticket.id == ticket.id)
+    assert await conversation.close_resolved(patient) == 0
+
+
+async def test_the_database_refuses_a_score_outside_one_to_five(settings, people):
+    ticket = await _ticket(settings, people["ann"])
+    with pytest.raises(Exception, match="(?i)score|check|constraint"):
+        await Rating(key=f"{ticket.id}:1", ticket=ticket.id, resolution=1, score=7).save()
+    assert await Rating.count() == 0

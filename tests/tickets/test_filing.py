@@ -142,3 +142,16 @@ async def test_the_same_key_makes_one_ticket_even_when_sent_at_once(settings):
 
 def test_subjects_are_one_line():
     assert filing.clean_subject("  Two\nlines\tand\x00nul ") == "Two lines and nul"
+
+
+async def test_holidays_from_the_settings_do_not_count(tmp_path, database_url):
+    from datetime import date, timedelta
+
+    from tests.conftest import make_settings
+
+    today = date.today()
+    off = [today + timedelta(days=n) for n in range(15)]
+    settings = make_settings(tmp_path, database_url, PORTAL_HOLIDAYS=",".join(d.isoformat() for d in off))
+    ann = await create_user(settings, "ann@example.com")
+    ticket = await open_ticket(settings, ann, DRAFT)
+    assert ticket.first_response_due.date() > off[-1]
