@@ -22,6 +22,7 @@ import argparse
 import asyncio
 import contextlib
 import os
+import random
 import signal
 import socket
 import sqlite3
@@ -148,24 +149,23 @@ async def file_all(
     half = len(keys) // 2
     up = asyncio.Event()
     up.set()
-    restart_lock = asyncio.Lock()
+    restarts: list[asyncio.Task] = []  # at most one
     body = {"type": "question", "description": "Filed by the load benchmark.", "priority": "normal"}
     headers = {"Authorization": f"Bearer {token}"}
     deadline = time.monotonic() + RUN_TIMEOUT_S
 
     async def restart() -> None:
-        async with restart_lock:
-            if tally.killed_at is not None:
-                return
-            up.clear()
-            tally.killed_at = time.monotonic()
-            tally.acked_before_kill = dict(tally.acked)
-            await asyncio.to_thread(server.kill)
-            # Tickets committed but never acknowledged are retried below: they must not double.
-            tally.in_db_at_kill = await count_tickets()
-            await asyncio.to_thread(server.start)
-            tally.down_s = time.monotonic() - tally.killed_at
-            up.set()
+        # A moment later than the ack that triggered it, so that some filings are mid-flight.
+        await asyncio.sleep(random.uniform(0.01, 0.05))
+        up.clear()
+        tally.killed_at = time.monotonic()
+        tally.acked_before_kill = dict(tally.acked)
+        await asyncio.to_thread(server.kill)
+        # Tickets committed but never acknowledged are retried below: they must not double.
+        tally.in_db_at_kill = await count_tickets()
+        await asyncio.to_thread(server.start)
+        tally.down_s = time.monotonic() - tally.killed_at
+        up.set()
 
     async def one(client: httpx.AsyncClient, key: str) -> None:
         attempt = 0
@@ -182,8 +182,8 @@ async def file_all(
                 if response.is_success:
                     tally.latencies.append(time.perf_counter() - started)
                     tally.acked[key] = response.json()["number"]
-                    if kill and tally.killed_at is None and len(tally.acked) >= half:
-                        asyncio.get_running_loop().create_task(restart())
+                    if kill and not restarts and len(tally.acked) >= half:
+                        restarts.append(asyncio.get_running_loop().create_task(restart()))
                     return
                 kind = f"HTTP {response.status_code}"
             # Without --kill every failure counts; with it, failures are expected around the restart
@@ -202,6 +202,8 @@ async def file_all(
                 await one(client, queue.get_nowait())
 
     await asyncio.wait_for(asyncio.gather(*(worker() for _ in range(clients))), RUN_TIMEOUT_S + 60)
+    if restarts:
+        await restarts[0]
 
 
 @dataclass

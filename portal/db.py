@@ -109,6 +109,4 @@ def is_unique_violation(exc: BaseException) -> bool:
 
     from asyncpg.exceptions import UniqueViolationError
 
-    return isinstance(exc, UniqueViolationError) or (
-        isinstance(exc, sqlite3.IntegrityError) and "UNIQUE" in str(exc)
-    )
+    return isinstance(exc, UniqueViolationError) or (isinstance(exc, sqlite3.IntegrityError) and "UNIQUE" in str(exc))

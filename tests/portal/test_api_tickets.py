@@ -3,12 +3,13 @@ the only way in to /api/tickets; filing, reading, replying and rating with JSON 
 
 import asyncio
 import re
+from datetime import UTC, datetime, timedelta
 
 from click.testing import CliRunner
 from litestar.testing import TestClient
 
 from auth import api_tokens
-from auth.tables import ApiToken, Role
+from auth.tables import ApiToken, Role, User
 from auth.tokens import hash_secret
 from portal import cli
 from portal.notify.tables import OutboxMessage
@@ -94,6 +95,20 @@ async def test_without_a_valid_token_the_api_answers_401_json(client, settings):
         assert response.json()["status"] == 401
     await api_tokens.revoke(ann, (await ApiToken.objects().first()).id)
     assert (await client.get("/api/tickets", headers=bearer(raw))).status_code == 401
+    _bob, bobs = await _customer(settings, "bob@example.com", "Bob")
+    await User.update({User.is_active: False}).where(User.email == "bob@example.com")
+    assert (await client.get("/api/tickets", headers=bearer(bobs))).status_code == 401
+
+
+async def test_use_is_recorded_at_most_once_a_minute(settings):
+    ann, raw = await _customer(settings)
+    start = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+    assert (await api_tokens.authenticate(raw, now=start)).id == ann.id
+    await api_tokens.authenticate(raw, now=start + timedelta(seconds=30))
+    assert (await ApiToken.objects().first()).last_used_at == start
+    await api_tokens.authenticate(raw, now=start + timedelta(seconds=61))
+    assert (await ApiToken.objects().first()).last_used_at == start + timedelta(seconds=61)
+    assert await api_tokens.authenticate(raw[:-1]) is None and await api_tokens.authenticate("") is None
 
 
 async def test_wrong_tokens_are_limited_per_address(client):
@@ -190,7 +205,7 @@ async def test_internal_notes_reach_staff_only(client, settings):
 
 
 async def test_a_resolution_is_rated_once(client, settings):
-    ann, anns = await _customer(settings)
+    _ann, anns = await _customer(settings)
     agent = await create_user(settings, "agent@example.com", Role.AGENT)
     number = await _file(client, anns)
     early = await client.post(f"/api/tickets/{number}/rating", json={"score": 5}, headers=bearer(anns))

@@ -165,6 +165,6 @@ async def test_the_auto_close_delay_is_configurable(tmp_path, database_url, peop
 
 async def test_the_database_refuses_a_score_outside_one_to_five(settings, people):
     ticket = await _ticket(settings, people["ann"])
-    with pytest.raises(Exception, match="(?i)score|check|constraint"):
+    with pytest.raises(Exception, match=r"(?i)score|check|constraint"):
         await Rating(key=f"{ticket.id}:1", ticket=ticket.id, resolution=1, score=7).save()
     assert await Rating.count() == 0

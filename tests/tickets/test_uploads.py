@@ -30,8 +30,9 @@ async def test_a_filed_ticket_keeps_its_file(settings):
     import hashlib
 
     ann = await create_user(settings, "ann@example.com")
-    ticket = await uploads.file_ticket(settings, ann, NewTicket(type="question", subject="S", description="D"),
-                                       [Incoming("shot.png", io.BytesIO(PNG))])
+    ticket = await uploads.file_ticket(
+        settings, ann, NewTicket(type="question", subject="S", description="D"), [Incoming("shot.png", io.BytesIO(PNG))]
+    )
     row = await Attachment.objects().where(Attachment.ticket == ticket.id).first()
     assert row.filename == "shot.png" and row.content_type == "image/png"
     assert path_of(settings.data_dir, hashlib.sha256(PNG).hexdigest()).read_bytes() == PNG

@@ -26,6 +26,7 @@ from portal.web.api_auth import SECURITY, TOKEN_ONLY
 # One per event loop: a lock must not outlive the loop it was made on (tests start many loops).
 _SQLITE_LOCKS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = weakref.WeakKeyDictionary()
 PER_PAGE = 50
+STATUSES = frozenset(s.value for s in Status)
 MAX_KEY = 120  # filing keeps 120 characters of a key: longer ones could collide unseen
 API = {"opt": TOKEN_ONLY, "security": SECURITY, "include_in_schema": True, "tags": ["tickets"]}
 
@@ -216,7 +217,7 @@ async def list_tickets(
     if condition is not None:
         query = query.where(condition)
     if status:
-        if status not in Status.__members__.values():
+        if status not in STATUSES:
             raise TicketError("status_invalid", "status")
         query = query.where(Ticket.status == status)
     # One row more than a page says whether another page follows, without counting them all.
@@ -270,7 +271,7 @@ async def read_ticket(
             MessageOut(
                 id=m["id"],
                 author=m["author"],
-                staff=bool(m["role"]) and m["role"] != "customer",
+                staff=m["role"] in visibility.STAFF,
                 body=m["body"],
                 internal=m["internal"],
                 created_at=m["created_at"],

@@ -125,9 +125,7 @@ async def add_message(
     except InvalidTransition:
         return await _page(await _load(viewer, number), status=400, error="ticket_transition_invalid", reply=data)
     except TicketError as exc:
-        return await _page(
-            await _load(viewer, number), status=400, error=exc.code, reply=data
-        )
+        return await _page(await _load(viewer, number), status=400, error=exc.code, reply=data)
     done = "ticket_note_added" if internal else "ticket_replied"
     return Redirect(path=f"/staff/tickets/{number}?done={done}")
 

@@ -16,6 +16,8 @@ from portal.tickets.uploads import Origin
 from portal.tickets.visibility import NUMBER_BASE
 
 FIELD_PREFIX = "field_"
+
+
 def error_code(exc: TicketError | None) -> str | None:
     return exc.code if exc else None
 
