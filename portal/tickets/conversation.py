@@ -7,15 +7,15 @@ from datetime import UTC, datetime, timedelta
 
 from auth.tables import User
 from portal.db import write_transaction
-from portal.notify.outbox import enqueue
 from portal.settings import Settings
 from portal.sla.calendar import BusinessCalendar
 from portal.sla.policy import calendar_for, effective_priority, resume
 from portal.tickets import ratings
 from portal.tickets.errors import NotAllowed, TicketError
-from portal.tickets.filing import clean_body, plan_of, ticket_link
+from portal.tickets.filing import clean_body, plan_of
+from portal.tickets.mail import mail
 from portal.tickets.tables import Event, Message, Ticket
-from portal.tickets.visibility import is_staff, number_of
+from portal.tickets.visibility import is_staff
 from portal.tickets.workflow import Status, check
 
 REOPEN_WITHIN = timedelta(days=14)
@@ -36,20 +36,7 @@ async def _requester(ticket: Ticket) -> User:
 
 
 async def _mail_requester(settings: Settings, ticket: Ticket, template: str, **context: object) -> None:
-    requester = await _requester(ticket)
-    if not requester.is_active:
-        return
-    await enqueue(
-        requester.email,
-        template,
-        requester.locale,
-        name=requester.name,
-        number=number_of(ticket.id),
-        subject=ticket.subject,
-        link=ticket_link(settings, ticket.id),
-        site_name=settings.site_name,
-        **context,
-    )
+    await mail(settings, await _requester(ticket), template, ticket, **context)
 
 
 async def _move(settings: Settings, ticket: Ticket, target: Status, actor: User | None, now: datetime) -> None:
@@ -120,18 +107,7 @@ async def reply(
             await _mail_requester(settings, ticket, "ticket_reply", message=body, author=author.name)
         elif not staff and ticket.assignee:
             agent = await User.objects().where(User.id == _id(ticket.assignee)).first()
-            if agent is not None and agent.is_active:
-                await enqueue(
-                    agent.email,
-                    "ticket_customer_reply",
-                    agent.locale,
-                    name=agent.name,
-                    number=number_of(ticket.id),
-                    subject=ticket.subject,
-                    message=body,
-                    link=ticket_link(settings, ticket.id),
-                    site_name=settings.site_name,
-                )
+            await mail(settings, agent, "ticket_customer_reply", ticket, message=body)
     return message
 
 

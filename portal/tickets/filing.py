@@ -7,15 +7,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from auth.tables import Organization, User
-from portal import i18n
 from portal.db import is_unique_violation, write_transaction
-from portal.notify.outbox import enqueue
 from portal.settings import Settings
 from portal.sla.policy import CUSTOMER_PRIORITIES, RANK, deadlines
 from portal.tickets import types
 from portal.tickets.errors import TicketError
+from portal.tickets.mail import mail
 from portal.tickets.tables import Event, Ticket
-from portal.tickets.visibility import is_staff, number_of
+from portal.tickets.visibility import is_staff
 
 MAX_SUBJECT = 200
 MAX_DESCRIPTION = 20_000
@@ -50,10 +49,6 @@ def clean_body(text: str, field_name: str = "description") -> str:
     if len(text) > MAX_DESCRIPTION:
         raise TicketError(f"{field_name}_too_long", field_name)
     return text
-
-
-def ticket_link(settings: Settings, ticket_id: int) -> str:
-    return f"{settings.base_url}/tickets/{number_of(ticket_id)}"
 
 
 async def plan_of(requester: User) -> tuple[str, str, Organization | None]:
@@ -121,39 +116,12 @@ async def _save(settings: Settings, requester: User, ticket: Ticket, by: User | 
             return earlier
         await ticket.save()
         await Event(ticket=ticket.id, actor=(by or requester).id, kind="created", new=ticket.status).save()
-        await _mail_receipt(settings, requester, ticket)
+        await mail(settings, requester, "ticket_receipt", ticket)
         if ticket.assignee:
             await Event(ticket=ticket.id, kind="assigned", new=str(ticket.assignee), public=False).save()
             await mail_assignment(settings, ticket)
     return ticket
 
 
-async def _mail_receipt(settings: Settings, requester: User, ticket: Ticket) -> None:
-    await enqueue(
-        requester.email,
-        "ticket_receipt",
-        requester.locale,
-        name=requester.name,
-        number=number_of(ticket.id),
-        subject=ticket.subject,
-        due=i18n.format_when(ticket.first_response_due, requester.time_zone, requester.locale, "long"),
-        link=ticket_link(settings, ticket.id),
-        site_name=settings.site_name,
-    )
-
-
 async def mail_assignment(settings: Settings, ticket: Ticket) -> None:
-    agent = await User.objects().where(User.id == ticket.assignee).first()
-    if agent is None or not agent.is_active:
-        return
-    await enqueue(
-        agent.email,
-        "ticket_assigned",
-        agent.locale,
-        name=agent.name,
-        number=number_of(ticket.id),
-        subject=ticket.subject,
-        due=i18n.format_when(ticket.first_response_due, agent.time_zone, agent.locale, "long"),
-        link=ticket_link(settings, ticket.id),
-        site_name=settings.site_name,
-    )
+    await mail(settings, await User.objects().where(User.id == ticket.assignee).first(), "ticket_assigned", ticket)

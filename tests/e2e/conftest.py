@@ -49,9 +49,11 @@ class ServedPortal:
 
 
 def serve(
-    data_dir: Path, database_url: str, extra_env: dict[str, str] | None = None
+    data_dir: Path, database_url: str, extra_env: dict[str, str] | None = None, port: int | None = None
 ) -> tuple[subprocess.Popen, ServedPortal]:
-    port = free_port()
+    """`portal serve` as an operator starts it; on `port` when it must be known in advance (a
+    provider told the portal's callback address before either starts)."""
+    port = port or free_port()
     # The developer's own PORTAL_* settings must not leak into the served test portal.
     env = {key: value for key, value in os.environ.items() if not key.startswith("PORTAL_")}
     env.update(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.oidc_support import serve_portal
+from tests.e2e.conftest import serve, stop
 from tests.oidc import harness
 
 
@@ -12,8 +12,11 @@ from tests.oidc import harness
 def portal_with_provider(tmp_path, database_url):
     port = harness.free_port()
     with harness.provider([f"http://127.0.0.1:{port}/auth/oidc/acme/callback"]) as idp:
-        with serve_portal(tmp_path / "data", database_url, port, idp.env()) as url:
-            yield url, idp
+        process, portal = serve(tmp_path / "data", database_url, {**idp.env(), "PORTAL_DEMO_ACCOUNTS": "false"}, port)
+        try:
+            yield portal.url, idp
+        finally:
+            stop(process)
 
 
 def test_sign_in_with_the_provider_in_a_browser(portal_with_provider, browser_page):

@@ -18,7 +18,8 @@ from portal.db import write_transaction
 from portal.settings import Settings
 from portal.tickets import conversation, ratings, visibility
 from portal.tickets.errors import NotAllowed, TicketError
-from portal.tickets.filing import NewTicket, open_ticket, ticket_link
+from portal.tickets.filing import NewTicket, open_ticket
+from portal.tickets.mail import ticket_link
 from portal.tickets.tables import Event, Message, Ticket
 from portal.tickets.workflow import Status
 from portal.web.api_auth import SECURITY, TOKEN_ONLY
