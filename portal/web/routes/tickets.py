@@ -20,7 +20,7 @@ from portal.tickets.attachments import MAX_FILES
 from portal.tickets.errors import TicketError
 from portal.web.guards import SIGNED_IN
 from portal.web.routes import rating, tickets_page
-from portal.web.routes.tickets_forms import TicketForm, error_code, new_form_key, read
+from portal.web.routes.tickets_forms import TicketForm, form_context, new_form_key, read
 
 
 async def _fields(slug: str) -> list[dict]:
@@ -54,13 +54,9 @@ async def _form_page(
         "priorities": await self_service.priorities_for(viewer),
         "fields": await _fields(form.type),
         "article_title": await _article_title(form.article),
-        "error": error_code(error),
-        "error_field": error.field if error else "",
-        "error_file": getattr(error, "filename", ""),
         "preview": preview,
         "files_dropped": files_dropped,
-        "max_files": MAX_FILES,
-        "max_mb": settings.attachment_max_bytes // MB,
+        **form_context(settings, error),
     }
     return Template(template_name="tickets/new.html", status_code=status, context=context)
 

@@ -8,7 +8,8 @@ from dataclasses import dataclass, field, replace
 from litestar import Request
 from litestar.datastructures import FormMultiDict, UploadFile
 
-from portal.tickets.attachments import Incoming
+from portal.settings import MB, Settings
+from portal.tickets.attachments import MAX_FILES, Incoming
 from portal.tickets.deflection import FORM_KEY
 from portal.tickets.errors import TicketError
 from portal.tickets.filing import NewTicket
@@ -18,8 +19,15 @@ from portal.tickets.visibility import NUMBER_BASE
 FIELD_PREFIX = "field_"
 
 
-def error_code(exc: TicketError | None) -> str | None:
-    return exc.code if exc else None
+def form_context(settings: Settings, error: TicketError | None) -> dict[str, object]:
+    """What every ticket form shows: the error (its field, the file it concerns) and the upload limits."""
+    return {
+        "error": error.code if error else None,
+        "error_field": error.field if error else "",
+        "error_file": getattr(error, "filename", ""),
+        "max_files": MAX_FILES,
+        "max_mb": settings.attachment_max_bytes // MB,
+    }
 
 
 def new_form_key() -> str:

@@ -13,12 +13,12 @@ from litestar.response import File, Redirect, Template
 
 from auth.tables import User
 from portal import i18n
-from portal.settings import MB, Settings
+from portal.settings import Settings
 from portal.tickets import attachments, conversation, public_view, uploads, visibility
-from portal.tickets.attachments import INLINE_TYPES, MAX_FILES
+from portal.tickets.attachments import INLINE_TYPES
 from portal.tickets.errors import TicketError, TicketNotFound
 from portal.web.guards import SIGNED_IN
-from portal.web.routes.tickets_forms import error_code, read
+from portal.web.routes.tickets_forms import form_context, read
 
 FORM = Body(media_type=RequestEncodingType.URL_ENCODED)
 # A stored file is served as data, never as a page of this site: no sniffing, no scripts, no plugins.
@@ -49,12 +49,8 @@ async def _page(
         "view": view,
         "ticket": view.ticket,
         "done": done,
-        "error": error_code(error),
-        "error_field": error.field if error else "",
-        "error_file": getattr(error, "filename", ""),
         "reply": reply,
-        "max_files": MAX_FILES,
-        "max_mb": settings.attachment_max_bytes // MB,
+        **form_context(settings, error),
     }
     return Template(template_name="tickets/show.html", status_code=status, context=context)
 
