@@ -110,7 +110,9 @@ class IndexSync:
             ours = await anyio.to_thread.run_sync(self.index.versions)
             reason = "" if fingerprint_of(ours) == fingerprint_of(await self._database_versions()) else "stale"
         if reason:
-            log.warning("search index %s: rebuilding", reason)
+            # A new data directory has no index yet: building one is routine, not a warning.
+            level = logging.INFO if reason.startswith("missing") else logging.WARNING
+            log.log(level, "search index %s: building it from the database", reason)
             await self.rebuild()
         else:
             await self.apply_pending()
