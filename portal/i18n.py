@@ -95,4 +95,9 @@ def format_when(moment: datetime | None, time_zone: str, locale: str | None = No
         zone = ZoneInfo(time_zone)
     except (KeyError, ValueError):
         zone = ZoneInfo("UTC")
-    return format_datetime(moment, format=style, tzinfo=zone, locale=Locale.parse(locale or current_locale()))
+    return format_datetime(moment, format=style, tzinfo=zone, locale=_babel_locale(locale or current_locale()))
+
+
+@cache
+def _babel_locale(code: str) -> Locale:
+    return Locale.parse(code)

@@ -18,6 +18,7 @@ from litestar.testing import AsyncTestClient
 
 from portal import db
 from portal.settings import Settings
+from portal.tickets import types
 from portal.web.app import create_app
 
 PG_URL = os.environ.get("PORTAL_TEST_DATABASE_URL", "")
@@ -96,6 +97,7 @@ def database_url(database_template: str, tmp_path: Path) -> str:
         shutil.copy(database_template, path)
         url = f"sqlite:///{path}"
     db.bind(db.engine_for(url))
+    types.forget()  # what a process cached of the previous test's database
     return url
 
 

@@ -7,6 +7,7 @@ import re
 from piccolo.query.functions.aggregate import Max
 
 from portal.db import is_unique_violation, write_transaction
+from portal.tickets import types
 from portal.tickets.errors import TicketError
 from portal.tickets.tables import CustomField, TicketType
 
@@ -86,6 +87,7 @@ async def add_type(slug: str, name_en: str, name_ru: str) -> TicketType:
         if is_unique_violation(exc):  # another admin added the same slug a moment before
             raise TicketError("type_slug_taken", "slug") from None
         raise
+    types.forget()
     return ticket_type
 
 
@@ -95,6 +97,7 @@ async def rename_type(type_id: int, name_en: str, name_ru: str) -> TicketType:
         ticket_type = await get_type(type_id)
         ticket_type.name_en, ticket_type.name_ru = name_en, name_ru
         await ticket_type.save([TicketType.name_en, TicketType.name_ru])
+    types.forget()
     return ticket_type
 
 
@@ -104,6 +107,7 @@ async def set_type_active(type_id: int, active: bool) -> TicketType:
         ticket_type = await get_type(type_id)
         ticket_type.active = active
         await ticket_type.save([TicketType.active])
+    types.forget()
     return ticket_type
 
 
@@ -154,6 +158,7 @@ async def add_field(
             position=await _next_position(CustomField, CustomField.ticket_type == type_id),
         )
         await field.save()
+    types.forget()
     return field
 
 
@@ -169,4 +174,5 @@ async def set_field_active(type_id: int, field_id: int, active: bool) -> CustomF
             raise TypeNotFound()
         field.active = active
         await field.save([CustomField.active])
+    types.forget()
     return field

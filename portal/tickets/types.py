@@ -2,33 +2,60 @@
 
 from __future__ import annotations
 
+import time
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
+from portal.db import current_engine
 from portal.tickets.errors import TicketError
 from portal.tickets.tables import CustomField, TicketType
 
 MAX_FIELD = 500
+CACHE_SECONDS = 5.0
+_CACHE: dict[tuple[int, str], tuple[float, dict[str, list[dict]]]] = {}
 
 
 async def active_types() -> list[dict]:
     return await TicketType.select().where(TicketType.active == True).order_by(TicketType.position)  # noqa: E712
 
 
+async def _catalog() -> dict[str, list[dict]]:
+    """Active type slug → its active custom fields, read once every few seconds per process and
+    database: filing a ticket must not cost two more queries (admin changes show within seconds)."""
+    engine = current_engine()
+    key = (id(engine), str(getattr(engine, "path", "")) or str(getattr(engine, "config", "")))
+    cached = _CACHE.get(key)
+    if cached is not None and time.monotonic() - cached[0] < CACHE_SECONDS:
+        return cached[1]
+    catalog: dict[str, list[dict]] = {
+        row["slug"]: []
+        for row in await TicketType.select(TicketType.slug).where(TicketType.active == True)  # noqa: E712
+    }
+    rows = (
+        await CustomField.select(CustomField.all_columns(), CustomField.ticket_type.slug.as_alias("type_slug"))
+        .where(CustomField.active == True)  # noqa: E712
+        .order_by(CustomField.position)
+    )
+    for row in rows:
+        if row["type_slug"] in catalog:
+            catalog[row["type_slug"]].append(row)
+    _CACHE[key] = (time.monotonic(), catalog)
+    return catalog
+
+
+def forget() -> None:
+    """Drop the cached catalog (after an admin changed types or fields in this process)."""
+    _CACHE.clear()
+
+
 async def check_type(slug: str) -> str:
-    if not await TicketType.exists().where((TicketType.slug == slug) & (TicketType.active == True)):  # noqa: E712
+    if slug not in await _catalog():
         raise TicketError("type_unknown", "type")
     return slug
 
 
 async def fields_of(slug: str) -> list[dict]:
-    return (
-        await CustomField.select()
-        .where(
-            (CustomField.ticket_type.slug == slug) & (CustomField.active == True)  # noqa: E712
-        )
-        .order_by(CustomField.position)
-    )
+    return (await _catalog()).get(slug, [])
 
 
 def _value(field: dict, raw: str) -> str:
