@@ -17,9 +17,9 @@ from kb.indexing import IndexSync
 from kb.markdown import Rendered, render
 from kb.tables import Article, Status
 from portal import knowledge
+from portal.kb_staff import Filters, article_rows, helpful_pct, latest_comments, revision_count
 from portal.web.guards import STAFF
 from portal.web.routes import kb_staff_categories, kb_staff_revisions
-from portal.web.routes.kb_staff_queries import Filters, article_rows, helpful_pct, latest_comments, revision_count
 
 FORM = Body(media_type=RequestEncodingType.URL_ENCODED)
 

@@ -9,8 +9,8 @@ from auth.tables import User
 from kb import articles
 from kb.indexing import IndexSync
 from portal import knowledge
+from portal.kb_staff import revision_diff, revision_rows
 from portal.web.guards import STAFF
-from portal.web.routes.kb_staff_queries import revision_diff, revision_rows
 
 
 @get("/staff/kb/{article_id:int}/revisions", opt=STAFF)

@@ -16,11 +16,7 @@ from portal.settings import Settings
 from portal.sla.policy import RANK
 from portal.tickets import assignment, conversation, visibility
 from portal.tickets.errors import TicketError, TicketNotFound
-from portal.tickets.tables import Ticket
-from portal.tickets.workflow import InvalidTransition, Status
-from portal.web.guards import STAFF
-from portal.web.routes import staff_tickets_admin
-from portal.web.routes.staff_tickets_queries import (
+from portal.tickets.queue import (
     ASSIGNED_CHOICES,
     STATUS_CHOICES,
     QueueFilters,
@@ -29,6 +25,10 @@ from portal.web.routes.staff_tickets_queries import (
     timeline,
     type_names,
 )
+from portal.tickets.tables import Ticket
+from portal.tickets.workflow import InvalidTransition, Status
+from portal.web.guards import STAFF
+from portal.web.routes import staff_tickets_admin
 
 FORM = Body(media_type=RequestEncodingType.URL_ENCODED)
 THEN = {"keep": None, "pending": Status.PENDING.value, "resolved": Status.RESOLVED.value}
