@@ -71,8 +71,33 @@ async def open_ticket(settings: Settings, requester: User, draft: NewTicket, *, 
     """File a ticket for `requester` (by them, or by staff member `by`); returns it, or the ticket
     the same idempotency key already made."""
     key = f"{requester.id}:{draft.idempotency_key[:120]}" if draft.idempotency_key else None
-    if key and (earlier := await Ticket.objects().where(Ticket.idempotency_key == key).first()):
-        return earlier
+    try:
+        # One transaction from the key check to the receipt: one connection, and a retry that
+        # finds its ticket returns it before anything is checked again.
+        async with write_transaction():
+            if key and (earlier := await Ticket.objects().where(Ticket.idempotency_key == key).first()):
+                return earlier
+            ticket = await _new_ticket(settings, requester, draft, key, by)
+            await ticket.save()
+            await Event(ticket=ticket.id, actor=(by or requester).id, kind="created", new=ticket.status).save()
+            await mail(settings, requester, "ticket_receipt", ticket)
+            if ticket.assignee:
+                await Event(ticket=ticket.id, kind="assigned", new=str(ticket.assignee), public=False).save()
+                await mail_assignment(settings, ticket)
+        return ticket
+    except Exception as exc:
+        # Two submissions with one key raced past the check: the database let only one in.
+        if key and is_unique_violation(exc):
+            earlier = await Ticket.objects().where(Ticket.idempotency_key == key).first()
+            if earlier is not None:
+                return earlier
+        raise
+
+
+async def _new_ticket(
+    settings: Settings, requester: User, draft: NewTicket, key: str | None, by: User | None
+) -> Ticket:
+    """The checked, not yet saved ticket with its deadlines and coordinator."""
     subject, description = clean_subject(draft.subject), clean_body(draft.description)
     if draft.channel not in CHANNELS:
         raise TicketError("channel_invalid", "channel")
@@ -82,7 +107,7 @@ async def open_ticket(settings: Settings, requester: User, draft: NewTicket, *, 
     priority = _priority(plan, draft.priority, by_staff=by is not None and is_staff(by))
     now = datetime.now(UTC)
     due = deadlines(plan, priority, ticket_type, now, time_zone, settings.holidays)
-    ticket = Ticket(
+    return Ticket(
         requester=requester.id,
         organization=org.id if org else None,
         type=ticket_type,
@@ -98,29 +123,6 @@ async def open_ticket(settings: Settings, requester: User, draft: NewTicket, *, 
         created_at=now,
         updated_at=now,
     )
-    try:
-        return await _save(settings, requester, ticket, by)
-    except Exception as exc:
-        # Two submissions with one key raced past the check: the database let only one in.
-        if key and is_unique_violation(exc):
-            earlier = await Ticket.objects().where(Ticket.idempotency_key == key).first()
-            if earlier is not None:
-                return earlier
-        raise
-
-
-async def _save(settings: Settings, requester: User, ticket: Ticket, by: User | None) -> Ticket:
-    async with write_transaction():
-        key = ticket.idempotency_key
-        if key and (earlier := await Ticket.objects().where(Ticket.idempotency_key == key).first()):
-            return earlier
-        await ticket.save()
-        await Event(ticket=ticket.id, actor=(by or requester).id, kind="created", new=ticket.status).save()
-        await mail(settings, requester, "ticket_receipt", ticket)
-        if ticket.assignee:
-            await Event(ticket=ticket.id, kind="assigned", new=str(ticket.assignee), public=False).save()
-            await mail_assignment(settings, ticket)
-    return ticket
 
 
 async def mail_assignment(settings: Settings, ticket: Ticket) -> None:
