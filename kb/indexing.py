@@ -107,8 +107,8 @@ class IndexSync:
         if not health.ok:
             reason = health.reason
         else:
-            ours = await anyio.to_thread.run_sync(self.index.versions)
-            reason = "" if fingerprint_of(ours) == fingerprint_of(await self._database_versions()) else "stale"
+            ours = await anyio.to_thread.run_sync(self.index.fingerprint)
+            reason = "" if ours == fingerprint_of(await self._database_versions()) else "stale"
         if reason:
             # A new data directory has no index yet: building one is routine, not a warning.
             level = logging.INFO if reason.startswith("missing") else logging.WARNING
