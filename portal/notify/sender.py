@@ -69,7 +69,13 @@ class MaildirTransport:
     path: Path
 
     async def __call__(self, message: EmailMessage) -> None:
-        await asyncio.to_thread(lambda: mailbox.Maildir(self.path, create=True).add(message))
+        await asyncio.to_thread(self._deliver, message)
+
+    def _deliver(self, message: EmailMessage) -> None:
+        # Maildir(create=True) fails when another sender creates the folders at the same moment.
+        for folder in ("tmp", "new", "cur"):
+            (self.path / folder).mkdir(parents=True, exist_ok=True)
+        mailbox.Maildir(self.path, create=False).add(message)
 
 
 def transport_for(smtp_url: str, maildir: Path) -> Transport:
