@@ -78,10 +78,17 @@ async def test_registration_and_reset_are_limited_per_address(client):
     assert (await post_form(client, "/password/forgot", {"email": "n1@example.com"})).status_code == 429
 
 
-async def test_a_window_ends(database_url):
+async def test_the_limit_slides_with_time(database_url):
     rule = ratelimit.Rule("test", 2, 60)
-    await ratelimit.hit(rule, "x", now=1_000_020.0)
-    await ratelimit.hit(rule, "x", now=1_000_030.0)
+    start = 1_000_020.0  # the start of a window
+    await ratelimit.hit(rule, "x", now=start)
+    await ratelimit.hit(rule, "x", now=start + 10)
     with pytest.raises(RateLimited):
-        await ratelimit.hit(rule, "x", now=1_000_040.0)
-    await ratelimit.hit(rule, "x", now=1_000_020.0 + 60)  # the next window starts from zero
+        await ratelimit.hit(rule, "x", now=start + 20)
+    # Just past the window's edge the earlier attempts still count: no double burst at the edge.
+    with pytest.raises(RateLimited):
+        await ratelimit.hit(rule, "x", now=start + 61)
+    # A window later they have aged out.
+    await ratelimit.hit(rule, "y", now=start)
+    await ratelimit.hit(rule, "y", now=start + 10)
+    await ratelimit.hit(rule, "y", now=start + 60 + 59)
