@@ -63,6 +63,11 @@ class Draft:
         )
 
 
+def tags_of(stored: str) -> tuple[str, ...]:
+    """The tags of an article or revision, as the comma-separated column keeps them."""
+    return tuple(filter(None, stored.split(",")))
+
+
 def clean(draft: Draft) -> Draft:
     title = " ".join(draft.title.split())
     if not title:
@@ -194,7 +199,7 @@ async def restore(article: Article, number: int, author_id: int | None = None) -
         locale=article.locale,
         summary=revision.summary,
         category=revision.category_slug,
-        tags=tuple(filter(None, revision.tags.split(","))),
+        tags=tags_of(revision.tags),
         slug=article.slug,
         translation_key=article.translation_key,
     )
@@ -307,7 +312,7 @@ async def related(article: Article, limit: int = 5) -> list[dict]:
     category_id = getattr(article.category, "id", article.category)
     if not category_id:
         return []
-    tags = set(filter(None, article.tags.split(",")))
+    tags = set(tags_of(article.tags))
     candidates = (
         await Article.select(*_LISTED, Article.tags)
         .where(
@@ -321,7 +326,7 @@ async def related(article: Article, limit: int = 5) -> list[dict]:
     )
 
     def closeness(row: dict) -> tuple[int, int]:
-        return len(tags & set(filter(None, row["tags"].split(",")))), row["views"]
+        return len(tags & set(tags_of(row["tags"]))), row["views"]
 
     return sorted(candidates, key=closeness, reverse=True)[:limit]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+from kb.articles import tags_of
 from kb.frontmatter import ArticleFormatError, ArticleInput, dump, load, rows_from_jsonl
 from kb.tables import Article, Category, Status
 
@@ -49,7 +50,7 @@ async def export(directory: Path) -> int:
             body=row["body"],
             category=categories.get(row["category"]),
             locale=row["locale"],
-            tags=tuple(filter(None, row["tags"].split(","))),
+            tags=tags_of(row["tags"]),
             summary=row["summary"] or None,
             translation_key=row["translation_key"] or None,
         )

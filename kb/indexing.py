@@ -18,6 +18,7 @@ from pathlib import Path
 import anyio.to_thread
 from piccolo.query.functions.aggregate import Max
 
+from kb.articles import tags_of
 from kb.markdown import plain_text
 from kb.search import SearchIndex
 from kb.search.index import fingerprint_of
@@ -50,7 +51,7 @@ def doc_of(row: dict) -> IndexDoc:
         summary=row["summary"] or "",
         body=plain_text(row["body"]),
         category=row["category_slug"],
-        tags=tuple(filter(None, row["tags"].split(","))),
+        tags=tags_of(row["tags"]),
         public=row["status"] == Status.PUBLISHED,
         updated_at=row["updated_at"],
     )

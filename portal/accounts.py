@@ -29,8 +29,8 @@ def session_lifetime(settings: Settings) -> sessions.Lifetime:
     )
 
 
-def link(settings: Settings, path: str, token: str) -> str:
-    return f"{settings.base_url}{path}?{urlencode({'token': token})}"
+def link(settings: Settings, path: str, token: str, **extra: str) -> str:
+    return f"{settings.base_url}{path}?{urlencode({'token': token, **extra})}"
 
 
 async def register(settings: Settings, client: Client, email: str, name: str, password: str, locale: str) -> None:
@@ -59,16 +59,21 @@ async def register(settings: Settings, client: Client, email: str, name: str, pa
         await _mail_verification(settings, user)
 
 
-async def _mail_verification(settings: Settings, user: User) -> None:
-    token = await links.issue(user, Purpose.VERIFY)
+async def _mail_link(settings: Settings, user: User, purpose: Purpose, template: str, path: str, **extra: str) -> None:
+    """Issue a one-time link (voiding older ones) and mail it, in the caller's transaction."""
+    token = await links.issue(user, purpose)
     await enqueue(
         user.email,
-        "verify_email",
+        template,
         user.locale,
         name=user.name,
-        link=link(settings, "/verify", token),
+        link=link(settings, path, token, **extra),
         site_name=settings.site_name,
     )
+
+
+async def _mail_verification(settings: Settings, user: User) -> None:
+    await _mail_link(settings, user, Purpose.VERIFY, "verify_email", "/verify")
 
 
 async def resend_verification(settings: Settings, client: Client, email: str) -> None:
@@ -107,15 +112,7 @@ async def request_password_reset(settings: Settings, client: Client, email: str)
         user = await accounts.find_by_email(email)
         if user is None or not user.is_active:
             return
-        token = await links.issue(user, Purpose.RESET)
-        await enqueue(
-            user.email,
-            "password_reset",
-            user.locale,
-            name=user.name,
-            link=link(settings, "/password/reset", token),
-            site_name=settings.site_name,
-        )
+        await _mail_link(settings, user, Purpose.RESET, "password_reset", "/password/reset")
 
 
 async def reset_password(
@@ -160,13 +157,5 @@ async def create_account(
             verified=True,
         )
         if password is None:
-            token = await links.issue(user, Purpose.INVITE)
-            await enqueue(
-                user.email,
-                "invitation",
-                user.locale,
-                name=user.name,
-                link=link(settings, "/password/reset", token) + "&invite=1",
-                site_name=settings.site_name,
-            )
+            await _mail_link(settings, user, Purpose.INVITE, "invitation", "/password/reset", invite="1")
     return user

@@ -87,7 +87,7 @@ async def article(slug: FromPath[str]) -> Response:
             "summary": found.summary,
             "locale": found.locale,
             "category": found.category.slug if found.category and found.category.id else None,
-            "tags": [tag for tag in found.tags.split(",") if tag],
+            "tags": list(articles.tags_of(found.tags)),
             "body": found.body,
             "html": render(found.body).html,
             "updated_at": found.updated_at.isoformat(),

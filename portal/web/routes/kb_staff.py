@@ -12,7 +12,7 @@ from litestar.response import Redirect, Template
 
 from auth.tables import User
 from kb import articles
-from kb.articles import TRANSITIONS, ArticleError, Draft
+from kb.articles import TRANSITIONS, ArticleError, Draft, tags_of
 from kb.indexing import IndexSync
 from kb.markdown import Rendered, render
 from kb.tables import Article, Status
@@ -43,7 +43,7 @@ class ArticleForm(msgspec.Struct):
             slug=article.slug,
             locale=article.locale,
             category=category or "",
-            tags=", ".join(filter(None, article.tags.split(","))),
+            tags=", ".join(tags_of(article.tags)),
             summary=article.summary,
             body=article.body,
             translation_key=article.translation_key,
