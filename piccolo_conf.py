@@ -12,5 +12,11 @@ from portal.settings import database_url_from_env
 DB = engine_for(database_url_from_env())
 
 APP_REGISTRY = AppRegistry(
-    apps=["auth.piccolo_app", "kb.piccolo_app", "portal.notify.piccolo_app", "portal.tickets.piccolo_app"]
+    apps=[
+        "auth.piccolo_app",
+        "kb.piccolo_app",
+        "portal.notify.piccolo_app",
+        "portal.tickets.piccolo_app",
+        "portal.insights.piccolo_app",
+    ]
 )

@@ -1,5 +1,5 @@
 """Background work every portal process runs: mail, the search index's catch-up, written reader activity,
-expiry of old records and auto-closing of resolved tickets."""
+expiry of old records, auto-closing of resolved tickets, and regrouping recurring questions."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from auth import ratelimit, sessions
 from kb.activity import ReaderActivity
 from kb.indexing import IndexSync
 from portal.accounts import session_lifetime
+from portal.insights import recurring
 from portal.knowledge import catch_up
 from portal.notify import sender
 from portal.settings import Settings
@@ -19,12 +20,13 @@ from portal.tickets.conversation import close_resolved
 log = logging.getLogger("portal.worker")
 MAIL_EVERY_S = 2.0
 PURGE_EVERY_S = 600.0
+REGROUP_EVERY_S = 300.0  # new and resolved tickets join their groups within minutes
 
 
 async def run(settings: Settings, kb: IndexSync | None = None, activity: ReaderActivity | None = None) -> None:
     """Until cancelled; several processes may run it at once (claims keep mail single-sent)."""
     transport = sender.transport_for(settings.smtp_url, settings.maildir)
-    last_purge = 0.0
+    last_purge = last_regroup = 0.0
     while True:
         try:
             await sender.deliver_due(transport, settings.mail_from)
@@ -37,6 +39,10 @@ async def run(settings: Settings, kb: IndexSync | None = None, activity: ReaderA
                 await sessions.purge_expired(session_lifetime(settings))
                 await ratelimit.purge_expired()
                 await close_resolved(settings)
+            if time.monotonic() - last_regroup > REGROUP_EVERY_S:
+                last_regroup = time.monotonic()
+                if await recurring.stale():
+                    await recurring.rebuild()
         except asyncio.CancelledError:
             raise
         except Exception:

@@ -31,11 +31,13 @@ from portal.web.routes import (
     api_tickets,
     health,
     home,
+    insights,
     kb_api,
     kb_pages,
     kb_staff,
     oidc,
     profile,
+    staff_ticket_articles,
     staff_tickets,
     tickets,
 )
@@ -104,6 +106,8 @@ def create_app(settings: Settings) -> Litestar:
             Router(path="/", route_handlers=[*kb_api.ROUTES, *api_tickets.ROUTES], include_in_schema=True),
             *kb_staff.ROUTES,
             *staff_tickets.ROUTES,
+            *staff_ticket_articles.ROUTES,
+            *insights.ROUTES,
             *tickets.routes(settings),
             create_static_files_router(
                 path="/static", directories=[STATIC], opt=PUBLIC, name="static", include_in_schema=False

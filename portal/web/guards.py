@@ -6,7 +6,7 @@ from enum import IntEnum
 from typing import Any
 
 from litestar.connection import ASGIConnection
-from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.exceptions import NotAuthorizedException, NotFoundException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 
 from auth.tables import Role
@@ -50,5 +50,7 @@ def access_guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
     user = connection.scope.get("user")
     if user is None:
         raise NotAuthorizedException()
-    if level_of(user.role) < required:
-        raise PermissionDeniedException()
+    level = level_of(user.role)
+    if level < required:
+        # To a customer, staff pages do not exist: the same 404 as any unknown address.
+        raise NotFoundException() if level < Access.STAFF else PermissionDeniedException()

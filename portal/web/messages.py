@@ -146,6 +146,18 @@ def describe(code: str) -> str:
         "reply_added": _("Your reply is added. We will let you know when we answer."),
         "ticket_closed_by_customer": _("The ticket is closed. We are glad the problem is solved."),
         "rating_saved": _("Thank you for rating our answer!"),
+        # recurring questions
+        "groups_rebuilt": _("The tickets are grouped anew."),
+        "group_dissolved": _("The group had one ticket left, so it is no longer a recurring question."),
+        "ticket_detached": _("The ticket is moved out of the group; it stays out when the groups are rebuilt."),
+        "groups_merged": _("The groups are merged; they stay together when the groups are rebuilt."),
+        "group_covered": _("The group is marked as answered by the article."),
+        "article_drafted": _("The draft is saved with links to the tickets it came from. Send it for review when ready."),
+        "group_ticket_unknown": _("This ticket is not in the group."),
+        "group_merge_invalid": _("Enter the number of another existing group."),
+        "article_not_published": _("Choose a published article."),
+        "group_has_no_resolution": _("None of the group's tickets is resolved with a public reply yet."),
+        "ticket_not_resolved": _("Only a resolved ticket can be turned into an article."),
     }
     return texts.get(code, _("Something went wrong. Please try again."))
 
@@ -188,6 +200,13 @@ NOTICES = frozenset(
         "reply_added",
         "ticket_closed_by_customer",
         "rating_saved",
+        # recurring questions
+        "groups_rebuilt",
+        "group_dissolved",
+        "ticket_detached",
+        "groups_merged",
+        "group_covered",
+        "article_drafted",
     }
 )
 

@@ -17,6 +17,7 @@ from kb.indexing import IndexSync
 from kb.markdown import Rendered, render
 from kb.tables import Article, Status
 from portal import knowledge
+from portal.insights import overview
 from portal.kb_staff import Filters, article_rows, helpful_pct, latest_comments, revision_count
 from portal.web.guards import STAFF
 from portal.web.routes import kb_staff_categories, kb_staff_revisions
@@ -74,11 +75,11 @@ def _target(value: str) -> Status:
         raise ArticleError("invalid_transition", "status") from None
 
 
-async def _preview(form: ArticleForm) -> Rendered:
+async def preview_of(form: ArticleForm) -> Rendered:
     return await anyio.to_thread.run_sync(render, form.to_draft().body)
 
 
-async def _editor(
+async def editor(
     article: Article | None,
     form: ArticleForm,
     *,
@@ -86,8 +87,10 @@ async def _editor(
     error: ArticleError | None = None,
     preview: Rendered | None = None,
     done: str | None = None,
+    **extra: object,
 ) -> Template:
     context: dict[str, object] = {
+        **extra,
         "article": article,
         "form": form,
         "categories": await knowledge.staff_categories(),
@@ -103,6 +106,7 @@ async def _editor(
             "helpful_pct": helpful_pct(article.helpful_yes, article.helpful_no),
             "comments": await latest_comments(article.id),
             "revisions": await revision_count(article.id),
+            "provenance": await overview.article_stats(article.id),
         }
     return Template(template_name="staff/kb_edit.html", status_code=status, context=context)
 
@@ -134,7 +138,7 @@ async def article_list(
 
 @get("/staff/kb/new", opt=STAFF)
 async def new_article() -> Template:
-    return await _editor(None, ArticleForm())
+    return await editor(None, ArticleForm())
 
 
 @post("/staff/kb/new", opt=STAFF)
@@ -142,18 +146,18 @@ async def create_article(
     data: Annotated[ArticleForm, FORM], kb: NamedDependency[IndexSync], viewer: NamedDependency[User]
 ) -> Response:
     if data.action == "preview":
-        return await _editor(None, data, preview=await _preview(data))
+        return await editor(None, data, preview=await preview_of(data))
     try:
         article = await knowledge.create_article(kb, data.to_draft(), viewer.id)
     except ArticleError as exc:
-        return await _editor(None, data, status=400, error=exc)
+        return await editor(None, data, status=400, error=exc)
     return Redirect(path=f"/staff/kb/{article.id}?done=article_created")
 
 
 @get("/staff/kb/{article_id:int}", opt=STAFF)
 async def edit_article(article_id: FromPath[int], done: FromQuery[str | None] = None) -> Template:
     article = await articles.get(article_id)
-    return await _editor(article, ArticleForm.of(article), done=done)
+    return await editor(article, ArticleForm.of(article), done=done)
 
 
 @post("/staff/kb/{article_id:int}", opt=STAFF)
@@ -165,11 +169,11 @@ async def save_article(
 ) -> Response:
     article = await articles.get(article_id)  # a missing article is a 404, not a form error
     if data.action == "preview":
-        return await _editor(article, data, preview=await _preview(data))
+        return await editor(article, data, preview=await preview_of(data))
     try:
         await knowledge.update_article(kb, article_id, data.to_draft(), viewer.id)
     except ArticleError as exc:
-        return await _editor(article, data, status=400, error=exc)
+        return await editor(article, data, status=400, error=exc)
     return Redirect(path=f"/staff/kb/{article_id}?done=article_saved")
 
 
@@ -184,7 +188,7 @@ async def change_status(
     try:
         await knowledge.change_status(kb, article_id, _target(data.target), viewer.id)
     except ArticleError as exc:
-        return await _editor(article, ArticleForm.of(article), status=400, error=exc)
+        return await editor(article, ArticleForm.of(article), status=400, error=exc)
     return Redirect(path=f"/staff/kb/{article_id}?done=article_status_changed")
 
 

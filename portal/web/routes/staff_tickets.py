@@ -12,6 +12,7 @@ from litestar.params import Body, FromPath, FromQuery, QueryParameter
 from litestar.response import Redirect, Template
 
 from auth.tables import User
+from portal.insights import overview
 from portal.settings import Settings
 from portal.sla.policy import RANK
 from portal.tickets import assignment, conversation, visibility
@@ -49,14 +50,14 @@ class AssignForm(msgspec.Struct):
     agent: str = ""
 
 
-async def _load(viewer: User, number: int) -> Ticket:
+async def load(viewer: User, number: int) -> Ticket:
     try:
         return await visibility.get_for(viewer, number)
     except TicketNotFound:
         raise NotFoundException() from None
 
 
-async def _page(ticket: Ticket, *, status: int = 200, error: str | None = None, **context: object) -> Template:
+async def page(ticket: Ticket, *, status: int = 200, error: str | None = None, **context: object) -> Template:
     """The ticket page; after a refused change it gets a freshly read ticket, as a failed move may have
     changed the object in memory before its transaction was rolled back."""
     entries, description_files = await timeline(ticket)
@@ -71,6 +72,7 @@ async def _page(ticket: Ticket, *, status: int = 200, error: str | None = None, 
             "error": error,
             "reply": ReplyForm(),
             **await ticket_facts(ticket, datetime.now(UTC)),
+            "recurring": await overview.for_ticket(ticket.id),
             **context,
         },
     )
@@ -106,7 +108,7 @@ async def queue(
 async def ticket_page(
     number: FromPath[int], viewer: NamedDependency[User], done: FromQuery[str | None] = None
 ) -> Template:
-    return await _page(await _load(viewer, number), done=done)
+    return await page(await load(viewer, number), done=done)
 
 
 @post("/staff/tickets/{number:int}/messages", opt=STAFF)
@@ -116,16 +118,16 @@ async def add_message(
     viewer: NamedDependency[User],
     settings: NamedDependency[Settings],
 ) -> Response:
-    ticket = await _load(viewer, number)
+    ticket = await load(viewer, number)
     internal = data.visibility == "internal"
     try:
         if data.then not in THEN:
             raise TicketError("ticket_transition_invalid", "then")
         await conversation.reply(settings, viewer, ticket, data.body, internal=internal, then=THEN[data.then])
     except InvalidTransition:
-        return await _page(await _load(viewer, number), status=400, error="ticket_transition_invalid", reply=data)
+        return await page(await load(viewer, number), status=400, error="ticket_transition_invalid", reply=data)
     except TicketError as exc:
-        return await _page(await _load(viewer, number), status=400, error=exc.code, reply=data)
+        return await page(await load(viewer, number), status=400, error=exc.code, reply=data)
     done = "ticket_note_added" if internal else "ticket_replied"
     return Redirect(path=f"/staff/tickets/{number}?done={done}")
 
@@ -137,11 +139,11 @@ async def change_status(
     viewer: NamedDependency[User],
     settings: NamedDependency[Settings],
 ) -> Response:
-    ticket = await _load(viewer, number)
+    ticket = await load(viewer, number)
     try:
         await conversation.change_status(settings, viewer, ticket, Status(data.target))
     except ValueError:  # a status that does not exist, or InvalidTransition (a ValueError too)
-        return await _page(await _load(viewer, number), status=400, error="ticket_transition_invalid")
+        return await page(await load(viewer, number), status=400, error="ticket_transition_invalid")
     return Redirect(path=f"/staff/tickets/{number}?done=ticket_status_changed")
 
 
@@ -152,11 +154,11 @@ async def assign(
     viewer: NamedDependency[User],
     settings: NamedDependency[Settings],
 ) -> Response:
-    ticket = await _load(viewer, number)
+    ticket = await load(viewer, number)
     try:
         await assignment.assign(settings, viewer, ticket, int(data.agent) if data.agent.isdigit() else 0)
     except TicketError as exc:
-        return await _page(await _load(viewer, number), status=400, error=exc.code)
+        return await page(await load(viewer, number), status=400, error=exc.code)
     return Redirect(path=f"/staff/tickets/{number}?done=ticket_assigned")
 
 

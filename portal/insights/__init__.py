@@ -1,0 +1,1 @@
+"""Recurring-ticket groups, ticket → article drafts and the reports built on them."""
