@@ -38,13 +38,17 @@ def _text(subject: str, description: str) -> str:
 
 
 async def _items(since: datetime) -> tuple[list[Item], datetime | None]:
-    rows = await Ticket.select(
-        Ticket.id,
-        Ticket.subject,
-        Ticket.description,
-        Ticket.updated_at,
-        Ticket.requester.locale.as_alias("locale"),
-    ).where(Ticket.created_at >= since)
+    rows = (
+        await Ticket.select(
+            Ticket.id,
+            Ticket.subject,
+            Ticket.description,
+            Ticket.updated_at,
+            Ticket.requester.locale.as_alias("locale"),
+        )
+        .where(Ticket.created_at >= since)
+        .order_by(Ticket.id)
+    )
     items = [Item(key=r["id"], text=_text(r["subject"], r["description"]), locale=r["locale"] or "en") for r in rows]
     return items, max((r["updated_at"] for r in rows), default=None)
 

@@ -98,7 +98,7 @@ async def test_an_article_marked_as_the_answer_sinks_the_group_and_answers_its_o
     marked = await post_form(client, f"/staff/insights/groups/{group}/covered", {"slug": article.slug})
     assert marked.status_code == 302
     listing = (await client.get("/staff/insights")).text
-    assert listing.index(INVOICE[0]) < listing.index("Reset your password")  # the answered group sinks
+    assert listing.index("invoice") < listing.index("Reset your password")  # the answered group sinks
 
     ticket_page = (await client.get(f"/staff/tickets/{number_of(waiting.id)}")).text
     assert "Answer with this article" in ticket_page
