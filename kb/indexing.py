@@ -4,6 +4,8 @@ Every article change writes an `IndexChange` row in the transaction that changes
 process applies the rows newer than the last one it applied (kept in a small file beside the index,
 so the processes of one node that share the index share the mark too). On start-up, and whenever
 the index is missing or corrupt, the index is compared with the database and rebuilt if they differ.
+A change to what reader pages show besides articles (a category's name) writes a row too, naming no
+article: every process then drops its pages as it does for an article change.
 """
 
 from __future__ import annotations
@@ -40,6 +42,12 @@ _COLUMNS = (
     Article.category.slug.as_alias("category_slug"),
 )
 BATCH = 500
+PAGES_ONLY = 0  # the article_id of a change that touches reader pages but no article
+
+
+async def log_pages_change() -> None:
+    """Record, in the caller's transaction, that reader pages changed without an article changing."""
+    await IndexChange(article_id=PAGES_ONLY).save()
 
 
 def doc_of(row: dict) -> IndexDoc:
@@ -58,12 +66,22 @@ def doc_of(row: dict) -> IndexDoc:
 
 
 class IndexSync:
-    def __init__(self, index: SearchIndex) -> None:
+    def __init__(self, index: SearchIndex, *, warm: bool = False) -> None:
+        """`warm`: a process that serves searches decodes what queries need (SearchIndex.warm_up)
+        after every write, so no reader waits for it; a command that only writes does not."""
         self.index = index
+        self.warm = warm
         self._mark = index.path / "applied-change"
         self._healing = asyncio.Lock()
         # Pages and lists derived from the articles, kept until this process applies a change.
         self.memo: dict[object, object] = {}
+        # Counts the changes this process applied: what was built from an older count is outdated,
+        # even if it was finished (and stored) after the change.
+        self.changes = 0
+
+    def _changed(self) -> None:
+        self.memo.clear()
+        self.changes += 1
 
     def _applied(self) -> int:
         try:
@@ -94,8 +112,9 @@ class IndexSync:
             last_id = rows[-1]["id"]
         count = await anyio.to_thread.run_sync(lambda: self.index.rebuild(docs, progress))
         self._set_applied(latest)
-        self.memo.clear()
+        self._changed()
         log.info("search index rebuilt with %s articles", count)
+        await self._warm_up()
         return count
 
     async def _database_versions(self) -> dict[int, datetime]:
@@ -117,7 +136,8 @@ class IndexSync:
             await self.rebuild()
         else:
             await self.apply_pending()
-        # Load what the first searches would otherwise load while a reader waits.
+        # Load what the first searches would otherwise load while a reader waits (nothing left to do
+        # when a rebuild or an applied change has just done it).
         await anyio.to_thread.run_sync(self.index.warm_up)
         return reason
 
@@ -130,7 +150,8 @@ class IndexSync:
                 await self.rebuild()
 
     async def apply_pending(self) -> int:
-        """Apply the changes other writers (or this one) logged since the last pass; returns how many."""
+        """Apply the changes other writers (or this one) logged since the last pass; returns how many
+        articles changed."""
         applied = self._applied()
         changes = (
             await IndexChange.select(IndexChange.id, IndexChange.article_id)
@@ -140,14 +161,21 @@ class IndexSync:
         )
         if not changes:
             return 0
-        ids = sorted({change["article_id"] for change in changes})
-        rows = await Article.select(*_COLUMNS).where(Article.id.is_in(ids))
-        upserts = [doc_of(row) for row in rows]
-        deletes = sorted(set(ids) - {row["id"] for row in rows})
-        await anyio.to_thread.run_sync(lambda: self.index.apply(upserts, deletes))
+        ids = sorted({change["article_id"] for change in changes} - {PAGES_ONLY})
+        if ids:
+            rows = await Article.select(*_COLUMNS).where(Article.id.is_in(ids))
+            upserts = [doc_of(row) for row in rows]
+            deletes = sorted(set(ids) - {row["id"] for row in rows})
+            await anyio.to_thread.run_sync(lambda: self.index.apply(upserts, deletes))
         self._set_applied(changes[-1]["id"])
-        self.memo.clear()
+        self._changed()
+        if ids:
+            await self._warm_up()
         return len(ids)
+
+    async def _warm_up(self) -> None:
+        if self.warm:
+            await anyio.to_thread.run_sync(self.index.warm_up)
 
 
 def index_at(data_dir: Path) -> SearchIndex:

@@ -13,7 +13,7 @@ from piccolo.query.functions.aggregate import Count
 from kb import articles, files
 from kb.activity import ReaderActivity
 from kb.frontmatter import ArticleFormatError, slugify
-from kb.indexing import IndexSync
+from kb.indexing import IndexSync, log_pages_change
 from kb.search import IndexUnavailable, SearchPage, Suggestion
 from kb.tables import Article, Category
 from portal.db import write_transaction
@@ -37,6 +37,8 @@ async def load_categories(path: Path) -> int:
     async with write_transaction():
         for position, row in enumerate(rows):
             await articles.ensure_category(row["slug"], row["name_en"], row["name_ru"], position)
+        if rows:
+            await log_pages_change()  # names and order may have changed: readers' pages must show them
     return len(rows)
 
 
@@ -59,6 +61,10 @@ async def import_articles(
                 unchanged += not was_changed
         if progress:
             progress(min(start + IMPORT_BATCH, len(items)))
+    if changed:
+        # Fresh planner statistics: without any, SQLite looked translations up through the status
+        # index (every published article) instead of the translation key, 5 ms per article page.
+        await Article.raw("ANALYZE kb_article")
     await catch_up(sync)
     return ImportResult(changed, unchanged)
 
@@ -78,6 +84,30 @@ async def load_shipped_content(sync: IndexSync, content_dir: Path) -> ImportResu
     return await import_articles(sync, content_dir)
 
 
+async def find(
+    sync: IndexSync,
+    q: str,
+    locale: str,
+    *,
+    category: str | None = None,
+    page: int = 1,
+    per_page: int = 10,
+    staff: bool = False,
+) -> SearchPage:
+    """One page of results, not logged (`search` logs it). Raises QueryTooLong."""
+
+    def run() -> SearchPage:
+        return sync.index.search(
+            q, locale, category=category or None, page=page, per_page=per_page, public_only=not staff
+        )
+
+    try:
+        return await anyio.to_thread.run_sync(run)
+    except IndexUnavailable:
+        await sync.heal()
+        return await anyio.to_thread.run_sync(run)
+
+
 async def search(
     sync: IndexSync,
     activity: ReaderActivity,
@@ -93,17 +123,7 @@ async def search(
 ) -> tuple[SearchPage, str]:
     """One page of results and the token of its search-log entry (pages after the first are not
     new searches). Raises QueryTooLong."""
-
-    def run() -> SearchPage:
-        return sync.index.search(
-            q, locale, category=category or None, page=page, per_page=per_page, public_only=not staff
-        )
-
-    try:
-        result = await anyio.to_thread.run_sync(run)
-    except IndexUnavailable:
-        await sync.heal()
-        result = await anyio.to_thread.run_sync(run)
+    result = await find(sync, q, locale, category=category, page=page, per_page=per_page, staff=staff)
     token = (
         activity.search(q, locale, result.total, category=category or "", user_id=user_id, source=source)
         if page == 1
@@ -182,6 +202,7 @@ async def _name_taken(name_en: str, category_id: int | None) -> bool:
 
 async def save_category(slug: str, name_en: str, name_ru: str = "", category_id: int | None = None) -> Category:
     """Add a category (no category_id) or rename one; its slug is fixed once made, as reader URLs use it.
+    Reader pages show the change once each process applies the change log (its next background pass).
 
     Raises ArticleError naming the field at fault, ArticleNotFound for an unknown category_id."""
     name_en, name_ru = _category_name(name_en, "name_en"), _category_name(name_ru, "name_ru")
@@ -196,6 +217,7 @@ async def save_category(slug: str, name_en: str, name_ru: str = "", category_id:
                 raise articles.ArticleNotFound()
             category.name_en, category.name_ru = name_en, name_ru or name_en
             await category.save([Category.name_en, Category.name_ru])
+            await log_pages_change()
             return category
         if not slug.strip():
             raise articles.ArticleError("category_slug_required", "slug")
@@ -204,4 +226,5 @@ async def save_category(slug: str, name_en: str, name_ru: str = "", category_id:
             raise articles.ArticleError("category_exists", "slug")
         category = Category(slug=slug, name_en=name_en, name_ru=name_ru or name_en, position=await Category.count())
         await category.save()
+        await log_pages_change()
         return category

@@ -52,9 +52,13 @@ async def with_fallback(rows: list[dict], locale: str, fallback_rows: list[dict]
 
 async def _memo(sync: IndexSync, key: tuple, build: Callable[[], Awaitable[T]]) -> T:
     """Reader pages change only when articles do; the index sync clears this when they do."""
-    if key not in sync.memo:
-        sync.memo[key] = await build()
-    return sync.memo[key]  # type: ignore[return-value]
+    if key in sync.memo:
+        return sync.memo[key]  # type: ignore[return-value]
+    changes = sync.changes
+    value = await build()
+    if sync.changes == changes:  # else a change was applied while building: this may predate it
+        sync.memo[key] = value
+    return value
 
 
 async def front_page(sync: IndexSync, locale: str) -> dict:

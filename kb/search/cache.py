@@ -15,11 +15,17 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from whoosh.codec.whoosh3 import W3LeafMatcher
+from whoosh.matching import FilterMatcher, Matcher
 from whoosh.reading import IndexReader, TermNotFound
 
-__all__ = ["EngineCache", "FieldWeight", "SegmentData", "TermPostings"]
+__all__ = ["EngineCache", "FieldWeight", "SegmentData", "TermPostings", "read_postings"]
 
 _MAX_CACHED_POSTINGS = 3_000_000  # per segment, ~36 MB of arrays; least recently used words go first
+# Warm-up decodes the postings of words in at least this many documents, most frequent first, up to
+# a third of the cache: below that a word decodes in well under a millisecond on demand.
+_PREFETCH_MIN_DOCS = 50
+_PREFETCH_POSTINGS = _MAX_CACHED_POSTINGS // 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +44,43 @@ class TermPostings:
 _EMPTY = TermPostings(array("i"), array("f"))
 
 
+def read_postings(reader: IndexReader, field: str, text: str) -> tuple[list[int], list[float]]:
+    """A term's live documents (ascending) and their term frequencies; empty for an unknown term.
+
+    Whoosh's matcher API costs a few Python calls per posting (id, weight, next): ~0.5 µs each, which
+    made decoding the postings of a query's words most of a cold query. The on-disk matcher decodes a
+    whole block of ids and weights at a time, so this reads blocks. The block calls are the matcher's
+    own internals, stable in the exactly pinned whoosh-ng; the tests of long postings with deletions in
+    tests/kb/test_search_index.py fail if an upgrade changes them."""
+    try:
+        matcher: Matcher = reader.postings(field, text)
+    except TermNotFound:
+        return [], []
+    deleted: frozenset[int] = frozenset()
+    if isinstance(matcher, FilterMatcher):
+        # Deletions wrap the postings in a per-posting filter: read the postings, drop those ids after.
+        deleted, matcher = reader.deleted_docs_set, matcher.child
+        matcher.reset()
+    ids: list[int] = []
+    weights: list[float] = []
+    if isinstance(matcher, W3LeafMatcher):
+        while matcher.is_active():
+            matcher._read_ids()
+            matcher._read_weights()
+            ids += matcher._ids
+            weights += matcher._weights
+            matcher._next_block()
+    else:  # a word of a single document: its posting is inlined in the term's entry
+        while matcher.is_active():
+            ids.append(matcher.id())
+            weights.append(matcher.weight())
+            matcher.next()
+    if deleted:
+        kept = [i for i, doc in enumerate(ids) if doc not in deleted]
+        ids, weights = [ids[i] for i in kept], [weights[i] for i in kept]
+    return ids, weights
+
+
 class SegmentData:
     """Everything cached for one segment; filled lazily, safe to share between threads."""
 
@@ -48,7 +91,9 @@ class SegmentData:
         self._terms: OrderedDict[tuple, TermPostings] = OrderedDict()
         self._cached_postings = 0
         self._vocabulary: frozenset[str] | None = None
-        self._title_stems: dict[int, frozenset[str]] = {}
+        self._prefetched = False
+        self._doc_terms: dict[str, list[frozenset[str]]] = {}
+        self._doc_terms_lock = threading.Lock()  # one thread builds them; the others wait for it
 
     def norms(self, reader: IndexReader, field: FieldWeight, avg_length: float) -> array:
         """1 / (1 - b + b * length / average) per document: BM25's length normalisation.
@@ -84,24 +129,31 @@ class SegmentData:
             if cached is not None:
                 self._terms.move_to_end(key)
                 return cached
-        combined: dict[int, float] = {}
+        found = []
         for field in fields:
-            try:
-                matcher = reader.postings(field.name, text)
-            except TermNotFound:
-                continue
-            norms, weight, get = self.norms(reader, field, avg_lengths[field.name]), field.weight, combined.get
-            while matcher.is_active():
-                doc = matcher.id()
-                combined[doc] = get(doc, 0.0) + weight * matcher.weight() * norms[doc]
-                matcher.next()
-        if not combined:
+            ids, tfs = read_postings(reader, field.name, text)
+            if ids:
+                found.append((field, ids, tfs))
+        if not found:
             postings = _EMPTY
         else:
-            docs = sorted(combined)
-            postings = TermPostings(
-                array("i", docs), array("f", (tf * (k1 + 1) / (tf + k1) for tf in map(combined.get, docs)))
-            )
+            # The longest list (usually the body's) is weighted in one pass; the shorter ones are added
+            # to it per document. Most words are in one field only and never need the dict.
+            found.sort(key=lambda item: -len(item[1]))
+            field, docs, tfs = found[0]
+            norms, weight = self.norms(reader, field, avg_lengths[field.name]), field.weight
+            values = [weight * tf * norms[doc] for doc, tf in zip(docs, tfs, strict=True)]
+            if len(found) > 1:
+                combined = dict(zip(docs, values, strict=True))
+                get = combined.get
+                for field, ids, tfs in found[1:]:
+                    norms, weight = self.norms(reader, field, avg_lengths[field.name]), field.weight
+                    for doc, tf in zip(ids, tfs, strict=True):
+                        combined[doc] = get(doc, 0.0) + weight * tf * norms[doc]
+                docs = sorted(combined) if len(combined) > len(docs) else docs
+                values = [combined[doc] for doc in docs]
+            saturation = k1 + 1
+            postings = TermPostings(array("i", docs), array("f", [tf * saturation / (tf + k1) for tf in values]))
         with self._lock:
             self._terms[key] = postings
             self._cached_postings += len(postings.docs)
@@ -119,11 +171,53 @@ class SegmentData:
             self._vocabulary = frozenset(words)
         return self._vocabulary
 
-    def title_stems(self, docnum: int, load: Callable[[int], frozenset[str]]) -> frozenset[str]:
-        stems = self._title_stems.get(docnum)
-        if stems is None:
-            stems = self._title_stems[docnum] = load(docnum)
-        return stems
+    def prefetch(
+        self,
+        reader: IndexReader,
+        groups: list[tuple[tuple[FieldWeight, ...], float]],
+        avg_lengths: dict[str, float],
+    ) -> None:
+        """Decode now the postings of the segment's most frequent words, for each (fields, k1) group.
+
+        A cold query spends nearly all its time decoding postings, and frequent words are where the
+        postings are: the ~700 words in 200+ of 10k articles hold a third of them, and a question with a
+        few of those took 10-15 ms the first time. Decoded once here (about a second per 10k articles,
+        in the warm-up thread), they leave a cold query only rare words, each a fraction of a ms."""
+        if self._prefetched:
+            return
+        self._prefetched = True
+        wanted: list[tuple[int, str, tuple[FieldWeight, ...], float]] = []
+        for fields, k1 in groups:
+            frequency: dict[str, int] = {}
+            for field in fields:
+                for btext, info in reader.iter_field(field.name):
+                    if info.doc_frequency() >= _PREFETCH_MIN_DOCS:
+                        text = btext.decode("utf-8")
+                        frequency[text] = frequency.get(text, 0) + info.doc_frequency()
+            wanted += [(count, text, fields, k1) for text, count in frequency.items()]
+        wanted.sort(key=lambda item: -item[0])
+        budget = _PREFETCH_POSTINGS
+        for count, text, fields, k1 in wanted:
+            if count > budget:
+                break
+            budget -= count
+            self.postings(reader, text, fields, k1, avg_lengths)
+
+    def doc_terms(self, reader: IndexReader, field: str) -> list[frozenset[str]]:
+        """Each document's indexed terms of a short field (the title's stems), by segment docnum.
+
+        Inverted from the postings in one pass, once per segment (~0.2 s for 10k titles), instead of
+        analysing stored titles again in every query: their stemming was most of a cold query's time."""
+        with self._doc_terms_lock:
+            found = self._doc_terms.get(field)
+            if found is None:
+                terms: list[list[str]] = [[] for _ in range(reader.doc_count_all())]
+                for btext in reader.lexicon(field):
+                    text = btext.decode("utf-8")
+                    for doc in read_postings(reader, field, text)[0]:
+                        terms[doc].append(text)
+                found = self._doc_terms[field] = [frozenset(words) for words in terms]
+            return found
 
 
 class EngineCache:

@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-from whoosh.reading import IndexReader, TermNotFound
+from whoosh.reading import IndexReader
 from whoosh.searching import Searcher
 
-from kb.search.cache import EngineCache
+from kb.search.cache import EngineCache, read_postings
 from kb.search.scorer import Leaf
 
 __all__ = ["filter_mask"]
 
 
 def _docs(reader: IndexReader, field: str, value: str) -> set[int]:
-    try:
-        return set(reader.postings(field, value).all_ids())
-    except TermNotFound:
-        return set()
+    return set(read_postings(reader, field, value)[0])  # live documents only: deleted ones are left out
 
 
 def filter_mask(
@@ -40,10 +37,8 @@ def filter_mask(
                 allowed &= _docs(reader, "category", category)
             if public_only:
                 allowed &= _docs(reader, "public", "1")
-            deleted = reader.is_deleted if reader.has_deletions() else None
             for doc in allowed:
-                if deleted is None or not deleted(doc):
-                    mask[leaf.base + doc] = 1
+                mask[leaf.base + doc] = 1
         return mask
 
     return cache.mask(signature, build)

@@ -17,9 +17,9 @@ from whoosh.searching import Searcher
 from kb.search.analysis import stem
 from kb.search.cache import EngineCache
 from kb.search.filters import filter_mask
-from kb.search.model import Hit, IndexDoc, IndexHealth, QueryTooLong, SearchPage, Suggestion
+from kb.search.model import LOCALES, Hit, IndexDoc, IndexHealth, QueryTooLong, SearchPage, Suggestion
 from kb.search.query import MAX_QUERY_CHARS, parse_user_text, plan
-from kb.search.ranking import rerank
+from kb.search.ranking import TITLE_FIELD, rerank
 from kb.search.schema import stored_updated_at
 from kb.search.scorer import leaves, score_all
 from kb.search.scoring import RANKING, Ranking
@@ -80,15 +80,23 @@ class SearchIndex:
         self._store.close()
 
     def warm_up(self) -> None:
-        """Decode what every query needs (length norms, spelling vocabulary) now rather than in the
-        first search: call it at start-up and after a rebuild, from a worker thread."""
+        """Decode what every query needs (length norms, title stems, spelling vocabulary, the readers'
+        filters) now rather than in the first search: call it at start-up and after every write, from
+        a worker thread. Only segments not seen before cost anything."""
         with self._reading() as (generation, searcher):
             parts = leaves(searcher, generation, self._cache)
+            self._cache.forget_except(generation, {leaf.data.key[1] for leaf in parts})
             fields = {f.name: f for channel in self.ranking.channels for f in channel.fields}
+            avg = {name: searcher.avg_field_length(name, 1.0) or 1.0 for name in fields}
+            groups = [(channel.fields, channel.k1) for channel in self.ranking.channels if channel.weight > 0]
             for leaf in parts:
                 for field in fields.values():
-                    leaf.data.norms(leaf.reader, field, searcher.avg_field_length(field.name, 1.0) or 1.0)
+                    leaf.data.norms(leaf.reader, field, avg[field.name])
+                leaf.data.prefetch(leaf.reader, groups, avg)
+                leaf.data.doc_terms(leaf.reader, TITLE_FIELD)
                 leaf.data.vocabulary(leaf.reader, SPELLING_FIELDS)
+            for locale in LOCALES:
+                filter_mask(searcher, parts, generation, self._cache, locale, None, True)
 
     def doc_count(self) -> int:
         with self._reading() as (_, searcher):

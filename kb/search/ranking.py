@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from kb.search.analysis import STOP_WORDS, stem, words
 from kb.search.query import QueryTerm
 from kb.search.scorer import Leaf, Matches
 from kb.search.scoring import Ranking
 
-__all__ = ["rerank", "title_stems"]
+__all__ = ["TITLE_FIELD", "rerank"]
 
-
-def title_stems(title: str) -> frozenset[str]:
-    return frozenset(stem(word) for word in words(title) if word not in STOP_WORDS)
+# The stemmed title field holds exactly the title's stems, stop words left out.
+TITLE_FIELD = "title"
 
 
 def _leaf_of(parts: list[Leaf], docnum: int) -> Leaf:
@@ -37,9 +35,7 @@ def rerank(matches: Matches, terms: list[QueryTerm], ranking: Ranking) -> list[t
     rescored = []
     for score, doc in matches.top:
         leaf = _leaf_of(matches.leaves, doc)
-        title = leaf.data.title_stems(
-            doc - leaf.base, lambda local, reader=leaf.reader: title_stems(reader.stored_fields(local)["title"])
-        )
+        title = leaf.data.doc_terms(leaf.reader, TITLE_FIELD)[doc - leaf.base]
         share = sum(word_idf.get(word, 0.0) for word, stems in word_stems.items() if not stems.isdisjoint(title))
         rescored.append((score * (1.0 + ranking.title_bonus * share / mass), doc))
     # Ties go to the lower document number, so pages stay stable between requests.

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from html import escape
 
 from kb.search.analysis import WORD_PATTERN, fold, stem
@@ -11,30 +10,42 @@ from kb.search.analysis import WORD_PATTERN, fold, stem
 __all__ = ["snippet_html"]
 
 _SCAN_LIMIT = 20_000  # characters of an article looked at: snippets come from the first screens anyway
-_WORD_RE = re.compile(WORD_PATTERN)
+_WORD_TAIL = re.compile(WORD_PATTERN)
 
 
-@lru_cache(maxsize=256)
-def _candidates_re(stems: frozenset[str]) -> re.Pattern[str] | None:
-    # A Snowball stem is (nearly always) a prefix of its words, so a C-speed regex finds the few
+def _prefixes(stems: set[str]) -> list[str]:
+    # A Snowball stem is (nearly always) a prefix of its words, so finding the prefixes finds the few
     # candidates and only those go through the Python stemmer. English stems ending in "i" come from
-    # words ending in "y" ("happi" ← "happy"); "е" also stands for "ё" in the text.
-    prefixes = {s[:-1] if s.endswith("i") and len(s) > 2 else s for s in stems if s}
-    if not prefixes:
-        return None
-    parts = sorted((re.escape(p).replace("е", "[её]") for p in prefixes), key=len, reverse=True)
-    return re.compile(r"(?<!\w)(?:" + "|".join(parts) + r")[\w\u0300-\u036f]*", re.IGNORECASE)
+    # words ending in "y" ("happi" ← "happy").
+    return sorted({s[:-1] if s.endswith("i") and len(s) > 2 else s for s in stems if s})
 
 
 def _matches(text: str, stems: set[str]) -> list[tuple[int, int, str]]:
-    pattern = _candidates_re(frozenset(stems))
-    if pattern is None:
+    """(start, end, stem) of every word of `text` (within _SCAN_LIMIT) whose stem is one of `stems`.
+
+    Prefixes are found with str.find on a folded copy of the same length (lowercase, ё as е): compiling a
+    regular expression of the query's stems cost more than the rest of the snippet, in every search."""
+    prefixes = _prefixes(stems)
+    if not prefixes:
         return []
+    # "İ" is the one character whose lowercase is two: replaced first, so offsets stay those of `text`.
+    folded = text[:_SCAN_LIMIT].replace("İ", "I").lower().replace("ё", "е")
+    starts: set[int] = set()
+    for prefix in prefixes:
+        at = folded.find(prefix)
+        while at >= 0:
+            if at == 0 or not (folded[at - 1].isalnum() or folded[at - 1] == "_"):
+                starts.add(at)
+            at = folded.find(prefix, at + 1)
     found = []
-    for match in pattern.finditer(text, 0, _SCAN_LIMIT):
-        word_stem = stem(fold(match.group()))
+    end = 0
+    for start in sorted(starts):
+        if start < end:
+            continue  # inside the previous word (after a stress mark, which is not a word character)
+        end = _WORD_TAIL.match(folded, start).end()
+        word_stem = stem(fold(text[start:end]))
         if word_stem in stems:
-            found.append((match.start(), match.end(), word_stem))
+            found.append((start, end, word_stem))
     return found
 
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from itertools import islice
 
-from whoosh.reading import IndexReader, TermNotFound
+from whoosh.reading import IndexReader
 from whoosh.searching import Searcher
 
 from kb.search.analysis import STOP_WORDS, stem, words
+from kb.search.cache import read_postings
 from kb.search.model import Suggestion
 from kb.search.scorer import Leaf
 
@@ -20,10 +21,7 @@ _MAX_PREFIX_TERMS = 300
 
 
 def _docs(reader: IndexReader, field: str, text: str) -> set[int]:
-    try:
-        return set(reader.postings(field, text).all_ids())
-    except TermNotFound:
-        return set()
+    return set(read_postings(reader, field, text)[0])
 
 
 def _prefix_docs(reader: IndexReader, prefix: str) -> set[int]:

@@ -143,9 +143,10 @@ async def detail(group_id: int) -> GroupDetail:
 
 async def _public_replies(ticket_ids: list[int]) -> list[dict]:
     """Public messages from anyone but the requester: the answers staff gave."""
+    public = Message.internal == False  # noqa: E712
     rows = await Message.select(Message.ticket, Message.author, Message.ticket.requester.as_alias("requester")).where(
-        Message.ticket.is_in(ticket_ids) & (Message.internal == False)
-    )  # noqa: E712
+        Message.ticket.is_in(ticket_ids) & public
+    )
     return [r for r in rows if r["author"] != r["requester"]]
 
 

@@ -25,6 +25,7 @@ from portal.web.access_log import AccessLogMiddleware
 from portal.web.api_auth import ApiTokenMiddleware
 from portal.web.deps import dependencies
 from portal.web.guards import PUBLIC, access_guard
+from portal.web.page_cache import PageCacheMiddleware
 from portal.web.routes import (
     account,
     admin,
@@ -65,7 +66,7 @@ def openapi_config() -> OpenAPIConfig:
 
 def create_app(settings: Settings) -> Litestar:
     engine = db.engine_for(settings.database_url)
-    kb = IndexSync(index_at(settings.data_dir))
+    kb = IndexSync(index_at(settings.data_dir), warm=True)
     activity = ReaderActivity()
 
     @contextlib.asynccontextmanager
@@ -117,7 +118,12 @@ def create_app(settings: Settings) -> Litestar:
         dependencies=dependencies(settings, kb, activity),
         state=State({"settings": settings, "kb": kb, "activity": activity}),
         guards=[access_guard],
-        middleware=[AccessLogMiddleware(), SessionMiddleware(settings), ApiTokenMiddleware(settings)],
+        middleware=[
+            AccessLogMiddleware(),
+            PageCacheMiddleware(settings, kb),
+            SessionMiddleware(settings),
+            ApiTokenMiddleware(settings),
+        ],
         csrf_config=CSRFConfig(
             secret=settings.secret_key,
             cookie_secure=settings.secure_cookies,
@@ -125,6 +131,8 @@ def create_app(settings: Settings) -> Litestar:
             cookie_httponly=True,
         ),
         template_config=template_config(settings),
+        # Logging is portal.logs.configure's (JSON in production); Litestar's default would replace it.
+        logging_config=None,
         exception_handlers=errors.HANDLERS,
         openapi_config=openapi_config(),
         include_in_schema=False,

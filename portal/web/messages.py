@@ -152,7 +152,9 @@ def describe(code: str) -> str:
         "ticket_detached": _("The ticket is moved out of the group; it stays out when the groups are rebuilt."),
         "groups_merged": _("The groups are merged; they stay together when the groups are rebuilt."),
         "group_covered": _("The group is marked as answered by the article."),
-        "article_drafted": _("The draft is saved with links to the tickets it came from. Send it for review when ready."),
+        "article_drafted": _(
+            "The draft is saved with links to the tickets it came from. Send it for review when ready."
+        ),
         "group_ticket_unknown": _("This ticket is not in the group."),
         "group_merge_invalid": _("Enter the number of another existing group."),
         "article_not_published": _("Choose a published article."),

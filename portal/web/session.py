@@ -51,15 +51,15 @@ def request_locale(user: User | None, cookies: dict[str, str], accept_language: 
     return i18n.negotiate(accept_language, default)
 
 
-def _header(scope: Scope, name: bytes) -> str:
+def header_of(scope: Scope, name: bytes) -> str:
     for key, value in scope["headers"]:
         if key == name:
             return value.decode("latin-1")
     return ""
 
 
-def _cookies(scope: Scope) -> dict[str, str]:
-    raw = _header(scope, b"cookie")
+def cookies_of(scope: Scope) -> dict[str, str]:
+    raw = header_of(scope, b"cookie")
     jar: dict[str, str] = {}
     for part in raw.split(";"):
         name, sep, value = part.strip().partition("=")
@@ -77,13 +77,13 @@ class SessionMiddleware(ASGIMiddleware):
         self.lifetime = session_lifetime(settings)
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
-        cookies = _cookies(scope)
+        cookies = cookies_of(scope)
         raw = cookies.get(COOKIE)
         found = await sessions.resolve(raw, self.lifetime) if raw else None
         user = found[1] if found else None
         scope["user"] = user
         scope["auth"] = raw if found else None
-        accept = _header(scope, b"accept-language")
+        accept = header_of(scope, b"accept-language")
         i18n.set_locale(request_locale(user, cookies, accept, self.settings.default_locale))
         if raw and not found:
             send = self._forgetting(send)

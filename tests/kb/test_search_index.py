@@ -8,6 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from kb.search import IndexDoc, IndexUnavailable, SearchIndex, fingerprint_of
+from kb.search.cache import FieldWeight
+from kb.search.scoring import Channel, Ranking
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 
@@ -165,3 +167,33 @@ def test_a_never_built_index_is_unavailable(tmp_path):
     assert not index.check().ok
     with pytest.raises(IndexUnavailable):
         index.search("x", "en")
+
+
+@pytest.mark.parametrize("warm", [False, True])
+def test_frequent_words_find_every_live_article_and_no_replaced_or_deleted_one(tmp_path, warm):
+    """Postings long enough to span many blocks, in a segment with deletions, read cold or warmed up."""
+    index = SearchIndex(tmp_path / "search")
+    index.rebuild(doc(n, f"Guide {n}", "printer " * (1 + n % 3)) for n in range(1, 601))
+    index.apply(upserts=[doc(n, f"Guide {n}", "scanner") for n in range(1, 601, 7)], deletes=range(2, 601, 5))
+    if warm:
+        index.warm_up()
+    live = {n for n in range(1, 601) if n % 7 != 1 and n % 5 != 2}
+    pages = [index.search("printer", "en", page=page, per_page=100) for page in range(1, 7)]
+    assert {page.total for page in pages} == {len(live)}
+    ranked = [hit.id for page in pages for hit in page.results]
+    assert sorted(ranked) == sorted(live)
+    # Three mentions outrank two, two outrank one.
+    assert [n % 3 for n in ranked] == sorted((n % 3 for n in live), reverse=True)
+    assert found(index, "scanner") == list(range(1, 601, 7))[:50]  # replaced, not deleted, by the same commit
+    index.close()
+
+
+def test_the_title_bonus_follows_changed_titles(tmp_path):
+    # Titles weigh nothing in the first stage here, so only the second stage's title bonus orders the hits.
+    first_stage = Channel("all", True, (FieldWeight("title", 0.0, 0.4), FieldWeight("body", 1.0, 0.8)))
+    index = SearchIndex(tmp_path / "search", Ranking(channels=(first_stage,), title_bonus=1.0))
+    index.rebuild([doc(1, "Shipping times", "refund invoice"), doc(2, "Refund invoice", "refund invoice")])
+    assert found(index, "refund invoice") == [2, 1]
+    index.apply(upserts=[doc(1, "Invoice refund", "refund invoice"), doc(2, "Parcel labels", "refund invoice")])
+    assert found(index, "refund invoice") == [1, 2]
+    index.close()

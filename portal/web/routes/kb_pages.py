@@ -3,7 +3,7 @@
 from typing import Annotated
 
 import msgspec
-from litestar import Response, get, post
+from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery
@@ -19,8 +19,11 @@ from portal import i18n, knowledge, reading
 from portal.accounts import Client
 from portal.tickets import deflection
 from portal.web.guards import READER
+from portal.web.page_cache import CACHED_PAGE, not_kept, per_serving
 
 FORM = Body(media_type=RequestEncodingType.URL_ENCODED)
+# Pages every anonymous reader sees alike: served from the page cache (portal/web/page_cache.py).
+CACHED_READER = {**READER, **CACHED_PAGE}
 VOTES_PER_ADDRESS = ratelimit.Rule("kb-vote", 30, 60 * 60)
 SOLVED_PER_ADDRESS = ratelimit.Rule("kb-solved", 30, 60 * 60)
 
@@ -35,13 +38,14 @@ class SolvedForm(msgspec.Struct):
     q: str = ""
 
 
-@get("/kb", opt=READER)
+@get("/kb", opt=CACHED_READER)
 async def front_page(kb: NamedDependency[IndexSync]) -> Template:
     return Template(template_name="kb/index.html", context=await reading.front_page(kb, i18n.current_locale()))
 
 
-@get("/kb/search", opt=READER)
+@get("/kb/search", opt=CACHED_READER)
 async def search_page(
+    request: Request,
     kb: NamedDependency[IndexSync],
     activity: NamedDependency[ReaderActivity],
     viewer: NamedDependency[User | None],
@@ -53,27 +57,34 @@ async def search_page(
     context = {"q": q, "category": category, "categories": await reading.categories(kb, locale)}
     if not q.strip():
         return Template(template_name="kb/search.html", context={**context, "result": None})
+    page = max(page, 1)
     try:
-        result, token = await knowledge.search(
-            kb, activity, q, locale, category=category, page=max(page, 1), user_id=viewer.id if viewer else None
-        )
+        result = await knowledge.find(kb, q, locale, category=category, page=page)
     except QueryTooLong:
         return Template(
             template_name="kb/search.html",
             status_code=400,
             context={**context, "result": None, "error": "query_too_long"},
         )
+    total, user_id = result.total, viewer.id if viewer else None
+    # Every serving of the page is a search, and its result links carry that search's own log token.
+    token = (
+        per_serving(request, lambda: activity.search(q, locale, total, category=category, user_id=user_id))
+        if page == 1
+        else ""
+    )
     return Template(template_name="kb/search.html", context={**context, "result": result, "token": token})
 
 
-@get("/kb/category/{slug:str}", opt=READER)
+@get("/kb/category/{slug:str}", opt=CACHED_READER)
 async def category_page(slug: FromPath[str], kb: NamedDependency[IndexSync]) -> Template:
     category, rows = await reading.category_page(kb, slug, i18n.current_locale())
     return Template(template_name="kb/category.html", context={"category": category, "articles": rows})
 
 
-@get("/kb/{slug:str}", opt=READER)
+@get("/kb/{slug:str}", opt=CACHED_READER)
 async def article_page(
+    request: Request,
     slug: FromPath[str],
     kb: NamedDependency[IndexSync],
     activity: NamedDependency[ReaderActivity],
@@ -83,9 +94,12 @@ async def article_page(
     deflect: FromQuery[str] = "",
 ) -> Template:
     view = await reading.article_page(kb, slug)
-    activity.view(view.article.id)
+    article_id = view.article.id
+    per_serving(request, lambda: activity.view(article_id))
     if searched:
-        activity.click(searched, view.article.id)
+        activity.click(searched, article_id)
+    if searched or deflect:
+        not_kept(request)  # links made for one reader: from their search results, from their ticket form
     context = {"view": view, "q": q, "voted": voted, "deflect": deflect if deflection.FORM_KEY.match(deflect) else ""}
     return Template(template_name="kb/article.html", context=context)
 

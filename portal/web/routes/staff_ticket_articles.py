@@ -11,7 +11,7 @@ from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect
 
 from auth.tables import User
-from kb.articles import ArticleError, tags_of
+from kb.articles import ArticleError
 from kb.indexing import IndexSync
 from portal.insights import drafting, overview, recurring
 from portal.insights.drafting import NotResolved
@@ -63,7 +63,6 @@ async def draft_page(
         title=draft.title,
         locale=draft.locale,
         category=draft.category,
-        tags=", ".join(tags_of(",".join(draft.tags))),
         body=draft.body,
         sources=",".join(map(str, sources)),
     )
