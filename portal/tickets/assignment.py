@@ -43,3 +43,18 @@ async def assign(settings: Settings, actor: User, ticket: Ticket, agent_id: int)
         if agent.id != actor.id:
             await mail_assignment(settings, ticket)
     return ticket
+
+
+async def unassign(actor: User, ticket: Ticket) -> Ticket:
+    """Give the ticket back to the queue; the timeline records it for staff only."""
+    if not is_staff(actor):
+        raise NotAllowed()
+    current = getattr(ticket.assignee, "id", ticket.assignee)
+    if current is None:
+        return ticket
+    async with write_transaction():
+        ticket.assignee = None
+        ticket.updated_at = datetime.now(UTC)
+        await ticket.save([Ticket.assignee, Ticket.updated_at])
+        await Event(ticket=ticket.id, actor=actor.id, kind="unassigned", old=str(current), public=False).save()
+    return ticket

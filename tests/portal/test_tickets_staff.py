@@ -306,3 +306,45 @@ async def test_admins_add_and_retire_custom_fields(client, settings):
     assert (await post_form(client, f"{url}/{field.id}/active", {"active": "0"})).status_code == 302
     assert await open_ticket(settings, ann, draft)  # a retired field is no longer asked
     assert (await post_form(client, f"/admin/ticket-types/{question.id}/fields/9999/active", {})).status_code == 404
+
+
+async def test_an_agent_changes_the_priority_and_the_deadlines_follow(client, settings, people):
+    from portal.sla.policy import deadlines
+
+    ticket = await _file(settings, people["ann"])
+    opened = await _fresh(ticket)
+    target = deadlines("standard", "normal", opened.type, opened.created_at, "UTC", settings.holidays)
+    # Three working hours spent waiting for the customer have pushed the resolution deadline.
+    paused = target.calendar.add(target.resolution, timedelta(hours=3))
+    await Ticket.update({Ticket.resolution_due: paused}).where(Ticket.id == ticket.id)
+    await _as(client, "agent@example.com")
+
+    wrong = await post_form(client, _url(ticket, "/priority"), {"priority": "whenever"})
+    assert wrong.status_code == 400 and "Choose a priority" in wrong.text
+    assert (await _fresh(ticket)).priority == "normal"
+
+    changed = await post_form(client, _url(ticket, "/priority"), {"priority": "urgent"})
+    assert changed.status_code == 302
+    after = await _fresh(ticket)
+    urgent = deadlines("standard", "urgent", opened.type, opened.created_at, "UTC", settings.holidays)
+    assert after.priority == "urgent" and after.first_response_due == urgent.first_response
+    assert after.resolution_due == urgent.calendar.add(urgent.resolution, timedelta(hours=3))
+    assert after.first_response_due < opened.first_response_due
+    event = await Event.objects().where((Event.ticket == ticket.id) & (Event.kind == "priority")).first()
+    assert (event.old, event.new, event.public) == ("normal", "urgent", True)
+    await _as(client, "ann@example.com")
+    assert "Priority changed from Normal to Urgent" in (await client.get(f"/tickets/{number_of(ticket.id)}")).text
+
+
+async def test_an_agent_gives_a_ticket_back_to_the_queue(client, settings, people):
+    ticket = await _file(settings, people["ann"])
+    await _as(client, "agent@example.com")
+    await post_form(client, _url(ticket, "/assign"), {"agent": str(people["agent"].id)})
+    assert (await _fresh(ticket)).assignee == people["agent"].id
+    back = await post_form(client, _url(ticket, "/assign"), {"agent": "none"})
+    assert back.status_code == 302 and (await _fresh(ticket)).assignee is None
+    assert "Unassigned: back to the queue" in (await client.get(_url(ticket))).text
+    event = await Event.objects().where((Event.ticket == ticket.id) & (Event.kind == "unassigned")).first()
+    assert event is not None and not event.public
+    await _as(client, "ann@example.com")
+    assert "Unassigned" not in (await client.get(f"/tickets/{number_of(ticket.id)}")).text

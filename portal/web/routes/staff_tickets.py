@@ -15,7 +15,7 @@ from auth.tables import User
 from portal.insights import overview
 from portal.settings import Settings
 from portal.sla.policy import RANK
-from portal.tickets import assignment, conversation, visibility
+from portal.tickets import assignment, conversation, priority, visibility
 from portal.tickets.errors import TicketError, TicketNotFound
 from portal.tickets.queue import (
     ASSIGNED_CHOICES,
@@ -47,7 +47,11 @@ class StatusForm(msgspec.Struct):
 
 
 class AssignForm(msgspec.Struct):
-    agent: str = ""
+    agent: str = ""  # an agent's id, or "none" to give the ticket back to the queue
+
+
+class PriorityForm(msgspec.Struct):
+    priority: str = ""
 
 
 async def load(viewer: User, number: int) -> Ticket:
@@ -71,6 +75,7 @@ async def page(ticket: Ticket, *, status: int = 200, error: str | None = None, *
             "agents": await assignment.assignable_agents(),
             "error": error,
             "reply": ReplyForm(),
+            "priorities": list(RANK),
             **await ticket_facts(ticket, datetime.now(UTC)),
             "recurring": await overview.for_ticket(ticket.id),
             **context,
@@ -156,10 +161,28 @@ async def assign(
 ) -> Response:
     ticket = await load(viewer, number)
     try:
-        await assignment.assign(settings, viewer, ticket, int(data.agent) if data.agent.isdigit() else 0)
+        if data.agent == "none":
+            await assignment.unassign(viewer, ticket)
+        else:
+            await assignment.assign(settings, viewer, ticket, int(data.agent) if data.agent.isdigit() else 0)
     except TicketError as exc:
         return await page(await load(viewer, number), status=400, error=exc.code)
     return Redirect(path=f"/staff/tickets/{number}?done=ticket_assigned")
 
 
-ROUTES = [queue, ticket_page, add_message, change_status, assign, *staff_tickets_admin.ROUTES]
+@post("/staff/tickets/{number:int}/priority", opt=STAFF)
+async def change_priority(
+    number: FromPath[int],
+    data: Annotated[PriorityForm, FORM],
+    viewer: NamedDependency[User],
+    settings: NamedDependency[Settings],
+) -> Response:
+    ticket = await load(viewer, number)
+    try:
+        await priority.change_priority(settings, viewer, ticket, data.priority)
+    except TicketError as exc:
+        return await page(await load(viewer, number), status=400, error=exc.code)
+    return Redirect(path=f"/staff/tickets/{number}?done=ticket_priority_changed")
+
+
+ROUTES = [queue, ticket_page, add_message, change_status, assign, change_priority, *staff_tickets_admin.ROUTES]
