@@ -29,6 +29,8 @@ def _environment() -> Environment:
         extensions=["jinja2.ext.i18n"],
         trim_blocks=True,
         lstrip_blocks=True,
+        # Mail templates ship with the package: no need to look at their files on every message.
+        auto_reload=False,
     )
     env.install_gettext_callables(i18n.gettext_, i18n.ngettext_, newstyle=True)  # type: ignore[attr-defined]
     return env

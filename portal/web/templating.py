@@ -22,6 +22,8 @@ def environment(settings: Settings) -> Environment:
         extensions=["jinja2.ext.i18n"],
         trim_blocks=True,
         lstrip_blocks=True,
+        # Checking every template's file on each render is for editing them while developing.
+        auto_reload=not settings.production,
     )
     env.install_gettext_callables(i18n.gettext_, i18n.ngettext_, newstyle=True)  # type: ignore[attr-defined]
     env.globals.update(
