@@ -7,13 +7,12 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-import anyio.to_thread
-
 from auth.tables import User
 from kb import articles
 from kb.indexing import IndexSync
-from kb.search import IndexUnavailable, QueryTooLong
+from kb.search import QueryTooLong
 from kb.tables import Article
+from portal import knowledge
 from portal.db import write_transaction
 from portal.i18n import gettext_, use_locale
 from portal.insights.scrubber import Span, scrub
@@ -75,11 +74,11 @@ async def _names(ticket: Ticket) -> list[str]:
 
 async def _category(kb: IndexSync, ticket: Ticket, locale: str) -> str:
     """The category most of the closest published articles are in (nearer ones weigh more)."""
-    # Straight to the index: a staff tool's lookup is not a reader's search, so it stays out of the search log.
+    # Not logged: a staff tool's lookup is not a reader's search.
     query = query_of(ticket.subject, ticket.description)
     try:
-        result = await anyio.to_thread.run_sync(lambda: kb.index.search(query, locale, per_page=CATEGORY_HITS))
-    except (QueryTooLong, IndexUnavailable):
+        result = await knowledge.find(kb, query, locale, per_page=CATEGORY_HITS)
+    except QueryTooLong:
         return ""
     votes: Counter[str] = Counter()
     for rank, hit in enumerate(result.results):

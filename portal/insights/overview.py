@@ -8,11 +8,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-import anyio.to_thread
-
 from kb.indexing import IndexSync
-from kb.search import IndexUnavailable, QueryTooLong
+from kb.search import QueryTooLong
 from kb.tables import Deflection, Status
+from portal import knowledge
 from portal.insights.recurring import GroupNotFound, group_of, members_of
 from portal.insights.tables import ArticleSource, GroupMember, TicketGroup
 from portal.tickets.tables import Message, Rating, Ticket
@@ -188,8 +187,8 @@ async def closest_article(kb: IndexSync, question: str) -> dict | None:
     it answers it."""
     locale = "ru" if _CYRILLIC.search(question) else "en"
     try:
-        page = await anyio.to_thread.run_sync(lambda: kb.index.search(question, locale, per_page=1))
-    except (QueryTooLong, IndexUnavailable):
+        page = await knowledge.find(kb, question, locale, per_page=1)
+    except QueryTooLong:
         return None
     return {"slug": page.results[0].slug, "title": page.results[0].title} if page.results else None
 

@@ -149,3 +149,14 @@ async def test_a_bad_draft_is_refused_with_the_form_kept_and_nothing_saved(clien
     assert saved.status_code == 302
     # Unknown ticket ids in the hidden field are dropped, not stored.
     assert [r["ticket"] for r in await ArticleSource.select()] == [ticket.id]
+
+
+async def test_the_draft_takes_the_category_of_the_closest_articles(client, settings):
+    from tests.portal.test_kb_reader import publish
+
+    await publish(client, "Refunds for cancelled orders", "A refund goes back to your card.", category="orders")
+    await publish(client, "Change your password", "Open your profile.", category="accounts")
+    ticket = await _resolved_ticket(settings)
+    await sign_in(client, "oleg@example.com")
+    page = (await client.get(f"/staff/tickets/{number_of(ticket.id)}/article")).text
+    assert _selected(page, "category") == "orders" and _selected(page, "locale") == "en"
