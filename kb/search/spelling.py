@@ -6,13 +6,16 @@ import re
 
 from whoosh.reading import IndexReader
 
-from kb.search.analysis import WORD_PATTERN, fold
+from kb.search.analysis import WORD_PATTERN, fold, stem
 from kb.search.scorer import Leaf
 
 __all__ = ["SPELLING_FIELDS", "corrections", "did_you_mean", "edits1"]
 
 # Unstemmed fields: a correction must be a real word, and stems are not words (trap 12).
 SPELLING_FIELDS = ("title_exact", "body_exact")
+# A word the articles only have in another form ("threats" beside "threat") is no typo: its stem
+# already matches, and "correcting" it to the nearest indexed word ("threads") only adds noise.
+STEMMED_FIELDS = ("title", "summary", "tags", "body")
 _CYRILLIC = "абвгдежзийклмнопрстуфхцчшщъыьэюя"  # ё is folded to е everywhere
 _LATIN = "abcdefghijklmnopqrstuvwxyz"
 
@@ -36,6 +39,9 @@ def corrections(reader: IndexReader, parts: list[Leaf], words: tuple[str, ...]) 
     found: dict[str, str] = {}
     for word in words:
         if len(word) < 3 or word.isdigit() or any(word in vocab for vocab in vocabularies):
+            continue
+        stemmed = stem(word)
+        if any((name, stemmed) in reader for name in STEMMED_FIELDS):
             continue
         edits = edits1(word)
         candidates = set().union(*(edits & vocab for vocab in vocabularies))
