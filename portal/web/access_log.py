@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
-import logging
 import time
 
 from litestar.enums import ScopeType
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-access_log = logging.getLogger("portal.access")
+from portal.logs import AccessLines
 
 
 class AccessLogMiddleware(ASGIMiddleware):
     """Logs the route template, not the raw path or query, so links' secrets never reach the log."""
 
     scopes = (ScopeType.HTTP,)
+
+    def __init__(self, lines: AccessLines) -> None:
+        self.lines = lines
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         started = time.perf_counter()
@@ -38,4 +40,4 @@ class AccessLogMiddleware(ASGIMiddleware):
                 "ms": round((time.perf_counter() - started) * 1000, 1),
                 "user": user.id if user is not None else None,
             }
-            access_log.info("%(method)s %(route)s %(status)s %(ms)sms", fields, extra={"fields": fields})
+            self.lines.write(f"{fields['method']} {fields['route']} {status} {fields['ms']}ms", fields)

@@ -68,6 +68,7 @@ def create_app(settings: Settings) -> Litestar:
     engine = db.engine_for(settings.database_url)
     kb = IndexSync(index_at(settings.data_dir), warm=True)
     activity = ReaderActivity()
+    access_lines = logs.AccessLines(settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Litestar) -> AsyncIterator[None]:
@@ -90,6 +91,7 @@ def create_app(settings: Settings) -> Litestar:
                 with contextlib.suppress(asyncio.CancelledError):
                     await jobs
             await activity.flush()
+            access_lines.flush()
             kb.index.close()
             await db.close_pool(engine)
 
@@ -119,7 +121,7 @@ def create_app(settings: Settings) -> Litestar:
         state=State({"settings": settings, "kb": kb, "activity": activity}),
         guards=[access_guard],
         middleware=[
-            AccessLogMiddleware(),
+            AccessLogMiddleware(access_lines),
             PageCacheMiddleware(settings, kb),
             SessionMiddleware(settings),
             ApiTokenMiddleware(settings),
