@@ -9,9 +9,9 @@ from zoneinfo import available_timezones
 
 from piccolo.columns.combination import WhereRaw
 
-from auth import passwords
+from auth import passwords, sessions
 from auth.errors import EmailNotVerified, InvalidCredentials, InvalidInput, NotFound
-from auth.tables import AuthSession, OneTimeToken, Organization, Role, User
+from auth.tables import OneTimeToken, Organization, Role, User
 
 LOCALES = ("en", "ru")
 # Deliberately plain: one @, a dot in the domain, no spaces or control characters (no header injection).
@@ -127,7 +127,7 @@ async def set_password(user: User, password: str) -> None:
         raise InvalidInput("password", f"password_{exc}") from exc
     user.password_hash = await passwords.hash_password(password)
     await user.save([User.password_hash])
-    await AuthSession.delete().where(AuthSession.user == user.id)
+    await sessions.end_all(user.id)
     await OneTimeToken.delete().where(
         (OneTimeToken.user == user.id) & (OneTimeToken.purpose.is_in(["reset", "invite"]))
     )
@@ -157,7 +157,7 @@ async def set_role_and_status(user: User, role: Role, organization_id: int | Non
     user.is_active = active
     await user.save([User.role, User.organization, User.is_active])
     if not active:
-        await AuthSession.delete().where(AuthSession.user == user.id)
+        await sessions.end_all(user.id)
     return user
 
 

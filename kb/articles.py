@@ -339,7 +339,3 @@ async def translations(article: Article) -> list[dict]:
         & (Article.id != article.id)
         & (Article.status == Status.PUBLISHED)
     )
-
-
-async def revisions(article_id: int) -> list[Revision]:
-    return await Revision.objects().where(Revision.article == article_id).order_by(Revision.number, ascending=False)

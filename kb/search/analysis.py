@@ -10,7 +10,16 @@ from whoosh.analysis import Filter, LowercaseFilter, StopFilter, Token, Tokenize
 from whoosh.lang import stemmer_for_language
 from whoosh.lang.stopwords import stoplists
 
-__all__ = ["STOP_WORDS", "WORD_PATTERN", "exact_analyzer", "fold", "stem", "stemmed_analyzer", "words"]
+__all__ = [
+    "STOP_WORDS",
+    "WORD_PATTERN",
+    "exact_analyzer",
+    "fold",
+    "script_language",
+    "stem",
+    "stemmed_analyzer",
+    "words",
+]
 
 # Combining accents are part of a word: Russian texts mark stress with U+0301 ("обраще́ние").
 WORD_PATTERN = r"[\w\u0300-\u036f]+"
@@ -53,11 +62,16 @@ def fold(word: str) -> str:
     return _ACCENTS_RE.sub("", word.lower()).replace("ё", "е")
 
 
+def script_language(text: str) -> str:
+    """ "ru" for text with Cyrillic letters, else "en": the language its script says."""
+    return "ru" if _CYRILLIC_RE.search(text) else "en"
+
+
 def stem(word: str) -> str:
     """Snowball stem of a folded word, in the language its script says (Cyrillic → Russian)."""
     if word.isdigit():
         return word
-    if _CYRILLIC_RE.search(word):
+    if script_language(word) == "ru":
         return _stem_ru(word)
     return _stem_en(word)
 

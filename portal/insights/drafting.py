@@ -15,6 +15,7 @@ from kb.tables import Article
 from portal import knowledge
 from portal.db import write_transaction
 from portal.i18n import gettext_, use_locale
+from portal.insights.overview import staff_answers
 from portal.insights.scrubber import Span, scrub
 from portal.insights.tables import ArticleSource
 from portal.settings import Settings
@@ -52,17 +53,10 @@ class Proposal:
     scrubbed: list[Scrubbed]
 
 
-async def public_replies(ticket: Ticket) -> list[dict]:
-    """What staff told the customer: public messages by anyone but the requester, oldest first."""
-    return await (
-        Message.select(Message.id, Message.body, Message.author.name.as_alias("author"))
-        .where(
-            (Message.ticket == ticket.id)
-            & (Message.internal == False)  # noqa: E712
-            & (Message.author.is_null() | (Message.author != ticket.requester))
-        )
-        .order_by(Message.id)
-    )
+async def _locale_of(ticket: Ticket) -> str:
+    """The requester's language: the article's, and the one an answer is written in."""
+    row = await User.select(User.locale).where(User.id == ticket.requester).first()
+    return row["locale"] if row and row["locale"] in articles.LOCALES else "en"
 
 
 async def _names(ticket: Ticket) -> list[str]:
@@ -100,12 +94,11 @@ async def propose(kb: IndexSync, ticket: Ticket, chosen: list[int] | None = None
     chosen public replies (by default the last one, which resolved it) as the solution."""
     if ticket.status not in RESOLVED:
         raise NotResolved()
-    requester = await User.select(User.locale).where(User.id == ticket.requester).first()
-    locale = requester["locale"] if requester and requester["locale"] in articles.LOCALES else "en"
+    locale = await _locale_of(ticket)
     names = await _names(ticket)
-    rows = await public_replies(ticket)
-    picked = {r["id"] for r in rows if r["id"] in set(chosen)} if chosen else {r["id"] for r in rows[-1:]}
-    replies = [Reply(r["id"], r["author"] or "", r["body"], r["id"] in picked) for r in rows]
+    rows = await staff_answers([ticket.id])
+    picked = set(chosen) if chosen else {r["id"] for r in rows[-1:]}
+    replies = [Reply(r["id"], r["author_name"] or "", r["body"], r["id"] in picked) for r in rows]
     title = scrub(ticket.subject, names=names, locale=locale)
     problem = scrub(ticket.description, names=names, locale=locale)
     solution = scrub("\n\n".join(r.body.strip() for r in replies if r.chosen), names=names, locale=locale)
@@ -152,8 +145,7 @@ async def link(article_id: int, ticket_ids: list[int]) -> None:
 
 async def answer_with(settings: Settings, agent: User, ticket: Ticket, article: dict) -> Message:
     """A public reply pointing the customer to the article, in the customer's language."""
-    requester = await User.select(User.locale).where(User.id == ticket.requester).first()
-    with use_locale(requester["locale"] if requester else "en"):
+    with use_locale(await _locale_of(ticket)):
         body = gettext_(
             "This article answers your question: [%(title)s](%(url)s). Reply here if it does not solve the problem.",
             title=article["title"].replace("]", ")").replace("[", "("),

@@ -3,13 +3,13 @@ published article answers each, and one group's tickets."""
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from kb.indexing import IndexSync
 from kb.search import QueryTooLong
+from kb.search.analysis import script_language
 from kb.tables import Deflection, Status
 from portal import knowledge
 from portal.insights.recurring import GroupNotFound, group_of, members_of
@@ -23,7 +23,6 @@ DEFAULT_PERIOD = "90"
 MIN_SHOWN = 2  # tickets within the period for a group to be listed
 RECENCY_HALF_LIFE_DAYS = 30.0
 HANDLING_HOURS_UNIT = 8.0  # a working day of handling weighs as much as one more ticket
-_CYRILLIC = re.compile("[\u0400-\u04ff]")
 OPEN = {TicketStatus.NEW.value, TicketStatus.OPEN.value, TicketStatus.PENDING.value}
 
 
@@ -31,14 +30,12 @@ OPEN = {TicketStatus.NEW.value, TicketStatus.OPEN.value, TicketStatus.PENDING.va
 class Summary:
     id: int
     title: str
-    total: int
     tickets: int = 0  # within the period
     open: int = 0
     last_at: datetime | None = None
     handling_hours: float = 0.0
     score: float = 0.0
     article: dict | None = None  # the published article written from (or marked as covering) the group
-    numbers: list[int] = field(default_factory=list)
 
 
 async def answering_articles(ticket_ids: list[int]) -> dict[int, dict]:
@@ -66,8 +63,8 @@ async def groups(period: str, now: datetime) -> list[Summary]:
     days = PERIODS.get(period, PERIODS[DEFAULT_PERIOD])
     since = now - timedelta(days=days) if days else None
     summaries = {
-        r["id"]: Summary(id=r["id"], title=r["title"], total=r["size"])
-        for r in await TicketGroup.select(TicketGroup.id, TicketGroup.title, TicketGroup.size)
+        r["id"]: Summary(id=r["id"], title=r["title"])
+        for r in await TicketGroup.select(TicketGroup.id, TicketGroup.title)
     }
     rows = await GroupMember.select(
         GroupMember.group,
@@ -130,7 +127,7 @@ async def detail(group_id: int) -> GroupDetail:
     for r in await Rating.select(Rating.ticket, Rating.score).where(Rating.ticket.is_in(ids)).order_by(Rating.id):
         scores[r["ticket"]] = r["score"]  # the latest rating of each ticket
     replied: dict[int, int] = defaultdict(int)
-    for r in await _public_replies(ids):
+    for r in await staff_answers(ids):
         replied[r["ticket"]] += 1
     tickets = [
         {**rows[i], "number": number_of(i), "score": scores.get(i), "replies": replied[i]} for i in ids if i in rows
@@ -140,11 +137,20 @@ async def detail(group_id: int) -> GroupDetail:
     return GroupDetail(head["id"], head["title"], head["representative"], tickets, article, _best(tickets))
 
 
-async def _public_replies(ticket_ids: list[int]) -> list[dict]:
-    """Public messages from anyone but the requester: the answers staff gave."""
+async def staff_answers(ticket_ids: list[int]) -> list[dict]:
+    """What staff told the customers: public messages by anyone but each ticket's requester, oldest first."""
     public = Message.internal == False  # noqa: E712
-    rows = await Message.select(Message.ticket, Message.author, Message.ticket.requester.as_alias("requester")).where(
-        Message.ticket.is_in(ticket_ids) & public
+    rows = (
+        await Message.select(
+            Message.id,
+            Message.ticket,
+            Message.body,
+            Message.author,
+            Message.author.name.as_alias("author_name"),
+            Message.ticket.requester.as_alias("requester"),
+        )
+        .where(Message.ticket.is_in(ticket_ids) & public)
+        .order_by(Message.id)
     )
     return [r for r in rows if r["author"] != r["requester"]]
 
@@ -159,7 +165,7 @@ async def article_stats(article_id: int) -> dict:
     since = min(r["created_at"] for r in sources)
     deflected = await Deflection.count().where((Deflection.article == article_id) & (Deflection.created_at >= since))
     numbers = sorted(number_of(r["ticket"]) for r in sources)
-    return {"tickets": numbers, "deflected": deflected, "since": since}
+    return {"tickets": numbers, "deflected": deflected}
 
 
 async def for_ticket(ticket_id: int) -> dict:
@@ -185,9 +191,8 @@ async def exists(group_id: int) -> bool:
 async def closest_article(kb: IndexSync, question: str) -> dict | None:
     """The published article that search ranks first for the group's question: staff decide whether
     it answers it."""
-    locale = "ru" if _CYRILLIC.search(question) else "en"
     try:
-        page = await knowledge.find(kb, question, locale, per_page=1)
+        page = await knowledge.find(kb, question, script_language(question), per_page=1)
     except QueryTooLong:
         return None
     return {"slug": page.results[0].slug, "title": page.results[0].title} if page.results else None
