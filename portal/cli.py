@@ -1,12 +1,9 @@
-"""The `portal` command: serve, migrate, createuser, token, mail, send-mail."""
+"""The `portal` command: serve, migrate, createuser, token, kb, reindex, mail, send-mail (and insights)."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import os
 import sys
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import click
@@ -19,33 +16,10 @@ from kb.files import count_inputs
 from kb.frontmatter import ArticleFormatError
 from kb.indexing import IndexSync, index_at
 from kb.tables import Article
+from portal import cli_support as support
 from portal import db, knowledge
-from portal.settings import Settings, SettingsError
-
-
-def _settings() -> Settings:
-    try:
-        return Settings.from_env()
-    except SettingsError as exc:
-        raise click.ClickException(str(exc)) from exc
-
-
-async def _ready(settings: Settings) -> list[str]:
-    """Bind the engine, create the data directory, apply pending migrations."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    engine = db.engine_for(settings.database_url)
-    db.bind(engine)
-    await db.prepare(engine)
-    return await db.migrate()
-
-
-def _run(coro):
-    try:
-        return asyncio.run(coro)
-    except db.MigrationError as exc:
-        raise click.ClickException(f"migrations failed: {exc}") from exc
-    except OSError as exc:
-        raise click.ClickException(f"cannot reach the database: {exc}") from exc
+from portal.cli_insights import insights
+from portal.settings import Settings
 
 
 @click.group()
@@ -73,7 +47,7 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
         os.environ["PORTAL_HOST"] = host
     if port:
         os.environ["PORTAL_PORT"] = str(port)
-    settings = _settings()
+    settings = support.settings()
     if workers is None:
         # SQLite lets one writer in at a time: in one process writers queue in order, while writers
         # in several would poll its lock with sleeps. On PostgreSQL one per CPU, at most 8: each
@@ -81,11 +55,11 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
         workers = 1 if settings.uses_sqlite else min(os.cpu_count() or 1, 8)
 
     async def prepare() -> tuple[list, object]:
-        await _ready(settings)
+        await support.ready(settings)
         demo = await seed_if_empty(settings) if settings.demo_accounts else []
         return demo, await knowledge.load_shipped_content(_index(settings), settings.content_dir)
 
-    demo, content = _run(prepare())
+    demo, content = support.run(prepare())
     where = "SQLite " + settings.database_url.removeprefix("sqlite:///") if settings.uses_sqlite else "PostgreSQL"
     click.echo(f"Database: {where} (migrations applied)")
     if content is not None:
@@ -108,7 +82,7 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
 @main.command()
 def migrate() -> None:
     """Apply pending database migrations."""
-    applied = _run(_ready(_settings()))
+    applied = support.run(support.ready(support.settings()))
     click.echo("Applied: " + ", ".join(applied) if applied else "The database is up to date.")
 
 
@@ -125,10 +99,10 @@ def createuser(email: str, role: str, name: str | None, password: str | None, or
 
     if password is None:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    settings = _settings()
+    settings = support.settings()
 
     async def create():
-        await _ready(settings)
+        await support.ready(settings)
         org_id = None
         async with db.write_transaction():
             if organization:
@@ -139,7 +113,7 @@ def createuser(email: str, role: str, name: str | None, password: str | None, or
             )
 
     try:
-        user = _run(create())
+        user = support.run(create())
     except AccountError as exc:
         raise click.ClickException(f"cannot create the account: {exc.code}") from exc
     click.echo(f"Created {user.role} {user.email} (id {user.id}).")
@@ -157,17 +131,17 @@ def token_create(email: str, name: str) -> None:
     """Create a token and print it: it is shown this once and stored only as a hash."""
     from auth import accounts, api_tokens
 
-    settings = _settings()
+    settings = support.settings()
 
     async def create() -> str:
-        await _ready(settings)
+        await support.ready(settings)
         user = await accounts.find_by_email(email)
         if user is None or not user.is_active:
             raise click.ClickException(f"no active account {email}")
         return await api_tokens.create(user, name)
 
     try:
-        raw = _run(create())
+        raw = support.run(create())
     except AccountError as exc:
         raise click.ClickException(f"cannot create the token: {exc.code}") from exc
     # Only the token on stdout, so that scripts can capture it; the advice goes to stderr.
@@ -182,10 +156,10 @@ def token_revoke(email: str, token_id: int | None) -> None:
     """List an account's live tokens, or revoke one by id."""
     from auth import accounts, api_tokens
 
-    settings = _settings()
+    settings = support.settings()
 
     async def act() -> list[dict]:
-        await _ready(settings)
+        await support.ready(settings)
         user = await accounts.find_by_email(email)
         if user is None:
             raise click.ClickException(f"no account {email}")
@@ -195,7 +169,7 @@ def token_revoke(email: str, token_id: int | None) -> None:
         return await api_tokens.list_for(user)
 
     try:
-        live = _run(act())
+        live = support.run(act())
     except AccountError as exc:
         raise click.ClickException(f"no token {token_id} of {email}") from exc
     if token_id is not None:
@@ -203,20 +177,6 @@ def token_revoke(email: str, token_id: int | None) -> None:
     for row in live:
         used = row["last_used_at"].isoformat(timespec="seconds") if row["last_used_at"] else "never used"
         click.echo(f"{row['id']:>5}  {row['name']:<30} created {row['created_at']:%Y-%m-%d}  {used}")
-
-
-@contextlib.contextmanager
-def _progress(total: int, label: str) -> Iterator[Callable[[int], None]]:
-    """A progress bar on stderr, advanced by telling it how many items are done so far."""
-    with click.progressbar(length=total, label=label, file=sys.stderr) as bar:
-        done = 0
-
-        def advance(count: int) -> None:
-            nonlocal done
-            bar.update(count - done)
-            done = count
-
-        yield advance
 
 
 def _index(settings: Settings) -> IndexSync:
@@ -238,19 +198,19 @@ def kb() -> None:
 )
 def kb_import(path: Path, locale: str | None) -> None:
     """Upsert articles by slug from a folder of Markdown files or a .jsonl file, and publish them."""
-    settings = _settings()
+    settings = support.settings()
     try:
         total = count_inputs(path)
     except OSError as exc:
         raise click.ClickException(str(exc)) from exc
 
     async def load():
-        await _ready(settings)
-        with _progress(total, "Importing") as advance:
+        await support.ready(settings)
+        with support.progress(total, "Importing") as advance:
             return await knowledge.import_articles(_index(settings), path, locale, advance)
 
     try:
-        result = _run(load())
+        result = support.run(load())
     except (ArticleFormatError, ArticleError) as exc:
         raise click.ClickException(f"nothing imported: {exc}") from exc
     click.echo(
@@ -263,28 +223,28 @@ def kb_import(path: Path, locale: str | None) -> None:
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 def kb_export(directory: Path) -> None:
     """Write every article as Markdown with front matter (drafts and archived ones in their own folders)."""
-    settings = _settings()
+    settings = support.settings()
 
     async def dump():
-        await _ready(settings)
+        await support.ready(settings)
         return await files.export(directory)
 
-    click.echo(f"Exported {_run(dump())} articles to {directory}.")
+    click.echo(f"Exported {support.run(dump())} articles to {directory}.")
 
 
 @main.command()
 def reindex() -> None:
     """Rebuild the search index from the database and swap it in."""
-    settings = _settings()
+    settings = support.settings()
 
     async def rebuild():
-        await _ready(settings)
+        await support.ready(settings)
         sync = _index(settings)
         total = await Article.count()
-        with _progress(total, "Indexing") as advance:
+        with support.progress(total, "Indexing") as advance:
             return await sync.rebuild(advance)
 
-    click.echo(f"Indexed {_run(rebuild())} articles.")
+    click.echo(f"Indexed {support.run(rebuild())} articles.")
 
 
 @main.group()
@@ -296,7 +256,7 @@ def mail() -> None:
 def mail_list() -> None:
     from portal.notify.mailbox import letters
 
-    found = letters(_settings().maildir)
+    found = letters(support.settings().maildir)
     if not found:
         click.echo("The mailbox is empty.")
     for letter in found:
@@ -308,7 +268,7 @@ def mail_list() -> None:
 def mail_show(number: int) -> None:
     from portal.notify.mailbox import letters, text_of
 
-    found = {letter.number: letter for letter in letters(_settings().maildir)}
+    found = {letter.number: letter for letter in letters(support.settings().maildir)}
     if number not in found:
         raise click.ClickException(f"no message {number}; `portal mail list` shows what there is")
     letter = found[number]
@@ -323,99 +283,22 @@ def send_mail(once: bool) -> None:
     from portal import worker
     from portal.notify import sender
 
-    settings = _settings()
+    settings = support.settings()
 
     async def deliver():
-        await _ready(settings)
+        await support.ready(settings)
         if once:
             return await sender.deliver_due(
                 sender.transport_for(settings.smtp_url, settings.maildir), settings.mail_from
             )
         await worker.run(settings)
 
-    result = _run(deliver())
+    result = support.run(deliver())
     if once:
         click.echo(f"Sent {result[0]}, failed {result[1]}.")
 
 
-@main.group()
-def insights() -> None:
-    """Recurring questions: load ticket history, group similar tickets, print the groups."""
-
-
-@insights.command("import-tickets")
-@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option(
-    "--requester",
-    default="imported@example.com",
-    show_default=True,
-    help="The customer account the tickets are filed under (made if missing).",
-)
-@click.option("--locale", type=click.Choice(["en", "ru"]), default="en", show_default=True)
-def insights_import(path: Path, requester: str, locale: str) -> None:
-    """Load closed tickets from JSON lines: `id` (kept as the external reference), `text`, optional `response`."""
-    from portal.insights.imports import TicketFileError, import_tickets
-
-    settings = _settings()
-    with path.open(encoding="utf-8") as handle:
-        total = sum(1 for line in handle if line.strip())
-
-    async def load():
-        await _ready(settings)
-        with _progress(total, "Importing") as advance:
-            return await import_tickets(path, requester_email=requester, locale=locale, progress=advance)
-
-    try:
-        result = _run(load())
-    except (TicketFileError, AccountError) as exc:
-        raise click.ClickException(f"nothing imported: {exc}") from exc
-    click.echo(f"Imported {result.created} tickets; {result.skipped} were already there.")
-
-
-@insights.command("rebuild")
-def insights_rebuild() -> None:
-    """Group the tickets of the last year anew (the server also does this when tickets change)."""
-    from portal.insights import recurring
-
-    settings = _settings()
-    bars: list = []
-
-    async def run():
-        await _ready(settings)
-        return await recurring.rebuild(progress)
-
-    with contextlib.ExitStack() as stack:
-
-        def progress(done: int, total: int) -> None:
-            # The total is known once the tickets are read: the bar starts then.
-            if not bars:
-                bars.append(stack.enter_context(click.progressbar(length=total, label="Grouping", file=sys.stderr)))
-            bars[0].update(done - bars[0].pos)
-
-        result = _run(run())
-    click.echo(f"Grouped {result.tickets} tickets into {result.groups} groups in {result.seconds:.1f} s.")
-
-
-@insights.command("groups")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def insights_groups(fmt: str) -> None:
-    """The current groups, largest first; tickets by external reference where they have one, else number."""
-    import json
-
-    from portal.insights.overview import export
-
-    settings = _settings()
-
-    async def read():
-        await _ready(settings)
-        return await export()
-
-    found = _run(read())
-    if fmt == "json":
-        click.echo(json.dumps({"groups": found}, ensure_ascii=False))
-        return
-    for g in found:
-        click.echo(f"{g['size']:>5}  {g['title']}")
+main.add_command(insights)
 
 
 if __name__ == "__main__":

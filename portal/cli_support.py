@@ -1,0 +1,52 @@
+"""What every `portal` command needs: the settings, a migrated database, errors said in one line, progress."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sys
+from collections.abc import Callable, Iterator
+
+import click
+
+from portal import db
+from portal.settings import Settings, SettingsError
+
+
+def settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+async def ready(settings: Settings) -> list[str]:
+    """Bind the engine, create the data directory, apply pending migrations."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = db.engine_for(settings.database_url)
+    db.bind(engine)
+    await db.prepare(engine)
+    return await db.migrate()
+
+
+def run(coro):
+    try:
+        return asyncio.run(coro)
+    except db.MigrationError as exc:
+        raise click.ClickException(f"migrations failed: {exc}") from exc
+    except OSError as exc:
+        raise click.ClickException(f"cannot reach the database: {exc}") from exc
+
+
+@contextlib.contextmanager
+def progress(total: int, label: str) -> Iterator[Callable[[int], None]]:
+    """A progress bar on stderr, advanced by telling it how many items are done so far."""
+    with click.progressbar(length=total, label=label, file=sys.stderr) as bar:
+        done = 0
+
+        def advance(count: int) -> None:
+            nonlocal done
+            bar.update(count - done)
+            done = count
+
+        yield advance
