@@ -17,7 +17,6 @@ import json
 import os
 import random
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -30,6 +29,8 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
 sys.path.insert(0, str(ROOT))
+
+from bench.serving import free_port, wait_ready  # noqa: E402
 
 
 def read_jsonl(path: Path) -> list[dict]:
@@ -82,24 +83,6 @@ def queries(count: int) -> list[tuple[str, str]]:
         rows = read_jsonl(DATA / name / "queries.dev.jsonl")
         picked += [(r["query"], lang) for r in rows[: count // 3 + 1]]
     return picked[:count]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_ready(url: str, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url, timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"{url} did not answer")
 
 
 def wrk_rate(url: str, paths: list[str], seconds: int, workdir: Path) -> float:

@@ -24,7 +24,6 @@ import contextlib
 import os
 import random
 import signal
-import socket
 import sqlite3
 import statistics
 import subprocess
@@ -40,6 +39,10 @@ import asyncpg
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.serving import free_port, wait_ready  # noqa: E402
+
 NUMBER_BASE = 1000  # portal.tickets.tables.NUMBER_BASE: ticket #1001 has id 1
 TARGETS = {"sqlite": 200.0, "postgres": 400.0}
 START_TIMEOUT_S = 120
@@ -67,12 +70,6 @@ class Tally:
         self.errors[kind] = self.errors.get(kind, 0) + 1
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 class Server:
     """`portal serve` as the README runs it, in its own process group so a kill takes every worker."""
 
@@ -88,18 +85,11 @@ class Server:
             self.process = subprocess.Popen(
                 command, cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
             )
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise SystemExit(f"portal serve exited with {self.process.returncode}; see {self.log}")
-            try:
-                if httpx.get(f"http://127.0.0.1:{self.port}/ready", timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        self.stop()
-        raise SystemExit(f"portal serve was not ready within {START_TIMEOUT_S} s; see {self.log}")
+        try:
+            wait_ready(f"http://127.0.0.1:{self.port}/ready", START_TIMEOUT_S, self.process)
+        except RuntimeError as exc:
+            self.stop()
+            raise SystemExit(f"portal serve was not ready: {exc}; see {self.log}") from None
 
     def _group(self) -> list[list[str]]:
         """The /proc stat fields of every live process of the server's group (Linux)."""
