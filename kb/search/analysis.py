@@ -15,6 +15,8 @@ __all__ = [
     "WORD_PATTERN",
     "exact_analyzer",
     "fold",
+    "prefix",
+    "prefix_analyzer",
     "script_language",
     "stem",
     "stemmed_analyzer",
@@ -76,6 +78,16 @@ def stem(word: str) -> str:
     return _stem_en(word)
 
 
+# A word's first letters: a coarser match than Snowball's stems, which leave derivations apart
+# (Шотландия → шотланд, шотландский → шотландск; учредить → учред, учреждение → учрежден).
+PREFIX_LENGTH = 5
+
+
+def prefix(word: str) -> str:
+    """The first PREFIX_LENGTH letters of a folded word (numbers whole)."""
+    return word if word.isdigit() else word[:PREFIX_LENGTH]
+
+
 def _split(text: str) -> Iterator[str]:
     for match in _COMPOUND_RE.finditer(text):
         compound = match.group()
@@ -123,6 +135,16 @@ class ScriptStemFilter(Filter):
             yield token
 
 
+class PrefixFilter(Filter):
+    """Cuts each token to its `prefix`."""
+
+    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
+        for token in tokens:
+            if not token.stopped:
+                token.text = prefix(token.text)
+            yield token
+
+
 def exact_analyzer():
     """Folded, unstemmed words without stop words: exact matches, prefixes and spelling."""
     return CompoundTokenizer() | LowercaseFilter() | FoldFilter() | StopFilter(stoplist=STOP_WORDS, minsize=1)
@@ -131,3 +153,8 @@ def exact_analyzer():
 def stemmed_analyzer():
     """`exact_analyzer` followed by per-script Snowball stemming: the main ranking fields."""
     return exact_analyzer() | ScriptStemFilter()
+
+
+def prefix_analyzer():
+    """`exact_analyzer` followed by `prefix`: a weaker ranking channel that joins related words."""
+    return exact_analyzer() | PrefixFilter()

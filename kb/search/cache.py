@@ -15,9 +15,12 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
 from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.matching import FilterMatcher, Matcher
 from whoosh.reading import IndexReader, TermNotFound
+
+from kb.search.semantic import DIMENSIONS, decode
 
 __all__ = ["EngineCache", "FieldWeight", "SegmentData", "TermPostings", "read_postings"]
 
@@ -93,7 +96,8 @@ class SegmentData:
         self._vocabulary: frozenset[str] | None = None
         self._prefetched = False
         self._doc_terms: dict[str, list[frozenset[str]]] = {}
-        self._doc_terms_lock = threading.Lock()  # one thread builds them; the others wait for it
+        self._build_lock = threading.Lock()  # one thread builds per-document data; the others wait
+        self._vectors: np.ndarray | None = None
 
     def norms(self, reader: IndexReader, field: FieldWeight, avg_length: float) -> array:
         """1 / (1 - b + b * length / average) per document: BM25's length normalisation.
@@ -208,7 +212,7 @@ class SegmentData:
 
         Inverted from the postings in one pass, once per segment (~0.2 s for 10k titles), instead of
         analysing stored titles again in every query: their stemming was most of a cold query's time."""
-        with self._doc_terms_lock:
+        with self._build_lock:
             found = self._doc_terms.get(field)
             if found is None:
                 terms: list[list[str]] = [[] for _ in range(reader.doc_count_all())]
@@ -218,6 +222,16 @@ class SegmentData:
                         terms[doc].append(text)
                 found = self._doc_terms[field] = [frozenset(words) for words in terms]
             return found
+
+    def vectors(self, reader: IndexReader) -> np.ndarray:
+        """Every document's meaning vector (kb.search.semantic), one row per segment docnum."""
+        with self._build_lock:
+            if self._vectors is None:
+                rows = np.zeros((reader.doc_count_all(), DIMENSIONS), dtype=np.float32)
+                for doc in range(len(rows)):
+                    rows[doc] = decode(reader.stored_fields(doc).get("vector"))
+                self._vectors = rows
+            return self._vectors
 
 
 class EngineCache:

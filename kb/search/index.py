@@ -23,6 +23,7 @@ from kb.search.ranking import TITLE_FIELD, rerank
 from kb.search.schema import stored_updated_at
 from kb.search.scorer import leaves, score_all
 from kb.search.scoring import RANKING, Ranking
+from kb.search.semantic import EMBEDDER
 from kb.search.snippets import snippet_html
 from kb.search.spelling import SPELLING_FIELDS, corrections, did_you_mean
 from kb.search.store import IndexStore, IndexUnavailable
@@ -80,9 +81,11 @@ class SearchIndex:
         self._store.close()
 
     def warm_up(self) -> None:
-        """Decode what every query needs (length norms, title stems, spelling vocabulary, the readers'
-        filters) now rather than in the first search: call it at start-up and after every write, from
-        a worker thread. Only segments not seen before cost anything."""
+        """Load and decode what every query needs (the embeddings, length norms, title stems, meaning
+        vectors, spelling vocabulary, the readers' filters) now rather than in the first search: call it
+        at start-up and after every write, from a worker thread. Only segments not seen before cost
+        anything."""
+        EMBEDDER.load()
         with self._reading() as (generation, searcher):
             parts = leaves(searcher, generation, self._cache)
             self._cache.forget_except(generation, {leaf.data.key[1] for leaf in parts})
@@ -94,6 +97,7 @@ class SearchIndex:
                     leaf.data.norms(leaf.reader, field, avg[field.name])
                 leaf.data.prefetch(leaf.reader, groups, avg)
                 leaf.data.doc_terms(leaf.reader, TITLE_FIELD)
+                leaf.data.vectors(leaf.reader)
                 leaf.data.vocabulary(leaf.reader, SPELLING_FIELDS)
             for locale in LOCALES:
                 filter_mask(searcher, parts, generation, self._cache, locale, None, True)
@@ -137,7 +141,7 @@ class SearchIndex:
             mask = filter_mask(searcher, parts, generation, self._cache, locale, category, public_only)
             depth = max(page * per_page, self.ranking.depth)
             matches = score_all(searcher, parts, terms, mask, self.ranking, depth)
-            ranked = rerank(matches, terms, self.ranking)
+            ranked = rerank(matches, terms, self.ranking, EMBEDDER.embed(q) if self.ranking.semantic_weight else None)
             stems = {stem(word) for word in (*user.words, *fixes.values())}
             hits = [
                 self._hit(searcher, docnum, score, stems)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from kb.search.analysis import STOP_WORDS, stem, words
+from kb.search.analysis import STOP_WORDS, prefix, stem, words
 from kb.search.model import QueryTooLong
 from kb.search.scoring import RANKING, Ranking
 
-__all__ = ["MAX_QUERY_CHARS", "MAX_QUERY_TERMS", "QueryTerm", "UserQuery", "parse_user_text", "plan"]
+__all__ = ["FORMS", "MAX_QUERY_CHARS", "MAX_QUERY_TERMS", "QueryTerm", "UserQuery", "parse_user_text", "plan"]
 
 MAX_QUERY_CHARS = 500
 MAX_QUERY_TERMS = 32
@@ -20,6 +20,10 @@ _FILLERS = re.compile(
     r"|(?:can|could) (?:you|anyone|someone) (?:tell|help|show)|please)\b",
     re.IGNORECASE,
 )
+
+
+# Channel.form → what a folded word becomes, as that channel's fields were analysed.
+FORMS = {"stem": stem, "exact": lambda word: word, "prefix": prefix}
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +37,7 @@ class UserQuery:
 
 @dataclass(frozen=True, slots=True)
 class QueryTerm:
-    text: str  # a stem or a folded word, as the channel wants
+    text: str  # the word in its channel's form
     channel: str  # Channel.name
     weight: float
     word: int  # index into UserQuery.words of the word it stands for
@@ -52,15 +56,14 @@ def parse_user_text(text: str) -> UserQuery:
 
 
 def plan(user: UserQuery, fixes: dict[str, str], ranking: Ranking = RANKING) -> list[QueryTerm]:
-    """Weighted terms per channel: each word's stem or exact form, and the same for its correction."""
+    """Weighted terms per channel: each word in the channel's form, and the same for its correction."""
     terms: dict[tuple[str, str], QueryTerm] = {}
     for index, word in enumerate(user.words):
         for form, weight in ((word, 1.0), (fixes.get(word), ranking.correction_weight)):
             if not form:
                 continue
-            stemmed = stem(form)
             for channel in ranking.channels:
-                text = stemmed if channel.stemmed else form
+                text = FORMS[channel.form](form)
                 if channel.weight > 0 and (channel.name, text) not in terms:
                     terms[(channel.name, text)] = QueryTerm(text, channel.name, weight * channel.weight, index)
     return list(terms.values())

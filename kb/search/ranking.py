@@ -1,6 +1,9 @@
-"""Second-stage ranking: the first stage's best documents rescored by how much of the query the title states."""
+"""Second-stage ranking: the first stage's best documents rescored by how much of the query the title
+states, then by how close their meaning is to the query's."""
 
 from __future__ import annotations
+
+import numpy as np
 
 from kb.search.query import QueryTerm
 from kb.search.scorer import Leaf, Matches
@@ -19,11 +22,9 @@ def _leaf_of(parts: list[Leaf], docnum: int) -> Leaf:
     raise LookupError(docnum)
 
 
-def rerank(matches: Matches, terms: list[QueryTerm], ranking: Ranking) -> list[tuple[int, float]]:
-    """(docnum, score), best first."""
-    if not ranking.title_bonus or not matches.top:
-        return [(doc, score) for score, doc in matches.top]
-    stem_channels = {channel.name for channel in ranking.channels if channel.stemmed}
+def _title_shares(matches: Matches, docs: list[int], terms: list[QueryTerm], ranking: Ranking) -> list[float]:
+    """Per document of `docs`: the share of the query's words, weighted by idf, its title has."""
+    stem_channels = {channel.name for channel in ranking.channels if channel.form == "stem"}
     # Per typed word: its largest idf among its terms, and the stems that stand for it.
     word_idf: dict[int, float] = {}
     word_stems: dict[int, set[str]] = {}
@@ -32,12 +33,51 @@ def rerank(matches: Matches, terms: list[QueryTerm], ranking: Ranking) -> list[t
         if term.channel in stem_channels:
             word_stems.setdefault(term.word, set()).add(term.text)
     mass = sum(word_idf.values()) or 1.0
-    rescored = []
-    for score, doc in matches.top:
+    shares = []
+    for doc in docs:
         leaf = _leaf_of(matches.leaves, doc)
         title = leaf.data.doc_terms(leaf.reader, TITLE_FIELD)[doc - leaf.base]
-        share = sum(word_idf.get(word, 0.0) for word, stems in word_stems.items() if not stems.isdisjoint(title))
-        rescored.append((score * (1.0 + ranking.title_bonus * share / mass), doc))
+        shares.append(
+            sum(word_idf.get(w, 0.0) for w, stems in word_stems.items() if not stems.isdisjoint(title)) / mass
+        )
+    return shares
+
+
+def _cosines(matches: Matches, docs: list[int], query_vector: np.ndarray) -> list[float]:
+    cosines = []
+    for doc in docs:
+        leaf = _leaf_of(matches.leaves, doc)
+        cosines.append(float(leaf.data.vectors(leaf.reader)[doc - leaf.base] @ query_vector))
+    return cosines
+
+
+def rerank(
+    matches: Matches, terms: list[QueryTerm], ranking: Ranking, query_vector: np.ndarray | None
+) -> list[tuple[int, float]]:
+    """(docnum, score), best first.
+
+    The first stage's best `ranking.depth` documents are rescored; the rest follow in first-stage
+    order, so every page of a search is cut from one ranking. BM25F saturates each word on its own,
+    so the title bonus (× 1 + bonus × title share) rewards the title that states the whole question.
+    Scores are then taken relative to the best one and the cosine of meanings is added: words decide
+    among clearly different matches, meaning among close ones and for documents that say the same
+    thing in other words."""
+    if not matches.top:
+        return []
+    head, tail = matches.top[: ranking.depth], matches.top[ranking.depth :]
+    docs = [doc for _, doc in head]
+    shares = _title_shares(matches, docs, terms, ranking) if ranking.title_bonus else [0.0] * len(docs)
+    scores = [score * (1.0 + ranking.title_bonus * share) for (score, _), share in zip(head, shares, strict=True)]
+    best = max(scores) or 1.0
+    if ranking.semantic_weight and query_vector is not None:
+        cosines = _cosines(matches, docs, query_vector)
+        scores = [score / best + ranking.semantic_weight * cos for score, cos in zip(scores, cosines, strict=True)]
+    else:
+        scores = [score / best for score in scores]
     # Ties go to the lower document number, so pages stay stable between requests.
-    rescored.sort(key=lambda item: (-item[0], item[1]))
-    return [(doc, score) for score, doc in rescored]
+    ranked = sorted(zip(scores, docs, strict=True), key=lambda item: (-item[0], item[1]))
+    floor = ranked[-1][0]
+    for score, doc in tail:  # relative scores too, never above the one before
+        floor = min(floor, score / best)
+        ranked.append((floor, doc))
+    return [(doc, score) for score, doc in ranked]

@@ -6,17 +6,18 @@ from datetime import datetime
 
 from whoosh.fields import ID, STORED, TEXT, Schema
 
-from kb.search.analysis import exact_analyzer, stemmed_analyzer
+from kb.search.analysis import exact_analyzer, prefix_analyzer, stemmed_analyzer
 from kb.search.model import IndexDoc
+from kb.search.semantic import EMBEDDER, document_text, encode
 
 __all__ = ["SCHEMA_VERSION", "doc_fields", "make_schema", "stored_updated_at"]
 
 # Bump when fields or analysis change: an index written with another version is rebuilt.
-SCHEMA_VERSION = "4"
+SCHEMA_VERSION = "5"
 
 
 def make_schema() -> Schema:
-    stemmed, exact = stemmed_analyzer(), exact_analyzer()
+    stemmed, exact, prefixes = stemmed_analyzer(), exact_analyzer(), prefix_analyzer()
     return Schema(
         id=ID(stored=True, unique=True),
         slug=STORED(),
@@ -33,6 +34,11 @@ def make_schema() -> Schema:
         # Unstemmed words: exact-form bonus, search-as-you-type prefixes and spelling corrections.
         title_exact=TEXT(analyzer=exact, phrase=False),
         body_exact=TEXT(analyzer=exact, phrase=False),
+        # The words' first letters: a weaker channel joining related words the stemmer keeps apart.
+        title_prefix=TEXT(analyzer=prefixes, phrase=False),
+        body_prefix=TEXT(analyzer=prefixes, phrase=False),
+        # The article's meaning as a vector (kb.search.semantic), for the second stage of ranking.
+        vector=STORED(),
     )
 
 
@@ -40,6 +46,7 @@ def doc_fields(doc: IndexDoc) -> dict[str, object]:
     # The category takes part in matching too ("billing" finds the billing articles).
     category_words = (doc.category or "").replace("-", " ")
     tags = " | ".join((*doc.tags, category_words)) if (doc.tags or category_words) else ""
+    rest = " ".join((doc.summary, tags, doc.body))
     return {
         "id": str(doc.id),
         "slug": doc.slug,
@@ -52,7 +59,10 @@ def doc_fields(doc: IndexDoc) -> dict[str, object]:
         "tags": tags,
         "body": doc.body,
         "title_exact": doc.title,
-        "body_exact": " ".join((doc.summary, tags, doc.body)),
+        "body_exact": rest,
+        "title_prefix": doc.title,
+        "body_prefix": rest,
+        "vector": encode(EMBEDDER.embed(document_text(doc))),
     }
 
 

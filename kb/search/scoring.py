@@ -15,11 +15,12 @@ __all__ = ["RANKING", "Channel", "Ranking"]
 
 @dataclass(frozen=True, slots=True)
 class Channel:
-    """One BM25F ranker: the query's words (stemmed or exact) over a weighted set of fields, with its
-    own idf and saturation. The first-stage score is the weighted sum of all channels."""
+    """One BM25F ranker: the query's words in one form (see `FORMS` in kb.search.query) over a weighted
+    set of fields, with its own idf and saturation. The first-stage score is the weighted sum of all
+    channels."""
 
     name: str
-    stemmed: bool
+    form: str
     fields: tuple[FieldWeight, ...]
     weight: float = 1.0
     k1: float = 1.5
@@ -32,7 +33,7 @@ class Ranking:
         # before saturation (true BM25F: ten mentions in the body cannot outweigh one in the title).
         Channel(
             "all",
-            True,
+            "stem",
             (
                 FieldWeight("title", 4.0, 0.4),
                 FieldWeight("summary", 1.5, 0.5),
@@ -41,7 +42,9 @@ class Ranking:
             ),
         ),
         # The same words unstemmed: the form the user typed counts a little extra.
-        Channel("exact", False, (FieldWeight("title_exact", 4.0, 0.4), FieldWeight("body_exact", 1.0, 0.8)), 0.3),
+        Channel("exact", "exact", (FieldWeight("title_exact", 4.0, 0.4), FieldWeight("body_exact", 1.0, 0.8)), 0.3),
+        # The words' first letters: related words the stemmer keeps apart count a little.
+        Channel("prefix", "prefix", (FieldWeight("title_prefix", 4.0, 0.4), FieldWeight("body_prefix", 1.0, 0.8)), 0.3),
     )
     # A corrected spelling counts a little less than what the user typed.
     correction_weight: float = 0.8
@@ -50,6 +53,10 @@ class Ranking:
     # this rewards the title that states the whole question.
     depth: int = 50
     title_bonus: float = 0.3
+    # Last, each of those documents gets `semantic_weight` × the cosine between its vector and the
+    # query's (kb.search.semantic), on top of its score relative to the best one: meaning that shares
+    # no word with the query ("crossed out" / "strikethrough") still counts.
+    semantic_weight: float = 0.6
 
 
 RANKING = Ranking()

@@ -1,0 +1,105 @@
+"""Ranking signals beyond BM25F: word beginnings, meaning vectors, and pages cut from one ranking."""
+
+import numpy as np
+import pytest
+
+from kb.search import SearchIndex
+from kb.search.analysis import stem
+from kb.search.scoring import RANKING, Ranking
+from kb.search.semantic import DIMENSIONS, EMBEDDER, decode, encode
+from tests.kb.test_search import doc
+
+WORDS_ONLY = Ranking(channels=tuple(c for c in RANKING.channels if c.form != "prefix"), semantic_weight=0.0)
+NO_MEANING = Ranking(semantic_weight=0.0)
+
+
+def ids(index, query, locale="en", **kw):
+    return [hit.id for hit in index.search(query, locale, **kw).results]
+
+
+@pytest.fixture
+def built(tmp_path):
+    def build(docs):
+        SearchIndex(tmp_path / "search").rebuild(docs)
+        return lambda ranking=RANKING: SearchIndex(tmp_path / "search", ranking)
+
+    return build
+
+
+def test_word_beginnings_join_words_the_stemmer_keeps_apart(built):
+    assert stem("шотландский") != stem("шотландии")  # why the channel exists
+    open_with = built(
+        [
+            doc(1, "Парламент Англии", "Парламент заседает в Лондоне.", locale="ru"),
+            doc(2, "Парламент Шотландии", "Парламент заседает в Эдинбурге.", locale="ru"),
+        ]
+    )
+    assert ids(open_with(), "шотландский парламент", "ru") == [2, 1]
+    # Without word beginnings (and meaning) both match "парламент" alike: the older article comes first.
+    assert ids(open_with(WORDS_ONLY), "шотландский парламент", "ru") == [1, 2]
+
+
+@pytest.mark.parametrize(
+    ("query", "locale", "expected"),
+    [("when will my order get here", "en", [2, 1]), ("когда привезут мой заказ", "ru", [4, 3])],
+)
+def test_meaning_decides_between_equal_word_matches(built, query, locale, expected):
+    open_with = built(
+        [
+            doc(1, "Order history export", "Download a spreadsheet of every past purchase."),
+            doc(2, "Order delivery times", "Most parcels arrive within three working days."),
+            doc(3, "Выгрузка истории заказов", "Скачайте таблицу всех прошлых покупок.", locale="ru"),
+            doc(4, "Сроки доставки заказов", "Посылки приходят за три рабочих дня.", locale="ru"),
+        ]
+    )
+    assert ids(open_with(), query, locale) == expected
+    tied = open_with(NO_MEANING).search(query, locale).results
+    assert [hit.id for hit in tied] == sorted(expected) and tied[0].score == tied[1].score
+
+
+def test_meaning_follows_changed_articles(tmp_path):
+    index = SearchIndex(tmp_path / "search")
+    index.rebuild(
+        [
+            doc(1, "Order history export", "Download a spreadsheet of every past purchase."),
+            doc(2, "Order delivery times", "Most parcels arrive within three working days."),
+        ]
+    )
+    index.warm_up()
+    assert ids(index, "when will my order get here") == [2, 1]
+    index.apply(
+        upserts=[
+            doc(1, "Order delivery times", "Most parcels arrive within three working days."),
+            doc(2, "Order history export", "Download a spreadsheet of every past purchase."),
+        ]
+    )
+    assert ids(index, "when will my order get here") == [1, 2]
+
+
+def test_every_page_is_cut_from_one_ranking(built):
+    """The second stage reorders only the first stage's best; later pages never repeat or skip a hit."""
+    open_with = built(
+        [doc(n, f"Printer guide {n}", "printer " * (1 + n % 4) + f"model {n} tray paper ink") for n in range(1, 241)]
+    )
+    index = open_with()
+    pages = [index.search("printer paper", "en", page=page, per_page=20) for page in range(1, 13)]
+    paged = [hit.id for page in pages for hit in page.results]
+    whole = ids(index, "printer paper", per_page=100) + ids(index, "printer paper", page=2, per_page=100)
+    assert paged[:200] == whole
+    assert sorted(paged) == list(range(1, 241))
+    scores = [hit.score for page in pages for hit in page.results]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_vectors_are_unit_length_and_closer_for_related_texts():
+    password = EMBEDDER.embed("reset my password")
+    assert password.shape == (DIMENSIONS,)
+    assert np.linalg.norm(password) == pytest.approx(1.0, abs=1e-5)
+    assert password @ EMBEDDER.embed("I forgot my login password") > password @ EMBEDDER.embed("parcel delivery times")
+    assert not EMBEDDER.embed("").any()
+
+
+def test_stored_vectors_round_trip_in_half_precision():
+    vector = EMBEDDER.embed("Как вернуть товар")
+    assert np.allclose(decode(encode(vector)), vector, atol=1e-3)
+    assert not decode(None).any()
