@@ -3,23 +3,23 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import lru_cache
 
-from whoosh.analysis import Filter, LowercaseFilter, StopFilter, Token, Tokenizer
+from whoosh.analysis import Token, Tokenizer
 from whoosh.lang import stemmer_for_language
 from whoosh.lang.stopwords import stoplists
 
 __all__ = [
+    "FORMS",
     "STOP_WORDS",
     "WORD_PATTERN",
-    "exact_analyzer",
+    "FormTokenizer",
     "fold",
+    "index_words",
     "prefix",
-    "prefix_analyzer",
     "script_language",
     "stem",
-    "stemmed_analyzer",
     "words",
 ]
 
@@ -29,7 +29,7 @@ WORD_PATTERN = r"[\w\u0300-\u036f]+"
 # "email" finds "e-mail" and the other way round.
 _COMPOUND_RE = re.compile(WORD_PATTERN + r"(?:[-‐‑]" + WORD_PATTERN + r")*")
 _PART_RE = re.compile(WORD_PATTERN)
-_ACCENTS_RE = re.compile(r"[\u0300-\u036f]")
+_FOLDING = str.maketrans({"ё": "е", **dict.fromkeys(map(chr, range(0x300, 0x370)))})
 _CYRILLIC_RE = re.compile(r"[\u0400-\u04ff]")
 
 _EN_EXTRA = (
@@ -59,9 +59,9 @@ _stem_en = lru_cache(maxsize=200_000)(stemmer_for_language("en"))
 _stem_ru = lru_cache(maxsize=200_000)(stemmer_for_language("ru"))
 
 
-def fold(word: str) -> str:
+def fold(text: str) -> str:
     """Lowercase, without stress marks, ё written as е (Russian readers treat them as one letter)."""
-    return _ACCENTS_RE.sub("", word.lower()).replace("ё", "е")
+    return text.lower().translate(_FOLDING)
 
 
 def script_language(text: str) -> str:
@@ -84,8 +84,9 @@ PREFIX_LENGTH = 5
 
 
 def prefix(word: str) -> str:
-    """The first PREFIX_LENGTH letters of a folded word (numbers whole)."""
-    return word if word.isdigit() else word[:PREFIX_LENGTH]
+    """The first PREFIX_LENGTH letters of a longer folded word; "" for shorter words and numbers,
+    which the exact words already match."""
+    return word[:PREFIX_LENGTH] if len(word) > PREFIX_LENGTH and not word.isdigit() else ""
 
 
 def _split(text: str) -> Iterator[str]:
@@ -99,62 +100,36 @@ def _split(text: str) -> Iterator[str]:
 
 def words(text: str) -> list[str]:
     """The folded words of a text, stop words included, in order (compounds: parts, then joined)."""
-    return [fold(word) for word in _split(text)]
+    return list(_split(fold(text)))
 
 
-class CompoundTokenizer(Tokenizer):
-    """Whoosh tokenizer yielding exactly what `words` splits (before folding)."""
+# Channel.form → what a folded word becomes in that channel's fields (and in the query).
+FORMS: dict[str, Callable[[str], str]] = {"stem": stem, "exact": lambda word: word, "prefix": prefix}
+
+
+@lru_cache(maxsize=8)
+def index_words(text: str) -> tuple[str, ...]:
+    """The folded words of a text without stop words: what every ranking field indexes, in its form.
+
+    Cached for the few texts of the article being indexed: its title is indexed as stems, words and
+    beginnings, its body as words and beginnings, and each text is split and folded once."""
+    return tuple(word for word in words(text) if word not in STOP_WORDS)
+
+
+class FormTokenizer(Tokenizer):
+    """A whole Whoosh analyzer in one step: the `index_words` of a field's text, in one of `FORMS`."""
+
+    def __init__(self, form: str) -> None:
+        self.form = form
 
     def __call__(self, value: str, positions: bool = False, chars: bool = False, **kwargs) -> Iterator[Token]:
         # chars are not tracked: snippets are built from the stored text, not from token offsets.
+        convert = FORMS[self.form]
         token = Token(positions, False, removestops=kwargs.get("removestops", True), mode=kwargs.get("mode", ""))
-        for pos, text in enumerate(_split(value)):
-            token.text, token.boost, token.stopped = text, 1.0, False
-            if positions:
-                token.pos = pos
-            yield token
-
-
-class FoldFilter(Filter):
-    """Applies `fold` after the LowercaseFilter."""
-
-    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
-        for token in tokens:
-            if "ё" in token.text or _ACCENTS_RE.search(token.text):
-                token.text = fold(token.text)
-            yield token
-
-
-class ScriptStemFilter(Filter):
-    """Stems each token with the Snowball stemmer of its script's language."""
-
-    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
-        for token in tokens:
-            if not token.stopped:
-                token.text = stem(token.text)
-            yield token
-
-
-class PrefixFilter(Filter):
-    """Cuts each token to its `prefix`."""
-
-    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
-        for token in tokens:
-            if not token.stopped:
-                token.text = prefix(token.text)
-            yield token
-
-
-def exact_analyzer():
-    """Folded, unstemmed words without stop words: exact matches, prefixes and spelling."""
-    return CompoundTokenizer() | LowercaseFilter() | FoldFilter() | StopFilter(stoplist=STOP_WORDS, minsize=1)
-
-
-def stemmed_analyzer():
-    """`exact_analyzer` followed by per-script Snowball stemming: the main ranking fields."""
-    return exact_analyzer() | ScriptStemFilter()
-
-
-def prefix_analyzer():
-    """`exact_analyzer` followed by `prefix`: a weaker ranking channel that joins related words."""
-    return exact_analyzer() | PrefixFilter()
+        for pos, word in enumerate(index_words(value)):
+            text = convert(word)
+            if text:
+                token.text, token.boost, token.stopped = text, 1.0, False
+                if positions:
+                    token.pos = pos
+                yield token

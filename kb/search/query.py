@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from kb.search.analysis import STOP_WORDS, prefix, stem, words
+from kb.search.analysis import FORMS, STOP_WORDS, words
 from kb.search.model import QueryTooLong
 from kb.search.scoring import RANKING, Ranking
 
-__all__ = ["FORMS", "MAX_QUERY_CHARS", "MAX_QUERY_TERMS", "QueryTerm", "UserQuery", "parse_user_text", "plan"]
+__all__ = ["MAX_QUERY_CHARS", "MAX_QUERY_TERMS", "QueryTerm", "UserQuery", "parse_user_text", "plan"]
 
 MAX_QUERY_CHARS = 500
 MAX_QUERY_TERMS = 32
@@ -20,10 +20,6 @@ _FILLERS = re.compile(
     r"|(?:can|could) (?:you|anyone|someone) (?:tell|help|show)|please)\b",
     re.IGNORECASE,
 )
-
-
-# Channel.form → what a folded word becomes, as that channel's fields were analysed.
-FORMS = {"stem": stem, "exact": lambda word: word, "prefix": prefix}
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +60,6 @@ def plan(user: UserQuery, fixes: dict[str, str], ranking: Ranking = RANKING) -> 
                 continue
             for channel in ranking.channels:
                 text = FORMS[channel.form](form)
-                if channel.weight > 0 and (channel.name, text) not in terms:
+                if text and channel.weight > 0 and (channel.name, text) not in terms:
                     terms[(channel.name, text)] = QueryTerm(text, channel.name, weight * channel.weight, index)
     return list(terms.values())

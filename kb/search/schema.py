@@ -6,9 +6,8 @@ from datetime import datetime
 
 from whoosh.fields import ID, STORED, TEXT, Schema
 
-from kb.search.analysis import exact_analyzer, prefix_analyzer, stemmed_analyzer
+from kb.search.analysis import FormTokenizer
 from kb.search.model import IndexDoc
-from kb.search.semantic import EMBEDDER, document_text, encode
 
 __all__ = ["SCHEMA_VERSION", "doc_fields", "make_schema", "stored_updated_at"]
 
@@ -17,7 +16,7 @@ SCHEMA_VERSION = "5"
 
 
 def make_schema() -> Schema:
-    stemmed, exact, prefixes = stemmed_analyzer(), exact_analyzer(), prefix_analyzer()
+    stemmed, exact, prefixes = FormTokenizer("stem"), FormTokenizer("exact"), FormTokenizer("prefix")
     return Schema(
         id=ID(stored=True, unique=True),
         slug=STORED(),
@@ -42,7 +41,8 @@ def make_schema() -> Schema:
     )
 
 
-def doc_fields(doc: IndexDoc) -> dict[str, object]:
+def doc_fields(doc: IndexDoc, vector: bytes) -> dict[str, object]:
+    """The index fields of `doc`; `vector` is its encoded meaning (kb.search.semantic.with_vectors)."""
     # The category takes part in matching too ("billing" finds the billing articles).
     category_words = (doc.category or "").replace("-", " ")
     tags = " | ".join((*doc.tags, category_words)) if (doc.tags or category_words) else ""
@@ -62,7 +62,7 @@ def doc_fields(doc: IndexDoc) -> dict[str, object]:
         "body_exact": rest,
         "title_prefix": doc.title,
         "body_prefix": rest,
-        "vector": encode(EMBEDDER.embed(document_text(doc))),
+        "vector": vector,
     }
 
 

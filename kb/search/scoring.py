@@ -15,7 +15,7 @@ __all__ = ["RANKING", "Channel", "Ranking"]
 
 @dataclass(frozen=True, slots=True)
 class Channel:
-    """One BM25F ranker: the query's words in one form (see `FORMS` in kb.search.query) over a weighted
+    """One BM25F ranker: the query's words in one form (see `FORMS` in kb.search.analysis) over a weighted
     set of fields, with its own idf and saturation. The first-stage score is the weighted sum of all
     channels."""
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import importlib.util
 import threading
+from collections.abc import Iterable, Iterator
+from itertools import islice
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +22,7 @@ from tokenizers import Tokenizer
 
 from kb.search.model import IndexDoc
 
-__all__ = ["DIMENSIONS", "EMBEDDER", "Embedder", "decode", "document_text", "encode"]
+__all__ = ["DIMENSIONS", "EMBEDDER", "Embedder", "decode", "document_text", "encode", "with_vectors"]
 
 DIMENSIONS = 256
 _WEIGHTS = "weights/l2_supercat_256.safetensors"
@@ -60,13 +62,19 @@ class Embedder:
 
     def embed(self, text: str) -> np.ndarray:
         """The unit-length float32 vector of `text` (all zeros when it has no tokens)."""
+        return self.embed_many([text])[0]
+
+    def embed_many(self, texts: list[str]) -> np.ndarray:
+        """`embed` of each text, one row each (the tokenizer works on a batch in parallel)."""
         tokenizer, table = self._loaded()
-        ids = tokenizer.encode(text[:_MAX_TEXT_CHARS], add_special_tokens=False).ids
-        if not ids:
-            return np.zeros(DIMENSIONS, dtype=np.float32)
-        vector = table[ids].astype(np.float32).mean(axis=0)
-        norm = float(np.linalg.norm(vector))
-        return vector / norm if norm else vector
+        vectors = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
+        encodings = tokenizer.encode_batch([text[:_MAX_TEXT_CHARS] for text in texts], add_special_tokens=False)
+        for row, encoding in enumerate(encodings):
+            if encoding.ids:
+                vectors[row] = table[encoding.ids].sum(axis=0, dtype=np.float32)
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        vectors /= np.where(norms > 0, norms, 1.0)
+        return vectors
 
 
 EMBEDDER = Embedder()
@@ -85,3 +93,11 @@ def decode(data: bytes | None) -> np.ndarray:
     if not data:
         return np.zeros(DIMENSIONS, dtype=np.float32)
     return np.frombuffer(data, dtype=np.float16).astype(np.float32)
+
+
+def with_vectors(docs: Iterable[IndexDoc], batch: int = 256) -> Iterator[tuple[IndexDoc, bytes]]:
+    """Each document with its encoded vector, embedded a batch at a time."""
+    docs = iter(docs)
+    while chunk := list(islice(docs, batch)):
+        vectors = EMBEDDER.embed_many([document_text(doc) for doc in chunk])
+        yield from zip(chunk, map(encode, vectors), strict=True)

@@ -16,6 +16,7 @@ from whoosh.util.filelock import FileLock, try_for
 
 from kb.search.model import IndexDoc, IndexHealth
 from kb.search.schema import SCHEMA_VERSION, doc_fields, make_schema
+from kb.search.semantic import with_vectors
 
 __all__ = ["IndexStore", "IndexUnavailable"]
 
@@ -155,8 +156,8 @@ class IndexStore:
         writer = ix.writer(limitmb=256)
         count = 0
         try:
-            for doc in docs:
-                writer.add_document(**doc_fields(doc))
+            for doc, vector in with_vectors(docs):
+                writer.add_document(**doc_fields(doc, vector))
                 count += 1
                 if progress and count % 500 == 0:
                     progress(count)
@@ -194,8 +195,8 @@ class IndexStore:
             try:
                 for doc_id in deletes:
                     writer.delete_by_term("id", str(doc_id))
-                for doc in upserts:
-                    writer.update_document(**doc_fields(doc))
+                for doc, vector in with_vectors(upserts):
+                    writer.update_document(**doc_fields(doc, vector))
             except BaseException:
                 writer.cancel()
                 raise
