@@ -54,8 +54,9 @@ class Ranking:
     depth: int = 50
     title_bonus: float = 0.3
     # Last, each of those documents gets `semantic_weight` × the cosine between its vector and the
-    # query's (kb.search.semantic), on top of its score relative to the best one: meaning that shares
-    # no word with the query ("crossed out" / "strikethrough") still counts.
+    # query's (kb.search.semantic), on top of its score relative to the best one: among articles that
+    # match the same words, "when will my order get here" prefers "Order delivery times" to "Order
+    # history export".
     semantic_weight: float = 0.6
 
 
