@@ -57,7 +57,7 @@ class Ranking:
     # query's (kb.search.semantic), on top of its score relative to the best one: among articles that
     # match the same words, "when will my order get here" prefers "Order delivery times" to "Order
     # history export".
-    semantic_weight: float = 0.6
+    semantic_weight: float = 0.7
 
 
 RANKING = Ranking()
