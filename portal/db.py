@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import io
+import re
 import sqlite3
 import weakref
 from pathlib import Path
@@ -26,7 +27,14 @@ SQLITE_BUSY_TIMEOUT_S = 30
 # Connections kept open for reuse; more are opened while more queries run at once, then closed.
 SQLITE_IDLE_CONNECTIONS = 16
 POSTGRES_POOL_SIZE = 10
-SQLITE_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+# A statement that writes: it starts with one of these words, or with a WITH clause that leads to one.
+_SQLITE_WRITE_RE = re.compile(r"\s*(?:WITH\b.*?\b)?(?:INSERT|UPDATE|DELETE|REPLACE)\b", re.IGNORECASE | re.DOTALL)
+
+
+def is_sqlite_write(query: str) -> bool:
+    """Whether a statement run outside a transaction must queue on the engine's write lock. A read
+    that merely mentions such a word after WITH queues too: harmless, only slower."""
+    return _SQLITE_WRITE_RE.match(query) is not None
 
 
 class MigrationError(RuntimeError):
@@ -136,8 +144,7 @@ class PooledSQLiteEngine(SQLiteEngine):
     async def _run_in_new_connection(
         self, query: str, args: list[Any] | None = None, query_type: str = "generic", table: Any = None
     ) -> list[dict]:
-        writes = query.lstrip()[:7].upper().startswith(SQLITE_WRITES)
-        async with self.write_lock() if writes else contextlib.nullcontext():
+        async with self.write_lock() if is_sqlite_write(query) else contextlib.nullcontext():
             connection = await self.acquire()
             try:
                 return await connection.execute_fetchall(query, args or [])

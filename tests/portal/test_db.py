@@ -65,3 +65,22 @@ async def test_a_cancelled_transaction_is_rolled_back_and_lets_the_next_writer_i
     async with db.write_transaction():
         await asyncio.wait_for(_mail("Again").save(), timeout=10)
     assert sorted(row["subject"] for row in await OutboxMessage.select(OutboxMessage.subject)) == ["After", "Again"]
+
+
+@pytest.mark.parametrize(
+    ("query", "writes"),
+    [
+        ("INSERT INTO t (a) VALUES (1)", True),
+        ("  update t SET a = 2", True),
+        ("DELETE FROM t", True),
+        ("REPLACE INTO t (a) VALUES (1)", True),
+        ("WITH fresh AS (SELECT 1 AS a) INSERT INTO t (a) SELECT a FROM fresh", True),
+        ("WITH\n  old AS (SELECT id FROM t)\nDELETE FROM t WHERE id IN (SELECT id FROM old)", True),
+        ("SELECT updated_at, deleted FROM t", False),
+        ("WITH recent AS (SELECT * FROM t) SELECT * FROM recent", False),
+        ("PRAGMA foreign_keys = ON", False),
+    ],
+)
+def test_sqlite_writes_outside_transactions_are_recognised(query, writes):
+    """Those statements queue on the engine's write lock; the others run at once."""
+    assert db.is_sqlite_write(query) is writes
