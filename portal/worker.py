@@ -1,5 +1,6 @@
 """Background work every portal process runs: mail, the search index's catch-up, written reader activity,
-expiry of old records, auto-closing of resolved tickets, and regrouping recurring questions."""
+expiry of old records, auto-closing of resolved tickets, removing files a crash left behind, and
+regrouping recurring questions."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from portal.insights import recurring
 from portal.knowledge import catch_up
 from portal.notify import sender
 from portal.settings import Settings
+from portal.tickets.attachments import sweep_orphans
 from portal.tickets.conversation import close_resolved
 
 log = logging.getLogger("portal.worker")
@@ -39,6 +41,7 @@ async def run(settings: Settings, kb: IndexSync | None = None, activity: ReaderA
                 await sessions.purge_expired(session_lifetime(settings))
                 await ratelimit.purge_expired()
                 await close_resolved(settings)
+                await sweep_orphans(settings.data_dir)
             if time.monotonic() - last_regroup > REGROUP_EVERY_S:
                 last_regroup = time.monotonic()
                 if await recurring.stale():

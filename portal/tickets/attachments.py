@@ -6,6 +6,7 @@ import hashlib
 import os
 import re
 import tempfile
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,9 @@ MAX_FILES = 5
 MAX_NAME = 255
 HEAD = 8192  # enough to tell a file's kind, and to catch a web page renamed to .txt
 CHUNK = 1024 * 1024
+# A stored file no row refers to after this long was left by a crash between storing and recording
+# (a recording transaction takes milliseconds); so is a half-written ".incoming-" file.
+ORPHAN_AFTER_S = 3600.0
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 # A text file that opens like this is a web page or an image a browser would run scripts in.
 _MARKUP = (b"<!doctype", b"<html", b"<head", b"<body", b"<script", b"<svg", b"<?xml", b"<iframe", b"<object")
@@ -129,6 +133,7 @@ def store(data_dir: Path, checked: Checked) -> Path:
     reader ever sees half a file; never executable; the same contents are kept once."""
     target = path_of(data_dir, checked.sha256)
     if target.exists():
+        os.utime(target)  # in use again: the orphan sweep leaves recently touched files alone
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
     checked.stream.seek(0)
@@ -172,6 +177,50 @@ async def discard_unreferenced(data_dir: Path, checked: Sequence[Checked]) -> No
     for item in checked:
         if not await Attachment.exists().where(Attachment.sha256 == item.sha256):
             await anyio.to_thread.run_sync(lambda sha=item.sha256: path_of(data_dir, sha).unlink(missing_ok=True))
+
+
+def _old_files(data_dir: Path, now: float) -> list[Path]:
+    root = data_dir / "attachments"
+    if not root.is_dir():
+        return []
+    return [
+        path
+        for folder in root.iterdir()
+        if folder.is_dir()
+        for path in folder.iterdir()
+        if path.is_file() and now - path.stat().st_mtime > ORPHAN_AFTER_S
+    ]
+
+
+def _remove_if_still_old(path: Path, now: float) -> bool:
+    try:
+        if now - path.stat().st_mtime > ORPHAN_AFTER_S:
+            path.unlink()
+            return True
+    except FileNotFoundError:
+        pass
+    return False
+
+
+async def sweep_orphans(data_dir: Path) -> int:
+    """Remove stored files that no attachment row refers to and that nobody touched for an hour, and
+    half-written uploads: what a crash leaves behind. Returns how many were removed."""
+    now = time.time()
+    old = await anyio.to_thread.run_sync(_old_files, data_dir, now)
+    stored = {path.name: path for path in old if _SHA256.match(path.name)}
+    orphans = [path for path in old if path.name.startswith(".incoming-")]
+    names = sorted(stored)
+    for start in range(0, len(names), 500):
+        chunk = names[start : start + 500]
+        kept = {
+            row["sha256"] for row in await Attachment.select(Attachment.sha256).where(Attachment.sha256.is_in(chunk))
+        }
+        orphans += [stored[name] for name in chunk if name not in kept]
+
+    def remove() -> int:
+        return sum(_remove_if_still_old(path, now) for path in orphans)
+
+    return await anyio.to_thread.run_sync(remove)
 
 
 async def record(ticket_id: int, message_id: int | None, uploader_id: int, checked: Sequence[Checked]) -> None:
