@@ -1,4 +1,4 @@
-"""Data decoded from the index once per segment and reused by every query: norms, postings, words, titles.
+"""Data decoded from the index once per segment and reused by every query: norms, postings, words, titles, vectors.
 
 Whoosh answers an OR query by walking a tree of Python matchers per posting, which took 7-80 ms on
 10k articles. The scorer instead reads each query word's postings once per segment into two flat

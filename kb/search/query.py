@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from kb.search.analysis import FORMS, STOP_WORDS, words
 from kb.search.model import QueryTooLong
@@ -52,14 +52,23 @@ def parse_user_text(text: str) -> UserQuery:
 
 
 def plan(user: UserQuery, fixes: dict[str, str], ranking: Ranking = RANKING) -> list[QueryTerm]:
-    """Weighted terms per channel: each word in the channel's form, and the same for its correction."""
+    """Weighted terms per channel: each word in the channel's form, and the same for its correction.
+    A word with no form in a channel lends that channel's weight to its `fallback` channel's term."""
+    forms = {channel.name: channel.form for channel in ranking.channels}
     terms: dict[tuple[str, str], QueryTerm] = {}
     for index, word in enumerate(user.words):
         for form, weight in ((word, 1.0), (fixes.get(word), ranking.correction_weight)):
             if not form:
                 continue
             for channel in ranking.channels:
-                text = FORMS[channel.form](form)
-                if text and channel.weight > 0 and (channel.name, text) not in terms:
-                    terms[(channel.name, text)] = QueryTerm(text, channel.name, weight * channel.weight, index)
+                name, text = channel.name, FORMS[channel.form](form)
+                if not text and channel.fallback:
+                    name, text = channel.fallback, FORMS[forms[channel.fallback]](form)
+                if not text or channel.weight <= 0:
+                    continue
+                key = (name, text)
+                if key in terms and name != channel.name:
+                    terms[key] = replace(terms[key], weight=terms[key].weight + weight * channel.weight)
+                elif key not in terms:
+                    terms[key] = QueryTerm(text, name, weight * channel.weight, index)
     return list(terms.values())

@@ -24,6 +24,9 @@ class Channel:
     fields: tuple[FieldWeight, ...]
     weight: float = 1.0
     k1: float = 1.5
+    # The channel whose term takes this one's weight for a word that has no form here (a short
+    # word's beginning is the word itself), so short and long words weigh alike.
+    fallback: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,8 +46,15 @@ class Ranking:
         ),
         # The same words unstemmed: the form the user typed counts a little extra.
         Channel("exact", "exact", (FieldWeight("title_exact", 4.0, 0.4), FieldWeight("body_exact", 1.0, 0.8)), 0.3),
-        # The words' first letters: related words the stemmer keeps apart count a little.
-        Channel("prefix", "prefix", (FieldWeight("title_prefix", 4.0, 0.4), FieldWeight("body_prefix", 1.0, 0.8)), 0.3),
+        # The words' first letters: related words the stemmer keeps apart count a little. A word of
+        # five letters or fewer is its own beginning: its exact term takes this weight instead.
+        Channel(
+            "prefix",
+            "prefix",
+            (FieldWeight("title_prefix", 4.0, 0.4), FieldWeight("body_prefix", 1.0, 0.8)),
+            0.3,
+            fallback="exact",
+        ),
     )
     # A corrected spelling counts a little less than what the user typed.
     correction_weight: float = 0.8
