@@ -5,6 +5,7 @@ import pytest
 
 from kb.search import SearchIndex
 from kb.search.analysis import stem
+from kb.search.query import parse_user_text, plan
 from kb.search.scoring import RANKING, Ranking
 from kb.search.semantic import DIMENSIONS, EMBEDDER, decode, encode
 from tests.kb.test_search import doc
@@ -37,6 +38,15 @@ def test_word_beginnings_join_words_the_stemmer_keeps_apart(built):
     assert ids(open_with(), "шотландский парламент", "ru") == [2, 1]
     # Without word beginnings (and meaning) both match "парламент" alike: the older article comes first.
     assert ids(open_with(WORDS_ONLY), "шотландский парламент", "ru") == [1, 2]
+
+
+def test_short_and_long_words_weigh_alike():
+    """ "login" is its own beginning: the weight of the beginnings channel goes to its exact term."""
+    terms = plan(parse_user_text("login problem"), {})
+    weights = [sum(term.weight for term in terms if term.word == word) for word in (0, 1)]
+    assert weights[0] == pytest.approx(weights[1])
+    assert {term.channel for term in terms if term.word == 0} == {"all", "exact"}
+    assert {term.channel for term in terms if term.word == 1} == {"all", "exact", "prefix"}
 
 
 @pytest.mark.parametrize(
