@@ -23,7 +23,7 @@ from kb.search.ranking import TITLE_FIELD, rerank
 from kb.search.schema import stored_updated_at
 from kb.search.scorer import leaves, score_all
 from kb.search.scoring import RANKING, Ranking
-from kb.search.semantic import EMBEDDER
+from kb.search.semantic import EMBEDDER, Embedder
 from kb.search.snippets import snippet_html
 from kb.search.spelling import SPELLING_FIELDS, corrections, did_you_mean
 from kb.search.store import IndexStore, IndexUnavailable
@@ -47,10 +47,11 @@ def fingerprint_of(versions: dict[int, datetime]) -> str:
 class SearchIndex:
     """Synchronous on purpose (Whoosh is): the web layer calls it from a worker thread."""
 
-    def __init__(self, path: Path, ranking: Ranking = RANKING) -> None:
+    def __init__(self, path: Path, ranking: Ranking = RANKING, embedder: Embedder = EMBEDDER) -> None:
         self.path = Path(path)
         self.ranking = ranking
-        self._store = IndexStore(self.path)
+        self.embedder = embedder
+        self._store = IndexStore(self.path, embedder)
         self._cache = EngineCache()
 
     @contextlib.contextmanager
@@ -85,7 +86,7 @@ class SearchIndex:
         vectors, spelling vocabulary, the readers' filters) now rather than in the first search: call it
         at start-up and after every write, from a worker thread. Only segments not seen before cost
         anything."""
-        EMBEDDER.load()
+        self.embedder.load()
         with self._reading() as (generation, searcher):
             parts = leaves(searcher, generation, self._cache)
             self._cache.forget_except(generation, {leaf.data.key[1] for leaf in parts})
@@ -141,7 +142,9 @@ class SearchIndex:
             mask = filter_mask(searcher, parts, generation, self._cache, locale, category, public_only)
             depth = max(page * per_page, self.ranking.depth)
             matches = score_all(searcher, parts, terms, mask, self.ranking, depth)
-            ranked = rerank(matches, terms, self.ranking, EMBEDDER.embed(q) if self.ranking.semantic_weight else None)
+            ranked = rerank(
+                matches, terms, self.ranking, self.embedder.embed(q) if self.ranking.semantic_weight else None
+            )
             stems = {stem(word) for word in (*user.words, *fixes.values())}
             hits = [
                 self._hit(searcher, docnum, score, stems)

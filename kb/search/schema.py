@@ -9,10 +9,15 @@ from whoosh.fields import ID, STORED, TEXT, Schema
 from kb.search.analysis import FormTokenizer
 from kb.search.model import IndexDoc
 
-__all__ = ["SCHEMA_VERSION", "doc_fields", "make_schema", "stored_updated_at"]
+__all__ = ["SCHEMA_VERSION", "doc_fields", "index_version", "make_schema", "stored_updated_at"]
 
 # Bump when fields or analysis change: an index written with another version is rebuilt.
 SCHEMA_VERSION = "5"
+
+
+def index_version(with_vectors: bool) -> str:
+    """What an index records it was written as: the schema, and whether its meaning vectors are real."""
+    return SCHEMA_VERSION if with_vectors else f"{SCHEMA_VERSION}-without-vectors"
 
 
 def make_schema() -> Schema:

@@ -13,6 +13,7 @@ signal is weaker in Russian.
 from __future__ import annotations
 
 import importlib.util
+import logging
 import threading
 from collections.abc import Iterable, Iterator
 from itertools import islice
@@ -26,6 +27,7 @@ from kb.search.model import IndexDoc
 
 __all__ = ["DIMENSIONS", "EMBEDDER", "Embedder", "decode", "document_text", "encode", "with_vectors"]
 
+log = logging.getLogger("kb.search")
 DIMENSIONS = 256
 _WEIGHTS = "weights/l2_supercat_256.safetensors"
 _TOKENIZER = "tokenizers/l2_supercat_tokenizer_config.json"
@@ -35,32 +37,43 @@ _BODY_CHARS = 200
 _MAX_TEXT_CHARS = 1000
 
 
-def _package_dir() -> Path:
+def _package_dir(package: str) -> Path | None:
     # find_spec locates the package without importing it (its API would import a hub client).
-    spec = importlib.util.find_spec("wordllama")
+    spec = importlib.util.find_spec(package)
     if spec is None or not spec.submodule_search_locations:
-        raise ModuleNotFoundError("the wordllama package (its embedding files) is not installed")
+        return None
     return Path(next(iter(spec.submodule_search_locations)))
 
 
 class Embedder:
-    """Loads the tokenizer and the embedding table on first use; thread-safe."""
+    """Loads the tokenizer and the embedding table on first use; thread-safe.
 
-    def __init__(self) -> None:
+    Without the package (it ships wheels for x86-64 Linux and Windows only), every vector is zero:
+    search ranks by words alone, and the index records that it has no vectors, so it is rebuilt
+    once the package is installed (`load()` says which)."""
+
+    def __init__(self, package: str = "wordllama") -> None:
+        self.package = package
         self._lock = threading.Lock()
         self._model: tuple[Tokenizer, np.ndarray] | None = None
+        self._looked = False
 
-    def _loaded(self) -> tuple[Tokenizer, np.ndarray]:
+    def _loaded(self) -> tuple[Tokenizer, np.ndarray] | None:
         with self._lock:
-            if self._model is None:
-                base = _package_dir()
-                tokenizer = Tokenizer.from_file(str(base / _TOKENIZER))
-                (table,) = load_file(str(base / _WEIGHTS)).values()
-                self._model = (tokenizer, table)  # float16 rows: 16 MB per process
+            if not self._looked:
+                self._looked = True
+                base = _package_dir(self.package)
+                if base is None:
+                    log.warning("search ranks by words alone: the %s package is not installed", self.package)
+                else:
+                    tokenizer = Tokenizer.from_file(str(base / _TOKENIZER))
+                    (table,) = load_file(str(base / _WEIGHTS)).values()
+                    self._model = (tokenizer, table)  # float16 rows: 16 MB per process
             return self._model
 
-    def load(self) -> None:
-        self._loaded()
+    def load(self) -> bool:
+        """Load the embeddings now rather than in the first search; whether texts get real vectors."""
+        return self._loaded() is not None
 
     def embed(self, text: str) -> np.ndarray:
         """The unit-length float32 vector of `text` (all zeros when it has no tokens)."""
@@ -68,8 +81,11 @@ class Embedder:
 
     def embed_many(self, texts: list[str]) -> np.ndarray:
         """`embed` of each text, one row each (the tokenizer works on a batch in parallel)."""
-        tokenizer, table = self._loaded()
         vectors = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
+        model = self._loaded()
+        if model is None:
+            return vectors
+        tokenizer, table = model
         encodings = tokenizer.encode_batch([text[:_MAX_TEXT_CHARS] for text in texts], add_special_tokens=False)
         for row, encoding in enumerate(encodings):
             if encoding.ids:
@@ -97,9 +113,9 @@ def decode(data: bytes | None) -> np.ndarray:
     return np.frombuffer(data, dtype=np.float16).astype(np.float32)
 
 
-def with_vectors(docs: Iterable[IndexDoc], batch: int = 256) -> Iterator[tuple[IndexDoc, bytes]]:
+def with_vectors(docs: Iterable[IndexDoc], embedder: Embedder, batch: int = 256) -> Iterator[tuple[IndexDoc, bytes]]:
     """Each document with its encoded vector, embedded a batch at a time."""
     docs = iter(docs)
     while chunk := list(islice(docs, batch)):
-        vectors = EMBEDDER.embed_many([document_text(doc) for doc in chunk])
+        vectors = embedder.embed_many([document_text(doc) for doc in chunk])
         yield from zip(chunk, map(encode, vectors), strict=True)

@@ -15,8 +15,8 @@ from whoosh.searching import Searcher
 from whoosh.util.filelock import FileLock, try_for
 
 from kb.search.model import IndexDoc, IndexHealth
-from kb.search.schema import SCHEMA_VERSION, doc_fields, make_schema
-from kb.search.semantic import with_vectors
+from kb.search.schema import doc_fields, index_version, make_schema
+from kb.search.semantic import Embedder, with_vectors
 
 __all__ = ["IndexStore", "IndexUnavailable"]
 
@@ -40,8 +40,9 @@ class IndexStore:
     with a crashed process, so it is never left behind.
     """
 
-    def __init__(self, root: Path, lock_timeout: float = 30.0) -> None:
+    def __init__(self, root: Path, embedder: Embedder, lock_timeout: float = 30.0) -> None:
         self.root = Path(root)
+        self.embedder = embedder
         self.lock_timeout = lock_timeout
         self._schema = make_schema()
         self._idle: list[tuple[str, Searcher]] = []
@@ -62,8 +63,9 @@ class IndexStore:
             version = (gen_dir / _VERSION).read_text(encoding="utf-8").strip()
         except FileNotFoundError:
             raise IndexUnavailable(f"no index in {gen_dir}") from None
-        if version != SCHEMA_VERSION:
-            raise IndexUnavailable(f"index schema {version!r} is not the current {SCHEMA_VERSION!r}")
+        current = index_version(self.embedder.load())
+        if version != current:
+            raise IndexUnavailable(f"index schema {version!r} is not the current {current!r}")
         # Our schema object, not the pickled copy: the analyzers are code, and code is what we trust.
         return whoosh_index.open_dir(str(gen_dir), schema=self._schema)
 
@@ -156,7 +158,7 @@ class IndexStore:
         writer = ix.writer(limitmb=256)
         count = 0
         try:
-            for doc, vector in with_vectors(docs):
+            for doc, vector in with_vectors(docs, self.embedder):
                 writer.add_document(**doc_fields(doc, vector))
                 count += 1
                 if progress and count % 500 == 0:
@@ -165,7 +167,7 @@ class IndexStore:
             writer.cancel()
             raise
         writer.commit()
-        (gen_dir / _VERSION).write_text(SCHEMA_VERSION, encoding="utf-8")
+        (gen_dir / _VERSION).write_text(index_version(self.embedder.load()), encoding="utf-8")
         if progress:
             progress(count)
         return count
@@ -195,7 +197,7 @@ class IndexStore:
             try:
                 for doc_id in deletes:
                     writer.delete_by_term("id", str(doc_id))
-                for doc, vector in with_vectors(upserts):
+                for doc, vector in with_vectors(upserts, self.embedder):
                     writer.update_document(**doc_fields(doc, vector))
             except BaseException:
                 writer.cancel()

@@ -7,7 +7,7 @@ from kb.search import SearchIndex
 from kb.search.analysis import stem
 from kb.search.query import parse_user_text, plan
 from kb.search.scoring import RANKING, Ranking
-from kb.search.semantic import DIMENSIONS, EMBEDDER, decode, encode
+from kb.search.semantic import DIMENSIONS, EMBEDDER, Embedder, decode, encode
 from tests.kb.test_search import doc
 
 WORDS_ONLY = Ranking(channels=tuple(c for c in RANKING.channels if c.form != "prefix"), semantic_weight=0.0)
@@ -84,6 +84,27 @@ def test_meaning_follows_changed_articles(tmp_path):
         ]
     )
     assert ids(index, "when will my order get here") == [1, 2]
+
+
+def test_without_the_embeddings_search_ranks_by_words_and_the_index_is_rebuilt_once_they_come(tmp_path):
+    docs = [
+        doc(1, "Order history export", "Download a spreadsheet of every past purchase."),
+        doc(2, "Order delivery times", "Most parcels arrive within three working days."),
+    ]
+    missing = Embedder(package="no_such_embeddings_package")
+    words_only = SearchIndex(tmp_path / "search", embedder=missing)
+    words_only.rebuild(docs)
+    words_only.warm_up()
+    assert not missing.load()
+    hits = words_only.search("when will my order get here", "en").results
+    assert [hit.id for hit in hits] == [1, 2] and hits[0].score == hits[1].score  # a tie of words
+    words_only.close()
+    # With the embeddings, an index written without vectors does not pass the start-up check.
+    index = SearchIndex(tmp_path / "search")
+    assert not index.check().ok
+    index.rebuild(docs)
+    assert index.check().ok
+    assert ids(index, "when will my order get here") == [2, 1]
 
 
 def test_every_page_is_cut_from_one_ranking(built):
