@@ -16,7 +16,7 @@ from portal.insights import recurring
 from portal.knowledge import catch_up
 from portal.notify import sender
 from portal.settings import Settings
-from portal.tickets.attachments import sweep_orphans
+from portal.tickets.attachments import ORPHAN_AFTER_S, sweep_orphans
 from portal.tickets.conversation import close_resolved
 
 log = logging.getLogger("portal.worker")
@@ -28,7 +28,7 @@ REGROUP_EVERY_S = 300.0  # new and resolved tickets join their groups within min
 async def run(settings: Settings, kb: IndexSync | None = None, activity: ReaderActivity | None = None) -> None:
     """Until cancelled; several processes may run it at once (claims keep mail single-sent)."""
     transport = sender.transport_for(settings.smtp_url, settings.maildir)
-    last_purge = last_regroup = 0.0
+    last_purge = last_regroup = last_sweep = 0.0
     while True:
         try:
             await sender.deliver_due(transport, settings.mail_from)
@@ -41,6 +41,10 @@ async def run(settings: Settings, kb: IndexSync | None = None, activity: ReaderA
                 await sessions.purge_expired(session_lifetime(settings))
                 await ratelimit.purge_expired()
                 await close_resolved(settings)
+            # Orphan files come only from crashes: an hourly look (every file's age, every old
+            # file's row) is plenty.
+            if time.monotonic() - last_sweep > ORPHAN_AFTER_S:
+                last_sweep = time.monotonic()
                 await sweep_orphans(settings.data_dir)
             if time.monotonic() - last_regroup > REGROUP_EVERY_S:
                 last_regroup = time.monotonic()
