@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 from piccolo.query.functions.aggregate import Count
 
 from kb.frontmatter import ArticleInput, slugify
+from kb.languages import LOCALES
 from kb.tables import Article, Category, Feedback, IndexChange, Revision, Status
 
-LOCALES = ("en", "ru")
 MAX_TITLE = 2000
 MAX_BODY = 200_000
 

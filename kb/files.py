@@ -7,6 +7,7 @@ from pathlib import Path
 
 from kb.articles import tags_of
 from kb.frontmatter import ArticleFormatError, ArticleInput, dump, load, rows_from_jsonl
+from kb.languages import LOCALES
 from kb.tables import Article, Category, Status
 
 
@@ -34,7 +35,7 @@ def read_inputs(path: Path, locale: str | None = None) -> Iterator[ArticleInput]
 def _locale_from_folder(file: Path, root: Path) -> str | None:
     """content/en/…, content/ru/…: the folder names the language when the front matter does not."""
     for part in file.relative_to(root).parts[:-1]:
-        if part in ("en", "ru"):
+        if part in LOCALES:
             return part
     return None
 

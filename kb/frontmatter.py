@@ -10,6 +10,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from kb.languages import LOCALES
 from kb.markdown import plain_text
 
 __all__ = [
@@ -27,7 +28,6 @@ __all__ = [
     "slugify",
 ]
 
-LOCALES = ("en", "ru")
 _KEYS = ("title", "slug", "category", "locale", "translation_key", "tags", "summary")
 _KEY_LINE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\s*:(?:\s+(.*))?$")
 # Plain (unquoted) values that a YAML reader would turn into something else, or misread, get quotes.

@@ -17,7 +17,8 @@ from babel.dates import format_datetime
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
-LOCALES = ("en", "ru")
+from kb.languages import LOCALES
+
 LANGUAGE_NAMES = {"en": "English", "ru": "Русский"}
 CATALOGS = Path(__file__).parent / "locale"
 

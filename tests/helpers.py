@@ -33,7 +33,7 @@ async def create_user(
     locale: str = "en",
     organization_id: int | None = None,
 ):
-    from portal.accounts import create_account
+    from portal.accounts.flows import create_account
 
     return await create_account(
         settings, email, name, role, organization_id=organization_id, password=password, locale=locale

@@ -14,10 +14,11 @@ from pathlib import Path
 from whoosh import index as whoosh_index
 from whoosh.searching import Searcher
 
+from kb.languages import LOCALES
 from kb.search.analysis import stem
 from kb.search.cache import EngineCache
 from kb.search.filters import filter_mask
-from kb.search.model import LOCALES, Hit, IndexDoc, IndexHealth, QueryTooLong, SearchPage, Suggestion
+from kb.search.model import Hit, IndexDoc, IndexHealth, QueryTooLong, SearchPage, Suggestion
 from kb.search.query import MAX_QUERY_CHARS, parse_user_text, plan
 from kb.search.ranking import TITLE_FIELD, rerank
 from kb.search.schema import stored_updated_at

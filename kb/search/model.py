@@ -7,8 +7,6 @@ from datetime import datetime
 
 __all__ = ["Hit", "IndexDoc", "IndexHealth", "QueryTooLong", "SearchPage", "Suggestion"]
 
-LOCALES = ("en", "ru")
-
 
 class QueryTooLong(ValueError):
     """The query has more characters or words than the engine accepts (the web layer answers 400)."""

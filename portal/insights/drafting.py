@@ -12,12 +12,12 @@ from kb import articles
 from kb.indexing import IndexSync
 from kb.search import QueryTooLong
 from kb.tables import Article
-from portal import knowledge
 from portal.db import write_transaction
-from portal.i18n import gettext_, use_locale
+from portal.i18n import LOCALES, gettext_, use_locale
 from portal.insights.overview import staff_answers
 from portal.insights.scrubber import Span, scrub
 from portal.insights.tables import ArticleSource
+from portal.knowledge import searching
 from portal.settings import Settings
 from portal.tickets import conversation
 from portal.tickets.deflection import query_of
@@ -56,7 +56,7 @@ class Proposal:
 async def _locale_of(ticket: Ticket) -> str:
     """The requester's language: the article's, and the one an answer is written in."""
     row = await User.select(User.locale).where(User.id == ticket.requester).first()
-    return row["locale"] if row and row["locale"] in articles.LOCALES else "en"
+    return row["locale"] if row and row["locale"] in LOCALES else "en"
 
 
 async def _names(ticket: Ticket) -> list[str]:
@@ -71,7 +71,7 @@ async def _category(kb: IndexSync, ticket: Ticket, locale: str) -> str:
     # Not logged: a staff tool's lookup is not a reader's search.
     query = query_of(ticket.subject, ticket.description)
     try:
-        result = await knowledge.find(kb, query, locale, per_page=CATEGORY_HITS)
+        result = await searching.find(kb, query, locale, per_page=CATEGORY_HITS)
     except QueryTooLong:
         return ""
     votes: Counter[str] = Counter()

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from auth import accounts
+from auth import users
 from auth.tables import Role
 from portal.db import write_transaction
 from portal.tickets.tables import Event, Message, Ticket
@@ -69,10 +69,10 @@ def read_rows(path: Path) -> Iterator[Row]:
 
 
 async def _requester(email: str, locale: str) -> int:
-    user = await accounts.find_by_email(email)
+    user = await users.find_by_email(email)
     if user is None:
         async with write_transaction():
-            user = await accounts.create_user(email, REQUESTER_NAME, role=Role.CUSTOMER, locale=locale)
+            user = await users.create_user(email, REQUESTER_NAME, role=Role.CUSTOMER, locale=locale)
     return user.id
 
 

@@ -11,9 +11,10 @@ from kb.indexing import IndexSync
 from kb.search import QueryTooLong
 from kb.search.analysis import script_language
 from kb.tables import Deflection, Status
-from portal import knowledge
 from portal.insights.recurring import GroupNotFound, group_of, members_of
 from portal.insights.tables import ArticleSource, GroupMember, TicketGroup
+from portal.knowledge import searching
+from portal.tickets import visibility
 from portal.tickets.tables import Message, Rating, Ticket
 from portal.tickets.visibility import number_of
 from portal.tickets.workflow import Status as TicketStatus
@@ -139,7 +140,6 @@ async def detail(group_id: int) -> GroupDetail:
 
 async def staff_answers(ticket_ids: list[int]) -> list[dict]:
     """What staff told the customers: public messages by anyone but each ticket's requester, oldest first."""
-    public = Message.internal == False  # noqa: E712
     rows = (
         await Message.select(
             Message.id,
@@ -149,7 +149,7 @@ async def staff_answers(ticket_ids: list[int]) -> list[dict]:
             Message.author.name.as_alias("author_name"),
             Message.ticket.requester.as_alias("requester"),
         )
-        .where(Message.ticket.is_in(ticket_ids) & public)
+        .where(Message.ticket.is_in(ticket_ids) & visibility.PUBLIC_MESSAGE)
         .order_by(Message.id)
     )
     return [r for r in rows if r["author"] != r["requester"]]
@@ -192,7 +192,7 @@ async def closest_article(kb: IndexSync, question: str) -> dict | None:
     """The published article that search ranks first for the group's question: staff decide whether
     it answers it."""
     try:
-        page = await knowledge.find(kb, question, script_language(question), per_page=1)
+        page = await searching.find(kb, question, script_language(question), per_page=1)
     except QueryTooLong:
         return None
     return {"slug": page.results[0].slug, "title": page.results[0].title} if page.results else None

@@ -14,6 +14,8 @@ from typing import BinaryIO
 
 import anyio.to_thread
 
+from auth.tables import User
+from portal.tickets import visibility
 from portal.tickets.errors import TicketError, TicketNotFound
 from portal.tickets.tables import Attachment
 
@@ -242,28 +244,21 @@ async def record(ticket_id: int, message_id: int | None, uploader_id: int, check
         )
 
 
-def _public(ticket_id: int):
-    # A file belongs to the ticket's description (no message) or to a message; internal notes' files stay inside.
-    return (Attachment.ticket == ticket_id) & (
-        Attachment.message.is_null() | (Attachment.message.internal == False)  # noqa: E712
-    )
-
-
 async def public_of(ticket_id: int) -> list[dict]:
     """The files the customer may see on a ticket, oldest first."""
     return (
         await Attachment.select(
             Attachment.id, Attachment.message, Attachment.filename, Attachment.content_type, Attachment.size
         )
-        .where(_public(ticket_id))
+        .where(visibility.files_seen_by(None, ticket_id))
         .order_by(Attachment.id)
     )
 
 
-async def file_of(ticket_id: int, attachment_id: int, *, staff: bool) -> Attachment:
-    """One of the ticket's files: any for staff, public ones for customers; TicketNotFound for anything
-    else, internal notes' files included."""
-    where = (Attachment.ticket == ticket_id) if staff else _public(ticket_id)
+async def file_of(viewer: User, ticket_id: int, attachment_id: int) -> Attachment:
+    """One of the ticket's files the viewer may fetch (visibility.files_seen_by); TicketNotFound for
+    anything else, internal notes' files included."""
+    where = visibility.files_seen_by(viewer, ticket_id)
     found = await Attachment.objects().where(where & (Attachment.id == attachment_id)).first()
     if found is None:
         raise TicketNotFound()

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
+from auth.tables import User
 from kb import articles
 from kb.activity import ReaderActivity
 from kb.indexing import IndexSync
 from kb.search import Hit, QueryTooLong
 from kb.tables import Deflection
-from portal import knowledge
 from portal.db import write_transaction
+from portal.knowledge import searching
+from portal.settings import Settings
+from portal.tickets import attachments, filing
+from portal.tickets.attachments import Incoming
+from portal.tickets.filing import NewTicket
 
 SUGGESTIONS = 5
 QUERY_WORDS = 24  # the subject and the start of the description: the engine takes at most 32 distinct words
@@ -29,13 +35,29 @@ async def suggestions(
         if not text:
             continue
         try:
-            result, _token = await knowledge.search(
+            result, _token = await searching.search(
                 kb, activity, text, locale, per_page=SUGGESTIONS, user_id=user_id, source="ticket"
             )
         except QueryTooLong:
             continue
         return result.results
     return []
+
+
+async def before_filing(
+    settings: Settings,
+    kb: IndexSync,
+    activity: ReaderActivity,
+    requester: User,
+    draft: NewTicket,
+    files: Sequence[Incoming],
+    locale: str,
+) -> list[Hit]:
+    """The first send of the form: checked as filing would check it (files too), then the articles
+    that may already answer it; none when nothing matches and the ticket may be filed at once."""
+    await filing.check(requester, draft)
+    await attachments.check_all(files, settings.attachment_max_bytes)
+    return await suggestions(kb, activity, draft.subject, draft.description, locale, requester.id)
 
 
 async def record(slug: str, user_id: int | None, query: str, form_key: str) -> bool:

@@ -102,10 +102,23 @@ async def _by_key(key: str) -> Ticket | None:
     return Ticket(_exists_in_db=True, **rows[0]) if rows else None
 
 
-async def _new_ticket(
-    settings: Settings, requester: User, draft: NewTicket, key: str | None, by: User | None
-) -> Ticket:
-    """The checked, not yet saved ticket with its deadlines and coordinator."""
+@dataclass(frozen=True, slots=True)
+class Checked:
+    """A draft that filing accepts, with what its deadlines are counted from."""
+
+    subject: str
+    description: str
+    type: str
+    answers: dict
+    priority: str
+    plan: str
+    time_zone: str
+    organization: Organization | None
+
+
+async def check(requester: User, draft: NewTicket, by: User | None = None) -> Checked:
+    """Everything filing refuses, found without writing anything: the form's step that suggests
+    articles calls this first, so a customer never reads articles only to be sent back to the form."""
     subject, description = clean_subject(draft.subject), clean_body(draft.description)
     if draft.channel not in CHANNELS:
         raise TicketError("channel_invalid", "channel")
@@ -113,16 +126,25 @@ async def _new_ticket(
     answers = await types.check_fields(ticket_type, draft.custom_fields)
     plan, time_zone, org = await plan_of(requester)
     priority = _priority(plan, draft.priority, by_staff=by is not None and is_staff(by))
+    return Checked(subject, description, ticket_type, answers, priority, plan, time_zone, org)
+
+
+async def _new_ticket(
+    settings: Settings, requester: User, draft: NewTicket, key: str | None, by: User | None
+) -> Ticket:
+    """The checked, not yet saved ticket with its deadlines and coordinator."""
+    checked = await check(requester, draft, by)
+    org = checked.organization
     now = datetime.now(UTC)
-    due = deadlines(plan, priority, ticket_type, now, time_zone, settings.holidays)
+    due = deadlines(checked.plan, checked.priority, checked.type, now, checked.time_zone, settings.holidays)
     return Ticket(
         requester=requester.id,
         organization=org.id if org else None,
-        type=ticket_type,
-        priority=priority,
-        subject=subject,
-        description=description,
-        custom_fields=answers,
+        type=checked.type,
+        priority=checked.priority,
+        subject=checked.subject,
+        description=checked.description,
+        custom_fields=checked.answers,
         channel=draft.channel,
         assignee=org.coordinator if org else None,
         first_response_due=due.first_response,

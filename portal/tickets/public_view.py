@@ -14,7 +14,7 @@ from kb.markdown import render
 from portal.settings import Settings
 from portal.tickets import attachments, ratings, visibility
 from portal.tickets.conversation import REOPEN_WITHIN
-from portal.tickets.errors import NotAllowed, TicketError
+from portal.tickets.errors import TicketError
 from portal.tickets.self_service import localized, type_names
 from portal.tickets.tables import CustomField, Event, Message, Rating, Ticket
 from portal.tickets.workflow import Status
@@ -92,13 +92,13 @@ async def ticket_page(viewer: User, number: int, locale: str) -> TicketPage:
     ticket = await visibility.get_for(viewer, number)
     messages = (
         await Message.select(Message.id, Message.author, Message.body, Message.created_at)
-        .where((Message.ticket == ticket.id) & (Message.internal == False))  # noqa: E712
+        .where(visibility.messages_seen_by(None, ticket.id))
         .order_by(Message.created_at)
         .order_by(Message.id)
     )
     events = (
         await Event.select(Event.kind, Event.actor, Event.old, Event.new, Event.created_at)
-        .where((Event.ticket == ticket.id) & (Event.public == True) & (Event.kind != "created"))  # noqa: E712
+        .where(visibility.events_seen_by(None, ticket.id) & (Event.kind != "created"))
         .order_by(Event.created_at)
         .order_by(Event.id)
     )
@@ -133,7 +133,7 @@ async def ticket_page(viewer: User, number: int, locale: str) -> TicketPage:
         timeline=timeline,
         replies=replies_state(ticket),
         can_close=Status(ticket.status) != Status.CLOSED,
-        rating_open=done and ticket.resolutions > 0 and rating is None and not visibility.is_staff(viewer),
+        rating_open=done and ticket.resolutions > 0 and rating is None and ratings.may_rate(viewer, ticket),
         rating=rating,
     )
 
@@ -144,10 +144,8 @@ def score_of(text: str) -> int:
 
 
 async def rate_on_page(viewer: User, ticket: Ticket, score: str, comment: str) -> Rating:
-    """The customer rates the latest resolution; staff may see the page but not rate their own work."""
-    if visibility.is_staff(viewer):
-        raise NotAllowed()
-    return await ratings.rate(ticket, ticket.resolutions, score_of(score), comment)
+    """The requester rates the latest resolution; staff may see the page but not rate their own work."""
+    return await ratings.rate_latest(viewer, ticket, score_of(score), comment)
 
 
 @dataclass(frozen=True, slots=True)

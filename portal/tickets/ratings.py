@@ -9,8 +9,9 @@ import hmac
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from auth.tables import User
 from portal.db import is_unique_violation, write_transaction
-from portal.tickets.errors import TicketError
+from portal.tickets.errors import NotAllowed, TicketError
 from portal.tickets.tables import Event, Rating, Ticket
 from portal.tickets.workflow import Status
 
@@ -58,6 +59,18 @@ def clean_score(score: int, comment: str) -> tuple[int, str]:
 
 async def existing(ticket_id: int, resolution: int) -> Rating | None:
     return await Rating.objects().where(Rating.key == f"{ticket_id}:{resolution}").first()
+
+
+def may_rate(viewer: User, ticket: Ticket) -> bool:
+    """Only the requester rates how their ticket was resolved: not staff, not their colleagues."""
+    return getattr(ticket.requester, "id", ticket.requester) == viewer.id
+
+
+async def rate_latest(viewer: User, ticket: Ticket, score: int, comment: str = "") -> Rating:
+    """The viewer rates the ticket's latest resolution; NotAllowed for anyone but its requester."""
+    if not may_rate(viewer, ticket):
+        raise NotAllowed()
+    return await rate(ticket, ticket.resolutions, score, comment)
 
 
 async def rate(ticket: Ticket, resolution: int, score: int, comment: str = "") -> Rating:

@@ -1,5 +1,5 @@
-"""The customer's side of filing and finding tickets: the form's choices, a draft checked before
-articles are suggested, and the list of their (and their organization's) tickets."""
+"""The customer's side of filing and finding tickets: the form's choices and the list of their (and
+their organization's) tickets."""
 
 from __future__ import annotations
 
@@ -8,10 +8,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from auth.tables import User
-from portal.sla.policy import CUSTOMER_PRIORITIES, RANK
-from portal.tickets import types, visibility
-from portal.tickets.errors import TicketError
-from portal.tickets.filing import NewTicket, clean_body, clean_subject, plan_of
+from portal.sla.policy import CUSTOMER_PRIORITIES
+from portal.tickets import visibility
+from portal.tickets.filing import plan_of
 from portal.tickets.tables import Ticket, TicketType
 from portal.tickets.workflow import Status
 
@@ -42,19 +41,6 @@ async def type_names(locale: str) -> dict[str, str]:
     """Every type's name, retired ones too: old tickets keep theirs."""
     rows = await TicketType.select(TicketType.slug, TicketType.name_en, TicketType.name_ru)
     return {row["slug"]: localized(row, "name", locale) for row in rows}
-
-
-async def check_draft(user: User, draft: NewTicket) -> None:
-    """What filing would refuse, found before articles are suggested, so the customer never reads
-    articles only to be sent back to fix the form. Nothing is written; filing checks it all again."""
-    clean_subject(draft.subject)
-    clean_body(draft.description)
-    await types.check_type(draft.type)
-    await types.check_fields(draft.type, draft.custom_fields)
-    if draft.priority not in RANK:
-        raise TicketError("priority_invalid", "priority")
-    if draft.priority not in await priorities_for(user):
-        raise TicketError("priority_not_in_plan", "priority")
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,8 @@ from litestar.static_files import create_static_files_router
 
 from kb.activity import ReaderActivity
 from kb.indexing import IndexSync, index_at
-from portal import db, logs, worker
+from portal import db, logs
+from portal.jobs import passes
 from portal.settings import Settings
 from portal.web import errors
 from portal.web.access_log import AccessLogMiddleware
@@ -82,7 +83,7 @@ def create_app(settings: Settings) -> Litestar:
             # Not fatal: the process must come up to answer /ready (503 says why); the index is
             # derived data that the background pass or the first search rebuilds once it can.
             log.exception("the search index could not be checked at start-up")
-        jobs = asyncio.create_task(worker.run(settings, kb, activity)) if settings.background_jobs else None
+        jobs = asyncio.create_task(passes.run(settings, kb, activity)) if settings.background_jobs else None
         try:
             yield
         finally:

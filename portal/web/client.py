@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from litestar.connection import ASGIConnection
 
-from portal.accounts import Client
+from portal.accounts.flows import Client
 from portal.settings import Settings
 
 

@@ -8,7 +8,7 @@ from litestar.di import Provide
 from auth.tables import User
 from kb.activity import ReaderActivity
 from kb.indexing import IndexSync
-from portal.accounts import Client
+from portal.accounts.flows import Client
 from portal.settings import Settings
 from portal.web.client import client_of
 

@@ -10,7 +10,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from auth import sessions
 from auth.tables import User
 from portal import i18n
-from portal.accounts import session_lifetime
+from portal.accounts.flows import session_lifetime
 from portal.settings import Settings
 
 COOKIE = "portal_session"

@@ -8,7 +8,8 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
 
-from portal import i18n, oidc_signin
+from portal import i18n
+from portal.accounts import oidc_signin
 from portal.settings import Settings
 from portal.web import messages
 

@@ -8,8 +8,8 @@ from click.testing import CliRunner
 
 from kb import articles
 from kb.tables import Article, IndexChange, Status
-from portal import knowledge
 from portal.cli import main
+from portal.knowledge import editing
 from portal.web.app import create_app
 from tests.conftest import browser, make_settings
 from tests.portal.test_kb_reader import publish
@@ -63,7 +63,7 @@ async def test_changes_reach_another_node_through_the_change_log(tmp_path, datab
         assert await _titles(a, "kettle") == ["Descale the kettle"]  # the writer's own index: at once
         assert await b.app.state.kb.apply_pending() == 1  # the other node's next background pass
         assert await _titles(b, "kettle") == ["Descale the kettle"]
-        await knowledge.change_status(a.app.state.kb, article.id, Status.ARCHIVED, author_id=None)
+        await editing.change_status(a.app.state.kb, article.id, Status.ARCHIVED, author_id=None)
         await b.app.state.kb.apply_pending()
         assert await _titles(b, "kettle") == []
 

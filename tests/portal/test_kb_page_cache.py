@@ -8,7 +8,7 @@ import httpx
 from auth.tables import Role
 from kb import articles
 from kb.tables import Article, SearchLog, Status
-from portal import knowledge
+from portal.knowledge import categories, editing
 from portal.web.app import create_app
 from tests.conftest import browser
 from tests.helpers import create_user, sign_in
@@ -41,7 +41,7 @@ async def test_an_edit_is_shown_at_once(client):
     for _ in range(2):
         assert "Hold the button for five seconds" in (await client.get("/kb/pair-your-headphones")).text
     draft = articles.Draft(title="Pair your headphones", body="Hold both buttons for ten seconds.")
-    await knowledge.update_article(client.app.state.kb, article.id, draft, author_id=None)
+    await editing.update_article(client.app.state.kb, article.id, draft, author_id=None)
     page = (await client.get("/kb/pair-your-headphones")).text
     assert "Hold both buttons for ten seconds" in page and "five seconds" not in page
 
@@ -59,7 +59,7 @@ async def test_an_unpublished_article_disappears_at_once(client):
         assert (await client.get("/kb/beta-programme")).status_code == 200
         assert "Beta programme" in (await client.get("/kb/search", params={"q": "beta"})).text
         assert "Beta programme" in (await client.get("/kb")).text
-    await knowledge.change_status(client.app.state.kb, article.id, Status.DRAFT, author_id=None)
+    await editing.change_status(client.app.state.kb, article.id, Status.DRAFT, author_id=None)
     assert (await client.get("/kb/beta-programme")).status_code == 404
     assert "Beta programme" not in (await client.get("/kb/search", params={"q": "beta"})).text
     assert "Beta programme" not in (await client.get("/kb")).text
@@ -69,7 +69,7 @@ async def test_a_renamed_category_is_shown_after_the_change_log_is_applied(clien
     await publish(client, "Refund timelines", "Refunds take five days.", category="billing")
     assert "Billing" in (await client.get("/kb")).text
     category = await articles.ensure_category("billing")
-    await knowledge.save_category("", "Payments", "Платежи", category_id=category.id)
+    await categories.save_category("", "Payments", "Платежи", category_id=category.id)
     await client.app.state.kb.apply_pending()  # what each process's background pass does
     page = (await client.get("/kb")).text
     assert "Payments" in page and "Billing" not in page

@@ -7,7 +7,7 @@ import pytest
 from auth.tables import Role
 from kb import articles
 from kb.tables import Article, Feedback, SearchLog, Status
-from portal import knowledge
+from portal.knowledge import editing
 from tests.helpers import create_user, post_form, sign_in
 
 
@@ -26,9 +26,9 @@ async def publish(
         slug=slug,
         translation_key=translation_key,
     )
-    article = await knowledge.create_article(sync, draft, author_id=None)
+    article = await editing.create_article(sync, draft, author_id=None)
     if status != Status.DRAFT:
-        article = await knowledge.change_status(sync, article.id, status, author_id=None)
+        article = await editing.change_status(sync, article.id, status, author_id=None)
     return article
 
 

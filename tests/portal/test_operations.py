@@ -116,7 +116,7 @@ def test_production_logs_are_json_lines(tmp_path, capsys):
     )
     logs.configure(settings)
     try:
-        logging.getLogger("portal.worker").warning("mail server unreachable")
+        logging.getLogger("portal.jobs").warning("mail server unreachable")
         warning = json.loads(capsys.readouterr().err.strip().splitlines()[-1])
         assert warning["level"] == "WARNING" and warning["message"] == "mail server unreachable"
         access = logs.AccessLines(settings)

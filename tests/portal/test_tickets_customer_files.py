@@ -173,3 +173,18 @@ async def test_another_customer_cannot_rate_or_download(client, settings):
     await sign_in(client, "bob@example.com")
     assert (await post_form(client, f"/tickets/{number_of(ticket.id)}/rating", {"score": "1"})).status_code == 404
     assert await Rating.count() == 0
+
+
+async def test_only_the_requester_rates_even_a_colleague_who_shares_the_ticket(client, settings):
+    from auth import organizations
+
+    org = await organizations.create("Acme Ltd", shares_tickets=True)
+    ann = await create_user(settings, "ann@example.com", organization_id=org.id)
+    await create_user(settings, "cat@example.com", organization_id=org.id)
+    number = number_of((await _resolved(settings, ann)).id)
+    await sign_in(client, "cat@example.com")
+    page = await client.get(f"/tickets/{number}")
+    assert page.status_code == 200 and "How did we do?" not in page.text  # she reads it, but does not rate
+    refused = await post_form(client, f"/tickets/{number}/rating", {"score": "1"})
+    assert refused.status_code == 400 and "How did we do?" not in refused.text
+    assert await Rating.count() == 0

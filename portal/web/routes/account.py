@@ -13,8 +13,9 @@ from auth import links, sessions
 from auth.errors import AccountError, InvalidInput, InvalidLink
 from auth.links import Purpose
 from auth.tables import User
-from portal import accounts, i18n
-from portal.accounts import Client
+from portal import i18n
+from portal.accounts import flows as accounts
+from portal.accounts.flows import Client
 from portal.settings import Settings
 from portal.web.guards import PUBLIC
 from portal.web.redirects import safe_next

@@ -9,11 +9,10 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Template
 
-from auth import accounts, organizations
+from auth import organizations, users
 from auth.errors import InvalidInput
 from auth.tables import Role, SupportPlan, User
-from portal import accounts as account_flows
-from portal.db import write_transaction
+from portal.accounts import administration
 from portal.settings import Settings
 from portal.web.guards import ADMIN
 
@@ -40,34 +39,12 @@ class OrganizationForm(msgspec.Struct):
     shares_tickets: str = ""
 
 
-def _role(value: str) -> Role:
-    try:
-        return Role(value)
-    except ValueError:
-        raise InvalidInput("role", "invalid_role") from None
-
-
-def _plan(value: str) -> SupportPlan:
-    try:
-        return SupportPlan(value)
-    except ValueError:
-        raise InvalidInput("support_plan", "invalid_input") from None
-
-
-def _organization_id(value: str) -> int | None:
-    if not value:
-        return None
-    if not value.isdigit():
-        raise InvalidInput("organization", "organization_unknown")
-    return int(value)
-
-
 async def _users_page(q: FromQuery[str] = "", status: int = 200, **context: object) -> Template:
     return Template(
         template_name="admin/users.html",
         status_code=status,
         context={
-            "users": await accounts.list_users(q),
+            "users": await users.list_users(q),
             "q": q,
             "roles": list(Role),
             "organizations": await organizations.list_all(),
@@ -84,14 +61,7 @@ async def users_page(q: FromQuery[str] = "", done: FromQuery[str | None] = None)
 @post("/admin/users", opt=ADMIN)
 async def create_user(data: Annotated[NewUserForm, FORM], settings: NamedDependency[Settings]) -> Response:
     try:
-        await account_flows.create_account(
-            settings,
-            data.email,
-            data.name,
-            _role(data.role),
-            _organization_id(data.organization),
-            locale=data.locale if data.locale in ("en", "ru") else "en",
-        )
+        await administration.invite(settings, data.email, data.name, data.role, data.organization, data.locale)
     except InvalidInput as exc:
         return await _users_page(status=400, error=exc.code, form=data)
     return Redirect(path="/admin/users?done=user_created")
@@ -102,7 +72,7 @@ async def user_page(user_id: FromPath[int], done: FromQuery[str | None] = None) 
     return Template(
         template_name="admin/user.html",
         context={
-            "account": await accounts.get(user_id),
+            "account": await users.get(user_id),
             "roles": list(Role),
             "organizations": await organizations.list_all(),
             "done": done,
@@ -112,16 +82,9 @@ async def user_page(user_id: FromPath[int], done: FromQuery[str | None] = None) 
 
 @post("/admin/users/{user_id:int}", opt=ADMIN)
 async def save_user(user_id: FromPath[int], data: Annotated[UserForm, FORM], viewer: NamedDependency[User]) -> Response:
-    account = await accounts.get(user_id)
+    account = await users.get(user_id)
     try:
-        role, active = _role(data.role), bool(data.active)
-        if account.id == viewer.id and (role != Role(viewer.role) or not active):
-            raise InvalidInput("role", "own_role")
-        async with write_transaction():
-            org_id = _organization_id(data.organization)
-            if org_id is not None and not await accounts.organization_exists(org_id):
-                raise InvalidInput("organization", "organization_unknown")
-            await accounts.set_role_and_status(account, role, org_id, active)
+        await administration.save_user(viewer, account, data.role, data.organization, bool(data.active))
     except InvalidInput as exc:
         return Template(
             template_name="admin/user.html",
@@ -152,8 +115,7 @@ async def organizations_page(done: FromQuery[str | None] = None) -> Template:
 @post("/admin/organizations", opt=ADMIN)
 async def create_organization(data: Annotated[OrganizationForm, FORM]) -> Response:
     try:
-        async with write_transaction():
-            await organizations.create(data.name, _plan(data.support_plan), bool(data.shares_tickets))
+        await administration.create_organization(data.name, data.support_plan, bool(data.shares_tickets))
     except InvalidInput as exc:
         return await _organizations_page(status=400, error=exc.code, form=data)
     return Redirect(path="/admin/organizations?done=organization_created")
@@ -161,9 +123,8 @@ async def create_organization(data: Annotated[OrganizationForm, FORM]) -> Respon
 
 @post("/admin/organizations/{organization_id:int}", opt=ADMIN)
 async def save_organization(organization_id: FromPath[int], data: Annotated[OrganizationForm, FORM]) -> Response:
-    org = await organizations.get(organization_id)
     try:
-        await organizations.update(org, _plan(data.support_plan), bool(data.shares_tickets))
+        await administration.save_organization(organization_id, data.support_plan, bool(data.shares_tickets))
     except InvalidInput as exc:
         return await _organizations_page(status=400, error=exc.code)
     return Redirect(path="/admin/organizations?done=organization_saved")

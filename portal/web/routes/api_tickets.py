@@ -13,16 +13,13 @@ from litestar.params import Body, FromPath, FromQuery, HeaderParameter
 
 from auth.tables import User
 from portal.settings import Settings
-from portal.tickets import conversation, ratings, visibility
-from portal.tickets.errors import NotAllowed, TicketError
+from portal.tickets import api_view, conversation, ratings, visibility
+from portal.tickets.errors import TicketError
 from portal.tickets.filing import NewTicket, open_ticket
 from portal.tickets.mail import ticket_link
-from portal.tickets.tables import Event, Message, Ticket
-from portal.tickets.workflow import Status
 from portal.web.api_auth import SECURITY, TOKEN_ONLY
 
 PER_PAGE = 50
-STATUSES = frozenset(s.value for s in Status)
 MAX_KEY = 120  # filing keeps 120 characters of a key: longer ones could collide unseen
 API = {"opt": TOKEN_ONLY, "security": SECURITY, "include_in_schema": True, "tags": ["tickets"]}
 
@@ -130,10 +127,6 @@ class Rated(msgspec.Struct):
     comment: str
 
 
-def _id(value: Any) -> int:
-    return getattr(value, "id", value)
-
-
 def _key(raw: str | None) -> str:
     key = (raw or "").strip()
     if len(key) > MAX_KEY or not key.isprintable():
@@ -182,29 +175,9 @@ async def list_tickets(
     page: FromQuery[int] = 1,
 ) -> Page:
     """The tickets the caller may see, newest first, 50 a page."""
-    page = min(max(page, 1), 10_000)
-    query = Ticket.select(
-        Ticket.id,
-        Ticket.status,
-        Ticket.type,
-        Ticket.priority,
-        Ticket.subject,
-        Ticket.created_at,
-        Ticket.updated_at,
-        Ticket.first_response_due,
-        Ticket.resolution_due,
-    )
-    condition = await visibility.scope(viewer)
-    if condition is not None:
-        query = query.where(condition)
-    if status:
-        if status not in STATUSES:
-            raise TicketError("status_invalid", "status")
-        query = query.where(Ticket.status == status)
-    # One row more than a page says whether another page follows, without counting them all.
-    rows = await query.order_by(Ticket.id, ascending=False).limit(PER_PAGE + 1).offset((page - 1) * PER_PAGE)
-    tickets = [_summary(settings, row) for row in rows[:PER_PAGE]]
-    return Page(tickets=tickets, page=page, per_page=PER_PAGE, has_more=len(rows) > PER_PAGE)
+    found = await api_view.listing(viewer, status, page, PER_PAGE)
+    tickets = [_summary(settings, row) for row in found.rows]
+    return Page(tickets=tickets, page=found.page, per_page=PER_PAGE, has_more=found.has_more)
 
 
 @get("/api/tickets/{number:int}", **API)
@@ -213,21 +186,7 @@ async def read_ticket(
 ) -> Detail:
     """The ticket with its conversation and timeline; internal notes and events for staff only."""
     ticket = await visibility.get_for(viewer, number)
-    staff = visibility.is_staff(viewer)
-    messages = Message.select(
-        Message.id,
-        Message.author.name.as_alias("author"),
-        Message.author.role.as_alias("role"),
-        Message.body,
-        Message.internal,
-        Message.created_at,
-    ).where(Message.ticket == ticket.id)
-    events = Event.select(Event.kind, Event.old, Event.new, Event.public, Event.created_at).where(
-        Event.ticket == ticket.id
-    )
-    if not staff:
-        messages = messages.where(Message.internal == False)  # noqa: E712
-        events = events.where(Event.public == True)  # noqa: E712
+    said = await api_view.conversation(viewer, ticket)
     fields = ticket.custom_fields
     return Detail(
         number=number,
@@ -248,18 +207,8 @@ async def read_ticket(
         closed_at=ticket.closed_at,
         resolutions=ticket.resolutions,
         url=ticket_link(settings, ticket.id),
-        messages=[
-            MessageOut(
-                id=m["id"],
-                author=m["author"],
-                staff=m["role"] in visibility.STAFF,
-                body=m["body"],
-                internal=m["internal"],
-                created_at=m["created_at"],
-            )
-            for m in await messages.order_by(Message.id)
-        ],
-        events=[EventOut(**e) for e in await events.order_by(Event.id)],
+        messages=[MessageOut(**m) for m in said.messages],
+        events=[EventOut(**e) for e in said.events],
     )
 
 
@@ -287,9 +236,7 @@ async def post_message(
 async def rate_ticket(data: Annotated[RatingIn, Body()], viewer: NamedDependency[User], number: FromPath[int]) -> Rated:
     """Rate the ticket's latest resolution, once; only its requester may."""
     ticket = await visibility.get_for(viewer, number)
-    if _id(ticket.requester) != viewer.id:
-        raise NotAllowed()
-    rating = await ratings.rate(ticket, ticket.resolutions, data.score, data.comment)
+    rating = await ratings.rate_latest(viewer, ticket, data.score, data.comment)
     return Rated(ticket=number, resolution=rating.resolution, score=rating.score, comment=rating.comment)
 
 

@@ -10,7 +10,8 @@ from kb.activity import ReaderActivity
 from kb.indexing import IndexSync
 from kb.markdown import render
 from kb.search import QueryTooLong
-from portal import i18n, knowledge
+from portal import i18n
+from portal.knowledge import searching
 from portal.web.guards import READER
 
 
@@ -34,7 +35,7 @@ async def search(
     page: FromQuery[int] = 1,
 ) -> Response:
     try:
-        result, _token = await knowledge.search(
+        result, _token = await searching.search(
             kb,
             activity,
             q,
@@ -71,7 +72,7 @@ async def suggest(
     kb: NamedDependency[IndexSync], q: FromQuery[str] = "", locale: FromQuery[str] = "", limit: FromQuery[int] = 8
 ) -> Response:
     try:
-        found = await knowledge.suggest(kb, q, _locale(locale), limit=min(max(limit, 1), 20))
+        found = await searching.suggest(kb, q, _locale(locale), limit=min(max(limit, 1), 20))
     except QueryTooLong:
         return _bad_query()
     return Response({"suggestions": [{"slug": s.slug, "title": s.title, "url": f"/kb/{s.slug}"} for s in found]})

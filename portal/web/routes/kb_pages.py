@@ -15,8 +15,9 @@ from kb import articles
 from kb.activity import ReaderActivity
 from kb.indexing import IndexSync
 from kb.search import QueryTooLong
-from portal import i18n, knowledge, reading
-from portal.accounts import Client
+from portal import i18n
+from portal.accounts.flows import Client
+from portal.knowledge import reading, searching
 from portal.tickets import deflection
 from portal.web.guards import READER
 from portal.web.page_cache import CACHED_PAGE, not_kept, per_serving
@@ -59,7 +60,7 @@ async def search_page(
         return Template(template_name="kb/search.html", context={**context, "result": None})
     page = max(page, 1)
     try:
-        result = await knowledge.find(kb, q, locale, category=category, page=page)
+        result = await searching.find(kb, q, locale, category=category, page=page)
     except QueryTooLong:
         return Template(
             template_name="kb/search.html",
@@ -115,7 +116,7 @@ async def feedback(
     if data.helpful not in ("yes", "no"):
         return Redirect(path=f"/kb/{slug}")
     await ratelimit.hit(VOTES_PER_ADDRESS, client.ip)
-    await knowledge.vote(article.id, data.helpful == "yes", data.comment, viewer.id if viewer else None)
+    await reading.vote(article.id, data.helpful == "yes", data.comment, viewer.id if viewer else None)
     return Redirect(path=f"/kb/{slug}?voted={data.helpful}#feedback")
 
 

@@ -16,9 +16,11 @@ from kb.articles import TRANSITIONS, ArticleError, Draft, tags_of
 from kb.indexing import IndexSync
 from kb.markdown import Rendered, render
 from kb.tables import Article, Status
-from portal import knowledge
+from portal import i18n
 from portal.insights import overview
-from portal.kb_staff import Filters, article_rows, helpful_pct, latest_comments, revision_count
+from portal.knowledge import categories as kb_categories
+from portal.knowledge import editing
+from portal.knowledge.staff_view import Filters, article_rows, helpful_pct, latest_comments, revision_count
 from portal.web.guards import STAFF
 from portal.web.routes import kb_staff_categories, kb_staff_revisions
 
@@ -93,8 +95,8 @@ async def editor(
         **extra,
         "article": article,
         "form": form,
-        "categories": await knowledge.staff_categories(),
-        "locales": articles.LOCALES,
+        "categories": await kb_categories.staff_categories(),
+        "locales": i18n.LOCALES,
         "error": error.code if error else None,
         "invalid": error.field if error else "",
         "preview": preview,
@@ -121,7 +123,7 @@ async def article_list(
 ) -> Template:
     filters = Filters.of(status, locale, category, q, page)
     rows, more = await article_rows(filters)
-    categories = await knowledge.staff_categories()
+    categories = await kb_categories.staff_categories()
     return Template(
         template_name="staff/kb_list.html",
         context={
@@ -131,7 +133,7 @@ async def article_list(
             "categories": categories,
             "category_of": {c["id"]: c for c in categories},
             "statuses": list(Status),
-            "locales": articles.LOCALES,
+            "locales": i18n.LOCALES,
         },
     )
 
@@ -148,7 +150,7 @@ async def create_article(
     if data.action == "preview":
         return await editor(None, data, preview=await preview_of(data))
     try:
-        article = await knowledge.create_article(kb, data.to_draft(), viewer.id)
+        article = await editing.create_article(kb, data.to_draft(), viewer.id)
     except ArticleError as exc:
         return await editor(None, data, status=400, error=exc)
     return Redirect(path=f"/staff/kb/{article.id}?done=article_created")
@@ -171,7 +173,7 @@ async def save_article(
     if data.action == "preview":
         return await editor(article, data, preview=await preview_of(data))
     try:
-        await knowledge.update_article(kb, article_id, data.to_draft(), viewer.id)
+        await editing.update_article(kb, article_id, data.to_draft(), viewer.id)
     except ArticleError as exc:
         return await editor(article, data, status=400, error=exc)
     return Redirect(path=f"/staff/kb/{article_id}?done=article_saved")
@@ -186,7 +188,7 @@ async def change_status(
 ) -> Response:
     article = await articles.get(article_id)
     try:
-        await knowledge.change_status(kb, article_id, _target(data.target), viewer.id)
+        await editing.change_status(kb, article_id, _target(data.target), viewer.id)
     except ArticleError as exc:
         return await editor(article, ArticleForm.of(article), status=400, error=exc)
     return Redirect(path=f"/staff/kb/{article_id}?done=article_status_changed")

@@ -9,7 +9,7 @@ from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from kb.articles import ArticleError, ArticleNotFound
-from portal import knowledge
+from portal.knowledge import categories
 from portal.web.guards import STAFF
 
 FORM = Body(media_type=RequestEncodingType.URL_ENCODED)
@@ -25,7 +25,7 @@ async def _page(status: int = 200, **context: object) -> Template:
     return Template(
         template_name="staff/kb_categories.html",
         status_code=status,
-        context={"categories": await knowledge.staff_categories(), **context},
+        context={"categories": await categories.staff_categories(), **context},
     )
 
 
@@ -37,7 +37,7 @@ async def categories_page(done: FromQuery[str | None] = None) -> Template:
 @post("/staff/kb/categories", opt=STAFF)
 async def create_category(data: Annotated[CategoryForm, FORM]) -> Response:
     try:
-        await knowledge.save_category(data.slug, data.name_en, data.name_ru)
+        await categories.save_category(data.slug, data.name_en, data.name_ru)
     except ArticleError as exc:
         return await _page(status=400, error=exc.code, invalid=exc.field, form=data)
     return Redirect(path="/staff/kb/categories?done=category_created")
@@ -46,7 +46,7 @@ async def create_category(data: Annotated[CategoryForm, FORM]) -> Response:
 @post("/staff/kb/categories/{category_id:int}", opt=STAFF)
 async def rename_category(category_id: FromPath[int], data: Annotated[CategoryForm, FORM]) -> Response:
     try:
-        await knowledge.save_category("", data.name_en, data.name_ru, category_id=category_id)
+        await categories.save_category("", data.name_en, data.name_ru, category_id=category_id)
     except ArticleNotFound:
         raise  # answered as 404 by the error handlers, not as a form error
     except ArticleError as exc:

@@ -8,8 +8,8 @@ from litestar.response import Redirect, Template
 from auth.tables import User
 from kb import articles
 from kb.indexing import IndexSync
-from portal import knowledge
-from portal.kb_staff import revision_diff, revision_rows
+from portal.knowledge import editing
+from portal.knowledge.staff_view import revision_diff, revision_rows
 from portal.web.guards import STAFF
 
 
@@ -35,7 +35,7 @@ async def revision_page(article_id: FromPath[int], number: FromPath[int]) -> Tem
 async def restore_revision(
     article_id: FromPath[int], number: FromPath[int], kb: NamedDependency[IndexSync], viewer: NamedDependency[User]
 ) -> Response:
-    await knowledge.restore_revision(kb, article_id, number, viewer.id)
+    await editing.restore_revision(kb, article_id, number, viewer.id)
     return Redirect(path=f"/staff/kb/{article_id}?done=revision_restored")
 
 

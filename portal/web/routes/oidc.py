@@ -11,12 +11,12 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery, QueryParameter
 from litestar.response import Redirect, Template
 
-from auth import accounts
+from auth import users
 from auth.errors import AccountError
 from auth.oidc.errors import OidcError, ProviderUnavailable
 from auth.tables import User
-from portal import oidc_signin
-from portal.accounts import Client
+from portal.accounts import oidc_signin
+from portal.accounts.flows import Client
 from portal.settings import Settings
 from portal.web.guards import PUBLIC, SIGNED_IN
 from portal.web.redirects import safe_next
@@ -149,7 +149,7 @@ async def remove_identity(
             template_name="profile.html",
             status_code=400,
             context={
-                "time_zones": accounts.time_zones(),
+                "time_zones": users.time_zones(),
                 "form": viewer,
                 "identities": identities,
                 "identity_error": exc.code,

@@ -3,18 +3,18 @@
 from typing import Annotated
 
 import msgspec
-from litestar import Request, Response, get, post
+from litestar import Response, get, post
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Template
 
-from auth import accounts, api_tokens, passwords, sessions
-from auth.accounts import Profile
+from auth import api_tokens, users
 from auth.errors import InvalidInput
 from auth.tables import User
-from portal import i18n, oidc_signin
-from portal.db import write_transaction
+from portal import i18n
+from portal.accounts import oidc_signin, personal
+from portal.accounts.flows import Client
 from portal.settings import Settings
 from portal.web.guards import SIGNED_IN
 from portal.web.session import language_cookie, session_cookie
@@ -42,7 +42,7 @@ def _page(viewer: User, status: int = 200, **context: object) -> Template:
     return Template(
         template_name="profile.html",
         status_code=status,
-        context={"time_zones": accounts.time_zones(), "form": viewer, **context},
+        context={"time_zones": users.time_zones(), "form": viewer, **context},
     )
 
 
@@ -68,7 +68,7 @@ async def save_profile(
     data: Annotated[ProfileForm, FORM], viewer: NamedDependency[User], settings: NamedDependency[Settings]
 ) -> Response:
     try:
-        await accounts.update_profile(viewer, Profile(data.name, data.locale, data.time_zone))
+        await personal.update_profile(viewer, data.name, data.locale, data.time_zone)
     except InvalidInput as exc:
         return _page(viewer, 400, error=exc.code, bad=exc.field, form=data)
     i18n.set_locale(viewer.locale)
@@ -77,20 +77,13 @@ async def save_profile(
 
 @post("/profile/password", opt=SIGNED_IN)
 async def change_password(
-    request: Request,
     data: Annotated[PasswordForm, FORM],
     viewer: NamedDependency[User],
     settings: NamedDependency[Settings],
+    client: NamedDependency[Client],
 ) -> Response:
     try:
-        if not await passwords.verify_password(viewer.password_hash, data.current):
-            raise InvalidInput("current", "invalid_credentials")
-        if data.password != data.password2:
-            raise InvalidInput("password2", "passwords_differ")
-        async with write_transaction():
-            # Every other browser is signed out; this one gets a fresh session.
-            await accounts.set_password(viewer, data.password)
-            secret = await sessions.start(viewer, user_agent=request.headers.get("user-agent", ""))
+        secret = await personal.change_password(viewer, client, data.current, data.password, data.password2)
     except InvalidInput as exc:
         return _page(viewer, 400, password_error=exc.code)
     return Redirect(path="/profile?done=password_changed", cookies=[session_cookie(settings, secret)])

@@ -15,7 +15,7 @@ from kb.indexing import IndexSync
 from kb.markdown import render
 from portal import i18n
 from portal.settings import MB, Settings
-from portal.tickets import attachments, deflection, self_service, types, uploads, visibility
+from portal.tickets import deflection, self_service, types, uploads, visibility
 from portal.tickets.attachments import MAX_FILES
 from portal.tickets.errors import TicketError
 from portal.web.guards import SIGNED_IN
@@ -104,11 +104,9 @@ async def create(
 async def _articles_first(
     viewer: User, settings: Settings, kb: IndexSync, activity: ReaderActivity, form: TicketForm, files: list
 ) -> Template | None:
-    """The first send of a form: checked as filing would, then the articles that may already answer
-    it; None when none match and the ticket may be filed at once."""
-    await self_service.check_draft(viewer, form.draft())
-    await attachments.check_all(files, settings.attachment_max_bytes)
-    hits = await deflection.suggestions(kb, activity, form.subject, form.description, i18n.current_locale(), viewer.id)
+    """The articles that may answer the form before it is filed; None: file it at once."""
+    locale = i18n.current_locale()
+    hits = await deflection.before_filing(settings, kb, activity, viewer, form.draft(), files, locale)
     if not hits:
         return None
     context = {"form": form, "hits": hits, "files_dropped": bool(files), "max_files": MAX_FILES}

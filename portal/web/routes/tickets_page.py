@@ -108,7 +108,7 @@ async def download(
     settings: NamedDependency[Settings],
 ) -> File:
     ticket = await visibility.get_for(viewer, number)
-    found = await attachments.file_of(ticket.id, attachment_id, staff=visibility.is_staff(viewer))
+    found = await attachments.file_of(viewer, ticket.id, attachment_id)
     path = attachments.path_of(settings.data_dir, found.sha256)
     if not path.is_file():
         raise TicketNotFound()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-from auth import accounts, passwords, ratelimit, sessions
+from auth import passwords, ratelimit, sessions, users
 from auth.errors import InvalidCredentials, InvalidInput, NotFound
 from auth.oidc import flow, records
 from auth.oidc.config import Provider
@@ -13,7 +13,7 @@ from auth.oidc.directory import DIRECTORY, Directory
 from auth.oidc.errors import OidcError
 from auth.tables import User
 from auth.tokens import new_secret
-from portal.accounts import Client
+from portal.accounts.flows import Client
 from portal.db import write_transaction
 from portal.settings import Settings
 
@@ -149,14 +149,14 @@ async def _sign_in_as(
     async with write_transaction():
         known = await records.find_identity(identity.issuer, identity.subject)
         if known is not None:
-            user = await accounts.get(known.user)
+            user = await users.get(known.user)
             await records.seen(known, identity)
         else:
             email = _email_of(identity)
-            user = await accounts.find_by_email(email)
+            user = await users.find_by_email(email)
             if user is not None:
                 return await _offer_link(provider, user, identity, next_path)
-            user = await accounts.create_user(email, _name_of(identity, email), verified=True)
+            user = await users.create_user(email, _name_of(identity, email), verified=True)
             await records.link(user, provider.name, identity)
         return await _open_session(user, client, next_path, replaces)
 
@@ -165,7 +165,7 @@ def _email_of(identity: flow.Identity) -> str:
     if not identity.email:
         raise OidcError("oidc_no_email", "the provider shared no email")
     try:
-        email = accounts.normalize_email(identity.email)
+        email = users.normalize_email(identity.email)
     except InvalidInput as exc:
         raise OidcError("oidc_no_email", "the provider's email is not usable") from exc
     # An address the provider has not verified proves nothing: it neither makes nor joins an account.
@@ -176,7 +176,7 @@ def _email_of(identity: flow.Identity) -> str:
 
 def _name_of(identity: flow.Identity, email: str) -> str:
     try:
-        return accounts.clean_name(identity.name)
+        return users.clean_name(identity.name)
     except InvalidInput:
         return email.split("@")[0]
 
@@ -194,7 +194,7 @@ async def _open_session(user: User, client: Client, next_path: str, replaces: st
         raise OidcError("oidc_account_inactive", "the account is deactivated")
     # A new session id on every sign-in, as with a password (no session fixation).
     secret = await sessions.start(user, ip=client.ip, user_agent=client.user_agent, replaces=replaces)
-    await accounts.record_login(user)
+    await users.record_login(user)
     return SignedIn(user, secret, next_path)
 
 
@@ -209,7 +209,7 @@ async def confirm_link(client: Client, raw: str | None, password: str, replaces:
     pending = await records.pending_link(raw)
     await ratelimit.hit(ratelimit.SIGN_IN_PER_ADDRESS, client.ip)
     await ratelimit.hit(ratelimit.SIGN_IN_PER_ACCOUNT, pending.email)
-    user = await accounts.get(pending.user)
+    user = await users.get(pending.user)
     if not await passwords.verify_password(user.password_hash, password):
         raise InvalidCredentials()
     async with write_transaction():
@@ -217,7 +217,7 @@ async def confirm_link(client: Client, raw: str | None, password: str, replaces:
         identity = records.identity_of(pending)
         await records.link(user, pending.provider, identity)
         # The provider vouched for this address and the password proved the account: it is confirmed.
-        await accounts.mark_verified(user)
+        await users.mark_verified(user)
         return await _open_session(user, client, pending.next_path, replaces)
 
 
@@ -231,4 +231,4 @@ async def linked_identities(settings: Settings, user: User) -> list[LinkedIdenti
 async def remove_identity(user: User, identity_id: int) -> None:
     async with write_transaction():
         # Re-read inside the transaction: a password set or an identity removed meanwhile counts.
-        await records.remove(await accounts.get(user.id), identity_id)
+        await records.remove(await users.get(user.id), identity_id)

@@ -10,7 +10,8 @@ from pathlib import Path
 import click
 
 from auth.errors import AccountError
-from portal import cli_support as support
+from portal.cli import support
+from portal.i18n import LOCALES
 
 
 @click.group()
@@ -26,7 +27,7 @@ def insights() -> None:
     show_default=True,
     help="The customer account the tickets are filed under (made if missing).",
 )
-@click.option("--locale", type=click.Choice(["en", "ru"]), default="en", show_default=True)
+@click.option("--locale", type=click.Choice(LOCALES), default="en", show_default=True)
 def insights_import(path: Path, requester: str, locale: str) -> None:
     """Load closed tickets from JSON lines: `id` (kept as the external reference), `text`, optional `response`."""
     from portal.insights.imports import TicketFileError, import_tickets

@@ -1,4 +1,5 @@
-"""What a reader of the knowledge base sees: the front page, a category, an article with its context."""
+"""What a reader of the knowledge base sees (the front page, a category, an article with its context) and
+the vote they leave on an article."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from kb import articles
 from kb.indexing import IndexSync
 from kb.markdown import Rendered, render
 from kb.tables import Article, Category, Status
+from portal.db import write_transaction
 
 TOC_FROM_HEADINGS = 3
 T = TypeVar("T")
@@ -109,3 +111,8 @@ async def _article_page(slug: str) -> ArticleView:
     return ArticleView(
         article, rendered, category, await articles.related(article), await articles.translations(article)
     )
+
+
+async def vote(article_id: int, helpful: bool, comment: str, user_id: int | None) -> None:
+    async with write_transaction():
+        await articles.vote(article_id, helpful, comment, user_id)

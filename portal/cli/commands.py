@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import click
@@ -16,9 +15,11 @@ from kb.files import count_inputs
 from kb.frontmatter import ArticleFormatError
 from kb.indexing import IndexSync, index_at
 from kb.tables import Article
-from portal import cli_support as support
-from portal import db, knowledge
-from portal.cli_insights import insights
+from portal import db
+from portal.cli import support
+from portal.cli.insight_commands import insights
+from portal.i18n import LOCALES
+from portal.knowledge import content
 from portal.settings import Settings
 
 
@@ -41,7 +42,7 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
     from granian import Granian
     from granian.constants import Interfaces
 
-    from portal.demo import seed_if_empty
+    from portal.cli.demo import seed_if_empty
 
     if host:
         os.environ["PORTAL_HOST"] = host
@@ -57,15 +58,15 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
     async def prepare() -> tuple[list, object]:
         await support.ready(settings)
         demo = await seed_if_empty(settings) if settings.demo_accounts else []
-        return demo, await knowledge.load_shipped_content(_index(settings), settings.content_dir)
+        return demo, await content.load_shipped_content(_index(settings), settings.content_dir)
 
-    demo, content = support.run(prepare())
+    demo, loaded = support.run(prepare())
     where = "SQLite " + settings.database_url.removeprefix("sqlite:///") if settings.uses_sqlite else "PostgreSQL"
     click.echo(f"Database: {where} (migrations applied)")
-    if content is not None:
-        click.echo(f"Knowledge base: loaded {content.changed} articles from {settings.content_dir}")
+    if loaded is not None:
+        click.echo(f"Knowledge base: loaded {loaded.changed} articles from {settings.content_dir}")
     if demo:
-        click.echo(f"Demo accounts (also saved in {settings.data_dir / 'demo-accounts.txt'}):")
+        click.echo(f"Demo accounts (also saved in {settings.data_dir / 'demo-users.txt'}):")
         for account in demo:
             click.echo(f"  {account.role.value:<10} {account.email:<24} password: {account.password}")
     click.echo(f"Portal: http://{settings.host}:{settings.port}/  (public address {settings.base_url})")
@@ -95,7 +96,7 @@ def migrate() -> None:
 def createuser(email: str, role: str, name: str | None, password: str | None, organization: str | None) -> None:
     """Create a verified account with a role."""
     from auth import organizations
-    from portal.accounts import create_account
+    from portal.accounts.flows import create_account
 
     if password is None:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
@@ -129,13 +130,13 @@ def token() -> None:
 @click.option("--name", default="command line", show_default=True, help="What will use it.")
 def token_create(email: str, name: str) -> None:
     """Create a token and print it: it is shown this once and stored only as a hash."""
-    from auth import accounts, api_tokens
+    from auth import api_tokens, users
 
     settings = support.settings()
 
     async def create() -> str:
         await support.ready(settings)
-        user = await accounts.find_by_email(email)
+        user = await users.find_by_email(email)
         if user is None or not user.is_active:
             raise click.ClickException(f"no active account {email}")
         return await api_tokens.create(user, name)
@@ -154,13 +155,13 @@ def token_create(email: str, name: str) -> None:
 @click.option("--id", "token_id", type=int, default=None, help="Revoke this token (default: list them).")
 def token_revoke(email: str, token_id: int | None) -> None:
     """List an account's live tokens, or revoke one by id."""
-    from auth import accounts, api_tokens
+    from auth import api_tokens, users
 
     settings = support.settings()
 
     async def act() -> list[dict]:
         await support.ready(settings)
-        user = await accounts.find_by_email(email)
+        user = await users.find_by_email(email)
         if user is None:
             raise click.ClickException(f"no account {email}")
         if token_id is not None:
@@ -192,7 +193,7 @@ def kb() -> None:
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
 @click.option(
     "--locale",
-    type=click.Choice(["en", "ru"]),
+    type=click.Choice(LOCALES),
     default=None,
     help="Language of articles that do not name theirs (default: en, or the folder's en/ or ru/).",
 )
@@ -207,7 +208,7 @@ def kb_import(path: Path, locale: str | None) -> None:
     async def load():
         await support.ready(settings)
         with support.progress(total, "Importing") as advance:
-            return await knowledge.import_articles(_index(settings), path, locale, advance)
+            return await content.import_articles(_index(settings), path, locale, advance)
 
     try:
         result = support.run(load())
@@ -280,7 +281,7 @@ def mail_show(number: int) -> None:
 @click.option("--once", is_flag=True, help="Deliver what is due and exit.")
 def send_mail(once: bool) -> None:
     """Deliver queued mail (the server does this too; run this for a dedicated mail worker)."""
-    from portal import worker
+    from portal.jobs import passes
     from portal.notify import sender
 
     settings = support.settings()
@@ -291,7 +292,7 @@ def send_mail(once: bool) -> None:
             return await sender.deliver_due(
                 sender.transport_for(settings.smtp_url, settings.maildir), settings.mail_from
             )
-        await worker.run(settings)
+        await passes.run(settings)
 
     result = support.run(deliver())
     if once:
@@ -300,6 +301,3 @@ def send_mail(once: bool) -> None:
 
 main.add_command(insights)
 
-
-if __name__ == "__main__":
-    sys.exit(main())

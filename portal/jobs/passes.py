@@ -11,15 +11,15 @@ import time
 from auth import ratelimit, sessions
 from kb.activity import ReaderActivity
 from kb.indexing import IndexSync
-from portal.accounts import session_lifetime
+from portal.accounts.flows import session_lifetime
 from portal.insights import recurring
-from portal.knowledge import catch_up
+from portal.knowledge.content import catch_up
 from portal.notify import sender
 from portal.settings import Settings
 from portal.tickets.attachments import ORPHAN_AFTER_S, sweep_orphans
 from portal.tickets.conversation import close_resolved
 
-log = logging.getLogger("portal.worker")
+log = logging.getLogger("portal.jobs")
 MAIL_EVERY_S = 2.0
 PURGE_EVERY_S = 600.0
 REGROUP_EVERY_S = 300.0  # new and resolved tickets join their groups within minutes

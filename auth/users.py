@@ -13,7 +13,8 @@ from auth import passwords, sessions
 from auth.errors import EmailNotVerified, InvalidCredentials, InvalidInput, NotFound
 from auth.tables import OneTimeToken, Organization, Role, User
 
-LOCALES = ("en", "ru")
+# Which languages there are is the product's to say; an account stores any two-letter code it is given.
+_LOCALE = re.compile(r"^[a-z]{2}$")
 # Deliberately plain: one @, a dot in the domain, no spaces or control characters (no header injection).
 _EMAIL = re.compile(r"^[^@\s\x00-\x1f\x7f]{1,64}@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+$")
 _TIME_ZONES = frozenset(available_timezones())
@@ -43,7 +44,7 @@ def clean_name(name: str) -> str:
 
 
 def check_profile(profile: Profile) -> Profile:
-    if profile.locale not in LOCALES:
+    if not _LOCALE.match(profile.locale or ""):
         raise InvalidInput("locale", "invalid_locale")
     if profile.time_zone not in _TIME_ZONES:
         raise InvalidInput("time_zone", "invalid_time_zone")

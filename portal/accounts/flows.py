@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import urlencode
 
-from auth import accounts, links, ratelimit, sessions
+from auth import links, ratelimit, sessions, users
 from auth.errors import InvalidInput
 from auth.links import Purpose
 from auth.tables import Role, User
@@ -40,9 +40,9 @@ async def register(settings: Settings, client: Client, email: str, name: str, pa
     caller shows the same page either way: nobody learns from this form who has an account.
     """
     await ratelimit.hit(ratelimit.REGISTER_PER_ADDRESS, client.ip)
-    email = accounts.normalize_email(email)
+    email = users.normalize_email(email)
     async with write_transaction():
-        existing = await accounts.find_by_email(email)
+        existing = await users.find_by_email(email)
         if existing is not None:
             await enqueue(
                 existing.email,
@@ -53,7 +53,7 @@ async def register(settings: Settings, client: Client, email: str, name: str, pa
                 site_name=settings.site_name,
             )
             return
-        user = await accounts.create_user(
+        user = await users.create_user(
             email, name, password=password, locale=locale, time_zone=settings.default_time_zone
         )
         await _mail_verification(settings, user)
@@ -80,7 +80,7 @@ async def resend_verification(settings: Settings, client: Client, email: str) ->
     await ratelimit.hit(ratelimit.RESET_PER_ADDRESS, client.ip)
     await ratelimit.hit(ratelimit.RESET_PER_ACCOUNT, email.strip().lower())
     async with write_transaction():
-        user = await accounts.find_by_email(email)
+        user = await users.find_by_email(email)
         if user is None or user.email_verified_at is not None or not user.is_active:
             return
         await _mail_verification(settings, user)
@@ -89,7 +89,7 @@ async def resend_verification(settings: Settings, client: Client, email: str) ->
 async def verify_email(token: str) -> User:
     async with write_transaction():
         user = await links.consume(token, Purpose.VERIFY)
-        await accounts.mark_verified(user)
+        await users.mark_verified(user)
     return user
 
 
@@ -97,10 +97,10 @@ async def sign_in(client: Client, email: str, password: str, replaces: str | Non
     """Check the credentials and open a new session; returns the user and the new session secret."""
     await ratelimit.hit(ratelimit.SIGN_IN_PER_ADDRESS, client.ip)
     await ratelimit.hit(ratelimit.SIGN_IN_PER_ACCOUNT, email.strip().lower()[:254])
-    user = await accounts.authenticate(email, password)
+    user = await users.authenticate(email, password)
     async with write_transaction():
         secret = await sessions.start(user, ip=client.ip, user_agent=client.user_agent, replaces=replaces)
-        await accounts.record_login(user)
+        await users.record_login(user)
     return user, secret
 
 
@@ -109,7 +109,7 @@ async def request_password_reset(settings: Settings, client: Client, email: str)
     await ratelimit.hit(ratelimit.RESET_PER_ADDRESS, client.ip)
     await ratelimit.hit(ratelimit.RESET_PER_ACCOUNT, email.strip().lower()[:254])
     async with write_transaction():
-        user = await accounts.find_by_email(email)
+        user = await users.find_by_email(email)
         if user is None or not user.is_active:
             return
         await _mail_link(settings, user, Purpose.RESET, "password_reset", "/password/reset")
@@ -122,11 +122,11 @@ async def reset_password(
     and this browser is signed in with a new one; returns the user and the new session secret."""
     async with write_transaction():
         user = await links.consume(token, purpose)
-        await accounts.set_password(user, password)
+        await users.set_password(user, password)
         # Receiving the link proves the address, as the verification link would.
-        await accounts.mark_verified(user)
+        await users.mark_verified(user)
         secret = await sessions.start(user, ip=client.ip, user_agent=client.user_agent)
-        await accounts.record_login(user)
+        await users.record_login(user)
     return user, secret
 
 
@@ -141,12 +141,12 @@ async def create_account(
 ) -> User:
     """An account made by an admin: verified; without a password, an invitation link is mailed."""
     async with write_transaction():
-        email = accounts.normalize_email(email)
-        if await accounts.email_taken(email):
+        email = users.normalize_email(email)
+        if await users.email_taken(email):
             raise InvalidInput("email", "email_taken")
-        if organization_id is not None and not await accounts.organization_exists(organization_id):
+        if organization_id is not None and not await users.organization_exists(organization_id):
             raise InvalidInput("organization", "organization_unknown")
-        user = await accounts.create_user(
+        user = await users.create_user(
             email,
             name,
             password=password,

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from auth import organizations
 from auth.tables import Role, SupportPlan, User
-from portal import accounts as account_flows
+from portal.accounts import flows as account_flows
 from portal.db import write_transaction
 from portal.settings import Settings
 

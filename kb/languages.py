@@ -1,0 +1,3 @@
+"""The languages the knowledge base is written in and analysed for: the one list the whole product uses."""
+
+LOCALES = ("en", "ru")

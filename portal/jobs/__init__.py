@@ -1,0 +1,1 @@
+"""The background passes every portal process runs, each claimed in the database where it must run once."""

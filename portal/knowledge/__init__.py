@@ -1,0 +1,1 @@
+"""The knowledge base as the portal runs it: loading content, readers' pages and search, staff editing."""
