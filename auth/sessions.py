@@ -6,6 +6,7 @@ table is never adopted (no session fixation).
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -14,6 +15,18 @@ from auth.tokens import hash_secret, new_secret
 
 # Sliding expiry needs last_seen_at, but writing it on every request would make reads into writes.
 TOUCH_EVERY = timedelta(minutes=1)
+# Every signed-in request resolves its session: each process keeps what it read for a second, so a
+# session ended or a user deactivated in another process stops working within that second (in this
+# process at once). Bounded: the whole cache is dropped when full.
+CACHE_SECONDS = 1.0
+MAX_CACHED = 2000
+_CACHE: dict[str, tuple[float, dict]] = {}
+# One plain join: Piccolo's prefetching query cost more to build in Python than to run.
+_LOOKUP = (
+    'SELECT u.*, s.id AS "session id", s.created_at AS "session created", s.last_seen_at AS "session seen" '
+    'FROM auth_session s JOIN portal_user u ON u.id = s."user" WHERE s.token_hash = {}'
+)
+_SESSION_FIELDS = ("session id", "session created", "session seen")
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,24 +49,68 @@ async def resolve(raw: str | None, lifetime: Lifetime, now: datetime | None = No
     if not raw or len(raw) > 100:
         return None
     now = now or datetime.now(UTC)
-    session = await AuthSession.objects(AuthSession.user).where(AuthSession.token_hash == hash_secret(raw)).first()
-    if session is None:
+    token_hash = hash_secret(raw)
+    row = _cached(token_hash)
+    if row is None:
+        rows = await AuthSession.raw(_LOOKUP, token_hash)
+        if not rows:
+            return None
+        row = dict(rows[0])
+        if len(_CACHE) >= MAX_CACHED:
+            _CACHE.clear()
+        _CACHE[token_hash] = (time.monotonic(), row)
+    created, seen = _aware(row["session created"]), _aware(row["session seen"])
+    user = User(_exists_in_db=True, **{k: v for k, v in row.items() if k not in _SESSION_FIELDS})
+    if now - seen > lifetime.idle or now - created > lifetime.absolute or not user.is_active:
+        _CACHE.pop(token_hash, None)
+        await AuthSession.delete().where(AuthSession.id == row["session id"])
         return None
-    user = session.user
-    expired = now - session.last_seen_at > lifetime.idle or now - session.created_at > lifetime.absolute
-    if expired or not user.is_active:
-        await AuthSession.delete().where(AuthSession.id == session.id)
-        return None
-    if now - session.last_seen_at > TOUCH_EVERY:
-        await AuthSession.update({AuthSession.last_seen_at: now}).where(AuthSession.id == session.id)
+    if now - seen > TOUCH_EVERY:
+        # Conditional, so concurrent requests in several processes write once per minute, not once each.
+        stale = AuthSession.last_seen_at < now - TOUCH_EVERY
+        await AuthSession.update({AuthSession.last_seen_at: now}).where((AuthSession.id == row["session id"]) & stale)
+        row["session seen"] = now
+    session = AuthSession(
+        _exists_in_db=True,
+        id=row["session id"],
+        token_hash=token_hash,
+        user=user.id,
+        created_at=created,
+        last_seen_at=seen,
+    )
     return session, user
 
 
+def _aware(value: datetime | str) -> datetime:
+    """SQLite hands raw rows' timestamps back as text; PostgreSQL as aware datetimes."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _cached(token_hash: str) -> dict | None:
+    entry = _CACHE.get(token_hash)
+    if entry is None or time.monotonic() - entry[0] > CACHE_SECONDS:
+        return None
+    return entry[1]
+
+
+def forget(user_id: int | None = None, token_hash: str | None = None) -> None:
+    """Drop this process's copies of a user's sessions (after any change to the user) or of one session;
+    other processes' copies expire within CACHE_SECONDS."""
+    if token_hash is not None:
+        _CACHE.pop(token_hash, None)
+    for key in [k for k, (_at, row) in _CACHE.items() if row["id"] == user_id]:
+        _CACHE.pop(key, None)
+
+
 async def end(raw: str) -> None:
+    forget(token_hash=hash_secret(raw))
     await AuthSession.delete().where(AuthSession.token_hash == hash_secret(raw))
 
 
 async def end_all(user_id: int) -> None:
+    forget(user_id=user_id)
     await AuthSession.delete().where(AuthSession.user == user_id)
 
 

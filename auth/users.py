@@ -149,6 +149,7 @@ async def update_profile(user: User, profile: Profile) -> User:
     profile = check_profile(profile)
     user.name, user.locale, user.time_zone = profile.name, profile.locale, profile.time_zone
     await user.save([User.name, User.locale, User.time_zone])
+    sessions.forget(user_id=user.id)
     return user
 
 
@@ -157,6 +158,7 @@ async def set_role_and_status(user: User, role: Role, organization_id: int | Non
     user.organization = organization_id
     user.is_active = active
     await user.save([User.role, User.organization, User.is_active])
+    sessions.forget(user_id=user.id)
     if not active:
         await sessions.end_all(user.id)
     return user

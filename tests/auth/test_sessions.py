@@ -60,3 +60,38 @@ async def test_expired_sessions_are_purged(settings):
     await sessions.start(user)
     await sessions.start(user)
     assert await sessions.purge_expired(LIFETIME, now=datetime.now(UTC) + timedelta(hours=2)) == 2
+
+
+async def test_a_session_read_is_kept_a_second_and_ending_it_here_is_immediate(settings):
+    user = await create_user(settings, "ann@example.com")
+    secret = await sessions.start(user)
+    assert (await sessions.resolve(secret, LIFETIME))[1].id == user.id
+    # Removed behind this process's back (as another process would): this process's copy lasts a second.
+    await AuthSession.delete(force=True)
+    assert (await sessions.resolve(secret, LIFETIME))[1].id == user.id
+    await sessions.end(secret)  # ended here: at once
+    assert await sessions.resolve(secret, LIFETIME) is None
+
+
+async def test_interleaved_users_never_get_each_others_session(settings):
+    ann = await create_user(settings, "ann@example.com")
+    bob = await create_user(settings, "bob@example.com", name="Bob")
+    secrets_ = {ann.id: await sessions.start(ann), bob.id: await sessions.start(bob)}
+    for _ in range(3):
+        for user_id, secret in secrets_.items():
+            assert (await sessions.resolve(secret, LIFETIME))[1].id == user_id
+
+
+async def test_a_changed_user_is_read_afresh_at_once(settings):
+    from auth import users
+    from auth.tables import Role
+
+    user = await create_user(settings, "ann@example.com")
+    secret = await sessions.start(user)
+    await sessions.resolve(secret, LIFETIME)
+    await users.update_profile(user, users.Profile("Ann", "ru", "Europe/Moscow"))
+    assert (await sessions.resolve(secret, LIFETIME))[1].locale == "ru"
+    await users.set_role_and_status(user, Role.AGENT, None, True)
+    assert (await sessions.resolve(secret, LIFETIME))[1].role == Role.AGENT
+    await users.set_role_and_status(user, Role.AGENT, None, False)
+    assert await sessions.resolve(secret, LIFETIME) is None
