@@ -25,6 +25,7 @@ from anyio.lowlevel import RunVar
 __all__ = ["SearchBusy", "SearchGate"]
 
 T = TypeVar("T")
+_ANYIO_THREADS = 40  # anyio's default limit of worker threads
 
 
 class SearchBusy(RuntimeError):
@@ -37,13 +38,20 @@ class SearchBusy(RuntimeError):
 
 class SearchGate:
     def __init__(
-        self, slots: int | None = None, queue: int | None = None, wait: float = 1.0, retry_after: int = 1
+        self,
+        slots: int | None = None,
+        queue: int | None = None,
+        wait: float = 1.0,
+        thread_wait: float = 10.0,
+        retry_after: int = 1,
     ) -> None:
         """`slots` searches run at once (default: the CPUs), `queue` more may wait (default: 8 per
-        slot), each at most `wait` seconds."""
+        slot, and no fewer than anyio's 40 threads, so a caller that runs searches through plain
+        `to_thread.run_sync` is refused only after waiting `wait` seconds), each at most `wait`."""
         self.slots = max(1, slots or os.cpu_count() or 1)
-        self.queue = max(0, self.slots * 8 if queue is None else queue)
+        self.queue = max(0, max(self.slots * 8, _ANYIO_THREADS) if queue is None else queue)
         self.wait = wait
+        self.thread_wait = thread_wait
         self.retry_after = retry_after
         self._running = threading.BoundedSemaphore(self.slots)
         self._waiting_lock = threading.Lock()
@@ -62,7 +70,7 @@ class SearchGate:
                     raise SearchBusy(self.retry_after)
                 self._waiting += 1
             try:
-                acquired = self._running.acquire(timeout=self.wait)
+                acquired = self._running.acquire(timeout=self.thread_wait)
             finally:
                 with self._waiting_lock:
                     self._waiting -= 1

@@ -50,7 +50,8 @@ class SearchIndex:
     `run_search`, which waits for a free slot on the event loop instead of in a thread.
 
     At most `concurrency` searches and suggestions run at once (default: the CPUs), `queue` more wait
-    up to `wait` seconds; beyond that they raise SearchBusy. The searchers kept open between calls
+    up to `wait` seconds in `run_search` (`thread_wait` when called in a thread directly); beyond
+    that they raise SearchBusy. The searchers kept open between calls
     are capped at the same number, and the data decoded per segment (EngineCache) is shared by all.
     """
 
@@ -63,11 +64,12 @@ class SearchIndex:
         concurrency: int | None = None,
         queue: int | None = None,
         wait: float = 1.0,
+        thread_wait: float = 10.0,
     ) -> None:
         self.path = Path(path)
         self.ranking = ranking
         self.embedder = embedder
-        self.gate = SearchGate(concurrency, queue, wait)
+        self.gate = SearchGate(concurrency, queue, wait, thread_wait)
         self._store = IndexStore(self.path, embedder, max_idle=self.gate.slots)
         self._cache = EngineCache()
 

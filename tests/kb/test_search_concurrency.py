@@ -70,7 +70,7 @@ def opened_segment_files(index):
 
 def test_concurrent_searches_run_two_at_a_time_and_share_one_cache_per_segment(tmp_path):
     embedder = HeldEmbedder()
-    index = build(tmp_path / "search", embedder, concurrency=2, queue=64, wait=60)
+    index = build(tmp_path / "search", embedder, concurrency=2, queue=64, thread_wait=60)
     index.search("refund", "en")
     generation = (index.path / "CURRENT").read_text()
     segments = len(list((index.path / generation).glob("*.seg")))
@@ -130,7 +130,7 @@ def test_a_full_queue_answers_search_busy_at_once(tmp_path):
 
 def test_a_waiting_search_gives_up_after_the_wait(tmp_path):
     embedder = HeldEmbedder()
-    index = build(tmp_path / "search", embedder, concurrency=1, queue=4, wait=0.05)
+    index = build(tmp_path / "search", embedder, concurrency=1, queue=4, thread_wait=0.05)
     embedder.holding.set()
     held = threading.Thread(target=index.search, args=("refund", "en"))
     held.start()
