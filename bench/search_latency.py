@@ -1,12 +1,15 @@
 """Search speed on 10,000 articles (mixed English and Russian, built from the shipped content and the
-public data sets): import and full reindex time, in-process query latency, and requests/s of the
-search and article pages against a bare Litestar "hello" on the same server in the same run.
+public data sets): import and full reindex time, in-process query latency, requests/s of the search
+and article pages against a bare Litestar "hello" on the same server in the same run, and the
+server's memory at idle and after a minute of many concurrent clients searching.
 
-    python bench/search_latency.py [--articles 10000] [--seconds 8]
+    python bench/search_latency.py [--articles 10000] [--seconds 8] [--clients 64] [--load-seconds 60]
 
 Targets: p99 <= 10 ms in-process; search page >= 0.30 x hello; article page >= 0.50 x hello;
-full reindex of 10k <= 20 s. HTTP load comes from wrk when installed (apt-get install wrk), else from
-a Python client (slower: it shares the CPU with the server, so ratios are lower than with wrk).
+full reindex of 10k <= 20 s; server RSS <= 300 MB after the load. HTTP rates come from wrk when
+installed (apt-get install wrk), else from a Python client (slower: it shares the CPU with the
+server, so ratios are lower than with wrk). The load phase always uses the Python client: every
+request is a different query to the JSON search API, so no page cache answers instead of the index.
 """
 
 from __future__ import annotations
@@ -135,16 +138,95 @@ def rate(url: str, paths: list[str], seconds: int, workdir: Path) -> float:
     return asyncio.run(python_rate(url, paths, seconds))
 
 
+def server_rss_mb(pid: int) -> float:
+    """Resident memory of the process and all its descendants (granian runs workers as children)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                # The command name may hold spaces and parentheses: the fields after the last ")" do not.
+                fields = (entry / "stat").read_text().rpartition(")")[2].split()
+            except OSError:
+                continue
+            children.setdefault(int(fields[1]), []).append(int(entry.name))
+    total, todo = 0, [pid]
+    while todo:
+        current = todo.pop()
+        todo += children.get(current, [])
+        try:
+            total += int((Path("/proc") / str(current) / "statm").read_text().split()[1])
+        except OSError:
+            continue
+    return total * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def distinct_searches(picked: list[tuple[str, str]], words: list[str]):
+    """An endless stream of different API searches: each data set query with one more word, then two."""
+    n = 0
+    while True:
+        q, lang = picked[n % len(picked)]
+        extra = n // len(picked)
+        if extra:
+            q = f"{q} {words[extra % len(words)]}" + (
+                f" {words[extra // len(words) % len(words)]}" if extra >= len(words) else ""
+            )
+        yield f"/api/kb/search?{httpx.QueryParams({'q': q, 'locale': lang})}"
+        n += 1
+
+
+async def search_load(url: str, paths, clients: int, seconds: int) -> dict:
+    """`clients` connections searching for `seconds`; answers counted by kind, latency of every answer."""
+    latencies: list[float] = []
+    counts = {"ok": 0, "busy": 0, "errors": 0}
+    problems: dict[str, int] = {}
+    stop = time.monotonic() + seconds
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=30) as client:
+
+        async def worker() -> None:
+            while time.monotonic() < stop:
+                started = time.perf_counter()
+                try:
+                    response = await client.get(next(paths))
+                except httpx.HTTPError as exc:
+                    counts["errors"] += 1
+                    problems[type(exc).__name__] = problems.get(type(exc).__name__, 0) + 1
+                    continue
+                latencies.append((time.perf_counter() - started) * 1000)
+                if response.status_code == 200:
+                    counts["ok"] += 1
+                elif response.status_code in (429, 503):  # refused on purpose, with Retry-After
+                    counts["busy"] += 1
+                else:
+                    counts["errors"] += 1
+                    key = f"HTTP {response.status_code}"
+                    problems[key] = problems.get(key, 0) + 1
+
+        await asyncio.gather(*(worker() for _ in range(clients)))
+    latencies.sort()
+    p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] if latencies else float("nan")
+    return {
+        **counts,
+        "p50": statistics.median(latencies) if latencies else float("nan"),
+        "p99": p99,
+        "problems": problems,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--articles", type=int, default=10_000)
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--seconds", type=int, default=8)
+    parser.add_argument("--clients", type=int, default=64, help="concurrent search clients in the load phase")
+    parser.add_argument("--load-seconds", type=int, default=60)
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="portal-bench-"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("PORTAL_")}
     env.update({"PORTAL_DATA_DIR": str(workdir / "data"), "PORTAL_DEMO_ACCOUNTS": "false"})
+    # The code of this checkout, in the server's workers too, whatever copy is installed.
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH", "")]))
     rows = corpus(args.articles)
     source = workdir / "articles.jsonl"
     source.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
@@ -211,6 +293,12 @@ def main() -> None:
         hello_rate = rate(hello_url, ["/"], args.seconds, workdir)
         search_rate = rate(base, search_paths, args.seconds, workdir)
         article_rate = rate(base, article_paths, args.seconds, workdir)
+        idle_rss = server_rss_mb(server.pid)
+        words = sorted({w for q, _lang in picked for w in q.split() if w.isalpha() and len(w) > 3})
+        load = asyncio.run(search_load(base, distinct_searches(picked, words), args.clients, args.load_seconds))
+        loaded_rss = server_rss_mb(server.pid)
+        if server.poll() is not None:
+            raise RuntimeError(f"the server died during the load (exit {server.returncode})")
     finally:
         for process in (server, hello):
             process.terminate()
@@ -231,6 +319,19 @@ def main() -> None:
     print(f"  hello        {hello_rate:8.0f} req/s")
     print(f"  search page  {search_rate:8.0f} req/s  = {search_rate / hello_rate:.2f} x hello  (target >= 0.30)")
     print(f"  article page {article_rate:8.0f} req/s  = {article_rate / hello_rate:.2f} x hello  (target >= 0.50)")
+    answered = load["ok"] + load["busy"] + load["errors"]
+    print(
+        f"search load: {args.clients} clients, {args.load_seconds} s, every request a different query "
+        f"(/api/kb/search): {answered} requests, {answered / args.load_seconds:.0f}/s"
+    )
+    print(
+        f"  200 {load['ok']}   503/429 (refused on purpose) {load['busy']}   errors {load['errors']} {load['problems']}"
+    )
+    print(f"  latency p50 {load['p50']:.1f} ms  p99 {load['p99']:.1f} ms")
+    print(
+        f"server RSS (all its processes): idle {idle_rss:.0f} MB, "
+        f"after the load {loaded_rss:.0f} MB  (target <= 300 MB)"
+    )
 
 
 if __name__ == "__main__":

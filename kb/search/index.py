@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import pickle
-import struct
-import zlib
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import TypeVar
 
-from whoosh import index as whoosh_index
+import anyio
 from whoosh.searching import Searcher
 
 from kb.languages import LOCALES
 from kb.search.analysis import stem
+from kb.search.busy import SearchBusy, SearchGate
 from kb.search.cache import EngineCache
 from kb.search.filters import filter_mask
 from kb.search.model import Hit, IndexDoc, IndexHealth, QueryTooLong, SearchPage, Suggestion
@@ -30,9 +29,8 @@ from kb.search.spelling import SPELLING_FIELDS, corrections, did_you_mean
 from kb.search.store import IndexStore, IndexUnavailable
 from kb.search.suggest import suggestions
 
-__all__ = ["IndexUnavailable", "SearchIndex", "fingerprint_of"]
+__all__ = ["IndexUnavailable", "SearchBusy", "SearchIndex", "fingerprint_of", "run_search"]
 
-_READ_ERRORS = (OSError, EOFError, struct.error, zlib.error, pickle.UnpicklingError, whoosh_index.IndexError)
 MAX_PER_PAGE = 100
 MAX_PAGE = 100
 
@@ -45,26 +43,48 @@ def fingerprint_of(versions: dict[int, datetime]) -> str:
     return digest.hexdigest()
 
 
-class SearchIndex:
-    """Synchronous on purpose (Whoosh is): the web layer calls it from a worker thread."""
+T = TypeVar("T")
 
-    def __init__(self, path: Path, ranking: Ranking = RANKING, embedder: Embedder = EMBEDDER) -> None:
+
+class SearchIndex:
+    """Synchronous on purpose (Whoosh is): the web layer calls it from a worker thread, best through
+    `run_search`, which waits for a free slot on the event loop instead of in a thread.
+
+    At most `concurrency` searches and suggestions run at once (default: the CPUs), `queue` more wait
+    up to `wait` seconds in `run_search` (`thread_wait` when called in a thread directly); beyond
+    that they raise SearchBusy. The searchers kept open between calls
+    are capped at the same number, and the data decoded per segment (EngineCache) is shared by all.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        ranking: Ranking = RANKING,
+        embedder: Embedder = EMBEDDER,
+        *,
+        concurrency: int | None = None,
+        queue: int | None = None,
+        wait: float = 1.0,
+        thread_wait: float = 10.0,
+    ) -> None:
         self.path = Path(path)
         self.ranking = ranking
         self.embedder = embedder
-        self._store = IndexStore(self.path, embedder)
+        self.gate = SearchGate(concurrency, queue, wait, thread_wait)
+        self._store = IndexStore(self.path, embedder, max_idle=self.gate.slots)
         self._cache = EngineCache()
+
+    @property
+    def limiter(self) -> anyio.CapacityLimiter:
+        """The running event loop's limiter of `concurrency` tokens (see SearchGate.limiter)."""
+        return self.gate.limiter
 
     @contextlib.contextmanager
     def _reading(self) -> Iterator[tuple[str, Searcher]]:
-        """A searcher; a file that vanished or broke under it becomes IndexUnavailable, which tells
-        the caller to rebuild (the database is the truth), instead of an arbitrary error."""
-        try:
-            with self._store.searcher() as opened:
-                yield opened
-        except _READ_ERRORS as exc:
-            self._store.close()
-            raise IndexUnavailable(f"the search index could not be read: {exc!r}") from exc
+        """A searcher; a file that vanished or broke under it becomes IndexUnavailable (raised by the
+        store), which tells the caller to rebuild: the database is the truth."""
+        with self._store.searcher() as opened:
+            yield opened
 
     # --- writing and health --------------------------------------------------------------------
 
@@ -130,12 +150,13 @@ class SearchIndex:
         per_page: int = 10,
         public_only: bool = True,
     ) -> SearchPage:
-        """One page of ranked hits. Raises QueryTooLong; IndexUnavailable when there is no index."""
+        """One page of ranked hits. Raises QueryTooLong; SearchBusy when too many searches run or
+        wait; IndexUnavailable when there is no usable index (rebuild, then try again)."""
         user = parse_user_text(q)
         page, per_page = min(max(page, 1), MAX_PAGE), min(max(per_page, 1), MAX_PER_PAGE)
         if not user.words:
             return SearchPage([], 0, None, page, per_page)
-        with self._reading() as (generation, searcher):
+        with self.gate.slot(), self._reading() as (generation, searcher):
             parts = leaves(searcher, generation, self._cache)
             self._cache.forget_except(generation, {leaf.data.key[1] for leaf in parts})
             fixes = corrections(searcher.reader(), parts, user.words)
@@ -172,7 +193,14 @@ class SearchIndex:
         """Titles containing the typed words, the last one possibly unfinished; shortest first."""
         if len(prefix) > MAX_QUERY_CHARS:
             raise QueryTooLong(f"a search may have at most {MAX_QUERY_CHARS} characters")
-        with self._reading() as (generation, searcher):
+        with self.gate.slot(), self._reading() as (generation, searcher):
             parts = leaves(searcher, generation, self._cache)
             mask = filter_mask(searcher, parts, generation, self._cache, locale, None, public_only)
             return suggestions(searcher, parts, mask, prefix, max(1, min(limit, 50)))
+
+
+async def run_search(index: SearchIndex, fn: Callable[..., T], *args: object) -> T:
+    """`fn(*args)` (a call of index.search or index.suggest) in a worker thread, at most
+    `concurrency` at once per event loop; raises SearchBusy when the wait queue is full or the wait
+    too long, besides whatever `fn` raises (IndexUnavailable, QueryTooLong)."""
+    return await index.gate.run(fn, *args)

@@ -1,19 +1,26 @@
-"""The index on disk: generations swapped in atomically, one writer at a time, health checks, searchers."""
+"""The index on disk: generations swapped in atomically, one writer at a time, health checks, searchers,
+and damaged files turned into IndexUnavailable (see kb.search.integrity) rather than a crash."""
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
+import pickle
 import shutil
+import struct
 import threading
 import uuid
+import zlib
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from whoosh import index as whoosh_index
+from whoosh.filedb.filestore import FileStorage, StorageError
 from whoosh.searching import Searcher
 from whoosh.util.filelock import FileLock, try_for
 
+from kb.search.integrity import GENERATION_NAME, INDEX_NAME, Damaged, file_states, verify
 from kb.search.model import IndexDoc, IndexHealth
 from kb.search.schema import doc_fields, index_version, make_schema
 from kb.search.semantic import Embedder, with_vectors
@@ -23,6 +30,26 @@ __all__ = ["IndexStore", "IndexUnavailable"]
 _CURRENT = "CURRENT"
 _VERSION = "kb-schema-version"
 _LOCK = "write.lock"
+# What reading garbage raises in Whoosh's decoders. Such an error always means "rebuild"; any other
+# error does too when the generation's files turn out damaged (see IndexStore.searcher).
+DATA_ERRORS = (
+    OSError,
+    EOFError,
+    struct.error,
+    zlib.error,
+    pickle.UnpicklingError,
+    ValueError,
+    KeyError,
+    IndexError,
+    OverflowError,
+    MemoryError,
+    StorageError,
+    whoosh_index.IndexError,
+)
+
+log = logging.getLogger("kb.search")
+
+States = tuple[tuple[str, int, int, int], ...]
 
 
 class IndexUnavailable(RuntimeError):
@@ -38,48 +65,127 @@ class IndexStore:
     and without a lock around both, a change applied to the old generation while a rebuild runs
     would silently vanish at the swap. The OS lock also serialises web workers of one node and dies
     with a crashed process, so it is never left behind.
+
+    Segments are read with plain file reads, never memory-mapped: a mapped file cut short under a
+    reader raises SIGBUS, which kills the process, and Whoosh copied every mapped part it opened into
+    a buffer of its own, so each pooled searcher held a private copy of the index.
     """
 
-    def __init__(self, root: Path, embedder: Embedder, lock_timeout: float = 30.0) -> None:
+    def __init__(self, root: Path, embedder: Embedder, lock_timeout: float = 30.0, max_idle: int = 8) -> None:
         self.root = Path(root)
         self.embedder = embedder
         self.lock_timeout = lock_timeout
+        self.max_idle = max_idle
         self._schema = make_schema()
-        self._idle: list[tuple[str, Searcher]] = []
+        self._idle: list[tuple[str, Searcher, States]] = []
         self._idle_lock = threading.Lock()
+        # File states of each generation that passed verify(): unchanged files need no second look.
+        self._verified: dict[str, States] = {}
+        # Generations found damaged (and the reasons already logged): check() reports them, and each
+        # damage is logged once rather than on every request that meets it.
+        self._damaged: dict[str, set[str]] = {}
+
+    # --- damage --------------------------------------------------------------------------------
+
+    def _unavailable(self, generation: str, reason: str) -> IndexUnavailable:
+        """Record (and log, once per reason) that `generation` is damaged; the caller raises the result."""
+        with self._idle_lock:
+            seen = self._damaged.setdefault(generation, set())
+            first = reason not in seen
+            seen.add(reason)
+            self._verified.pop(generation, None)
+            stale = [entry for entry in self._idle if entry[0] == generation]
+            self._idle = [entry for entry in self._idle if entry[0] != generation]
+        for _, searcher, _ in stale:
+            _close_quietly(searcher)
+        if first:
+            log.warning("search index %s is damaged: %s; it will be rebuilt", self.root / generation, reason)
+        return IndexUnavailable(f"the search index {generation} is damaged: {reason}")
+
+    def _check_files(self, generation: str) -> States:
+        """The generation's file states after making sure they are whole; raises IndexUnavailable."""
+        gen_dir = self.root / generation
+        try:
+            states = file_states(gen_dir)
+        except FileNotFoundError:
+            if self._current_or_none() == generation:  # not a rebuild's swap: the live index is gone
+                raise self._unavailable(generation, "its directory is gone") from None
+            raise IndexUnavailable(f"no index in {gen_dir}") from None
+        if self._verified.get(generation) == states:
+            return states
+        try:
+            verify(self._storage(generation), self._schema)
+        except Damaged as exc:
+            raise self._unavailable(generation, str(exc)) from exc
+        except OSError as exc:
+            raise IndexUnavailable(f"cannot read the search index in {gen_dir}: {exc}") from exc
+        self._verified[generation] = states
+        return states
 
     # --- reading -------------------------------------------------------------------------------
 
     def current_generation(self) -> str | None:
+        """The live generation's name; None when there is no index yet. Raises IndexUnavailable when
+        CURRENT holds anything but a generation name."""
         try:
-            name = (self.root / _CURRENT).read_text(encoding="utf-8").strip()
+            raw = (self.root / _CURRENT).read_bytes()
         except FileNotFoundError:
             return None
-        return name or None
+        name = raw.decode("utf-8", "replace").strip()
+        if not GENERATION_NAME.fullmatch(name):
+            # Also when empty: a rebuild writes a name before CURRENT exists, so an empty one is damage.
+            raise self._unavailable(_CURRENT, f"it does not name a generation ({raw[:40]!r})")
+        return name
 
-    def _open(self, generation: str) -> whoosh_index.Index:
+    def _current_or_none(self) -> str | None:
+        try:
+            return self.current_generation()
+        except IndexUnavailable:
+            return None
+
+    def _storage(self, generation: str) -> FileStorage:
+        return FileStorage(str(self.root / generation), supports_mmap=False)
+
+    def _open(self, generation: str) -> whoosh_index.FileIndex:
         gen_dir = self.root / generation
         try:
             version = (gen_dir / _VERSION).read_text(encoding="utf-8").strip()
         except FileNotFoundError:
             raise IndexUnavailable(f"no index in {gen_dir}") from None
+        except (OSError, ValueError) as exc:
+            raise self._unavailable(generation, f"{_VERSION} cannot be read ({exc})") from exc
         current = index_version(self.embedder.load())
         if version != current:
             raise IndexUnavailable(f"index schema {version!r} is not the current {current!r}")
         # Our schema object, not the pickled copy: the analyzers are code, and code is what we trust.
-        return whoosh_index.open_dir(str(gen_dir), schema=self._schema)
+        return whoosh_index.FileIndex(self._storage(generation), schema=self._schema, indexname=INDEX_NAME)
 
     @contextlib.contextmanager
     def searcher(self) -> Iterator[tuple[str, Searcher]]:
         """(generation, searcher) over the latest committed state; searchers are reused between
-        calls (opening one costs milliseconds) but never shared by two threads at once."""
-        generation, searcher = self._acquire()
+        calls (opening one costs milliseconds) but never shared by two threads at once.
+
+        An error inside the block that comes from damaged files (a decoding error, or any error when
+        the files turn out changed and broken) leaves as IndexUnavailable: the caller rebuilds."""
+        generation, searcher, states = self._acquire()
         try:
             yield generation, searcher
-        finally:
-            self._release(generation, searcher)
+        except IndexUnavailable:
+            _close_quietly(searcher)
+            raise
+        except Exception as exc:
+            _close_quietly(searcher)
+            try:
+                self._check_files(generation)
+            except IndexUnavailable as damaged:
+                raise damaged from exc
+            if isinstance(exc, DATA_ERRORS):
+                # Whole in structure, yet unreadable inside: damage the structural check cannot see.
+                raise self._unavailable(generation, f"{type(exc).__name__}: {exc}") from exc
+            raise
+        self._release(generation, searcher, states)
 
-    def _acquire(self) -> tuple[str, Searcher]:
+    def _acquire(self) -> tuple[str, Searcher, States]:
         for _ in range(3):
             generation = self.current_generation()
             if generation is None:
@@ -88,41 +194,46 @@ class IndexStore:
                 return self._acquire_generation(generation)
             except IndexUnavailable:
                 # A rebuild may have swapped generations between reading CURRENT and opening it.
-                if self.current_generation() == generation:
+                if self._current_or_none() == generation:
                     raise
         raise IndexUnavailable(f"the search index in {self.root} keeps changing under the reader")
 
-    def _acquire_generation(self, generation: str) -> tuple[str, Searcher]:
+    def _acquire_generation(self, generation: str) -> tuple[str, Searcher, States]:
+        # Checked on every search, pooled searcher or not: a file damaged after a searcher was opened
+        # changes its state, and cached postings would otherwise keep answering from a broken index.
+        states = self._check_files(generation)
         with self._idle_lock:
             while self._idle:
-                gen, searcher = self._idle.pop()
-                if gen == generation:
+                gen, searcher, opened_with = self._idle.pop()
+                if gen == generation and opened_with == states:
                     try:
                         if searcher.up_to_date():
-                            return gen, searcher
-                    except OSError:
+                            return gen, searcher, states
+                    except DATA_ERRORS:
                         pass
                 # Not Searcher.refresh(): it reuses segment readers by segment id, so documents
                 # deleted (or replaced) since in an old segment would stay visible. A new commit
                 # costs one fresh searcher instead.
-                searcher.close()
+                _close_quietly(searcher)
         try:
-            return generation, self._open(generation).searcher()
-        except (OSError, whoosh_index.IndexError) as exc:
+            return generation, self._open(generation).searcher(), states
+        except IndexUnavailable:
+            raise
+        except DATA_ERRORS as exc:
             raise IndexUnavailable(f"cannot open the search index: {exc}") from exc
 
-    def _release(self, generation: str, searcher: Searcher) -> None:
+    def _release(self, generation: str, searcher: Searcher, states: States) -> None:
         with self._idle_lock:
-            if generation == self.current_generation() and len(self._idle) < 8:
-                self._idle.append((generation, searcher))
+            if generation == self._current_or_none() and len(self._idle) < self.max_idle:
+                self._idle.append((generation, searcher, states))
                 return
-        searcher.close()
+        _close_quietly(searcher)
 
     def close(self) -> None:
         with self._idle_lock:
-            for _, searcher in self._idle:
-                searcher.close()
-            self._idle.clear()
+            idle, self._idle = self._idle, []
+        for _, searcher, _ in idle:
+            _close_quietly(searcher)
 
     # --- writing -------------------------------------------------------------------------------
 
@@ -138,9 +249,10 @@ class IndexStore:
             lock.release()
 
     def rebuild(self, docs: Iterable[IndexDoc], progress: Callable[[int], None] | None = None) -> int:
-        """Write every document into a fresh generation, then swap it in; returns the count."""
+        """Write every document into a fresh generation, then swap it in; returns the count. Works
+        whatever state the live generation is in: it is never read, only replaced."""
         with self.write_lock():
-            previous = self.current_generation()
+            previous = self._current_or_none()
             generation = f"gen-{uuid.uuid4().hex[:12]}"
             gen_dir = self.root / generation
             gen_dir.mkdir()
@@ -150,8 +262,20 @@ class IndexStore:
             except BaseException:
                 shutil.rmtree(gen_dir, ignore_errors=True)
                 raise
-            self._remove_old_generations(keep={generation, previous} - {None})
+            keep = {generation}
+            if previous is not None and self._whole(previous):
+                keep.add(previous)
+            self._remove_old_generations(keep)
+            with self._idle_lock:
+                self._damaged = {name: reasons for name, reasons in self._damaged.items() if name in keep}
         return count
+
+    def _whole(self, generation: str) -> bool:
+        try:
+            self._check_files(generation)
+        except IndexUnavailable:
+            return False
+        return True
 
     def _write_generation(self, gen_dir: Path, docs: Iterable[IndexDoc], progress: Callable[[int], None] | None) -> int:
         ix = whoosh_index.create_in(str(gen_dir), self._schema)
@@ -181,42 +305,56 @@ class IndexStore:
         os.replace(tmp, self.root / _CURRENT)
 
     def _remove_old_generations(self, keep: set[str]) -> None:
-        # The previous generation stays until the next rebuild: a query that read CURRENT just before
-        # the swap may still be opening its files. Searchers notice the new CURRENT on their next use.
+        # The previous generation stays until the next rebuild (unless it is damaged): a query that
+        # read CURRENT just before the swap may still be opening its files. Searchers notice the new
+        # CURRENT on their next use.
         for child in self.root.iterdir():
             if child.is_dir() and child.name.startswith("gen-") and child.name not in keep:
                 shutil.rmtree(child, ignore_errors=True)
+                self._verified.pop(child.name, None)
 
     def apply(self, upserts: Iterable[IndexDoc], deletes: Iterable[int]) -> None:
-        """Replace or add `upserts` and remove `deletes` (ids) in one commit of the live generation."""
+        """Replace or add `upserts` and remove `deletes` (ids) in one commit of the live generation.
+        IndexUnavailable when there is none or it is damaged: rebuild instead."""
         with self.write_lock():
             generation = self.current_generation()
             if generation is None:
                 raise IndexUnavailable(f"no search index in {self.root}: rebuild it first")
-            writer = self._open(generation).writer(timeout=self.lock_timeout)
+            self._check_files(generation)
+            try:
+                writer = self._open(generation).writer(timeout=self.lock_timeout)
+            except DATA_ERRORS as exc:
+                raise self._unavailable(generation, f"cannot write: {type(exc).__name__}: {exc}") from exc
             try:
                 for doc_id in deletes:
                     writer.delete_by_term("id", str(doc_id))
                 for doc, vector in with_vectors(upserts, self.embedder):
                     writer.update_document(**doc_fields(doc, vector))
-            except BaseException:
+            except BaseException as exc:
                 writer.cancel()
+                if isinstance(exc, DATA_ERRORS):  # deleting reads the segments' term index
+                    raise self._unavailable(generation, f"cannot write: {type(exc).__name__}: {exc}") from exc
                 raise
-            writer.commit()
+            try:
+                writer.commit()
+            except DATA_ERRORS as exc:  # a merge reads old segments
+                raise self._unavailable(generation, f"cannot commit: {type(exc).__name__}: {exc}") from exc
 
     # --- health --------------------------------------------------------------------------------
 
     def check(self) -> IndexHealth:
         """Open everything a query may touch; any failure means the index must be rebuilt."""
-        generation = self.current_generation()
+        try:
+            generation = self.current_generation()
+        except IndexUnavailable as exc:
+            return IndexHealth(False, f"corrupt: {exc}")
         if generation is None:
             return IndexHealth(False, f"missing: no index in {self.root}")
         if not (self.root / generation).is_dir():
             return IndexHealth(False, f"missing: {self.root / generation} does not exist")
         try:
+            self._check_files(generation)
             ix = self._open(generation)
-            if ix.is_corrupted():
-                return IndexHealth(False, "corrupt: a segment file is missing or damaged")
             with ix.reader() as reader:
                 count = sum(1 for _ in reader.all_stored_fields())
                 for fieldname in ("title", "body", "title_exact"):
@@ -225,7 +363,17 @@ class IndexStore:
                 if count != reader.doc_count():
                     return IndexHealth(False, "corrupt: stored documents do not match the count")
         except IndexUnavailable as exc:
-            return IndexHealth(False, f"missing: {exc}")
+            state = "corrupt" if generation in self._damaged else "missing"
+            return IndexHealth(False, f"{state}: {exc}")
         except Exception as exc:  # any failure to read means "rebuild", whatever its type
             return IndexHealth(False, f"corrupt: {type(exc).__name__}: {exc}")
+        if self._damaged.get(generation):
+            # Damage met by a search that the reads above did not reach: trust the search.
+            return IndexHealth(False, f"corrupt: {sorted(self._damaged[generation])[0]}")
         return IndexHealth(True, "ok", count)
+
+
+def _close_quietly(searcher: Searcher) -> None:
+    # Closing a reader of deleted or damaged files may fail too; there is nothing left to release then.
+    with contextlib.suppress(Exception):
+        searcher.close()
