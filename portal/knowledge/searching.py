@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
-import anyio.to_thread
+from collections.abc import Callable
+from typing import TypeVar
 
 from kb.activity import ReaderActivity
 from kb.indexing import IndexSync
-from kb.search import IndexUnavailable, SearchPage, Suggestion
+from kb.search import IndexUnavailable, SearchPage, Suggestion, run_search
+
+T = TypeVar("T")
+
+
+async def _run(sync: IndexSync, fn: Callable[[], T]) -> T:
+    """In a worker thread, as many at once as the CPUs can do (SearchBusy past the queue); a damaged
+    or missing index is rebuilt from the database and asked again."""
+    try:
+        return await run_search(sync.index, fn)
+    except IndexUnavailable:
+        await sync.heal()
+        return await run_search(sync.index, fn)
 
 
 async def find(
@@ -26,11 +39,7 @@ async def find(
             q, locale, category=category or None, page=page, per_page=per_page, public_only=not staff
         )
 
-    try:
-        return await anyio.to_thread.run_sync(run)
-    except IndexUnavailable:
-        await sync.heal()
-        return await anyio.to_thread.run_sync(run)
+    return await _run(sync, run)
 
 
 async def search(
@@ -63,8 +72,4 @@ async def suggest(
     def run() -> list[Suggestion]:
         return sync.index.suggest(prefix, locale, limit=limit, public_only=not staff)
 
-    try:
-        return await anyio.to_thread.run_sync(run)
-    except IndexUnavailable:
-        await sync.heal()
-        return await anyio.to_thread.run_sync(run)
+    return await _run(sync, run)

@@ -13,6 +13,7 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from auth.errors import AccountError, InvalidLink, NotFound, RateLimited
 from kb.articles import ArticleError, ArticleNotFound
+from kb.search import SearchBusy
 from portal import i18n
 from portal.tickets.errors import NotAllowed, TicketError, TicketNotFound
 from portal.web.messages import describe
@@ -52,6 +53,7 @@ def _reason(status: int) -> str:
         404: "not found",
         405: "method not allowed",
         429: "too many requests",
+        503: "service unavailable",
     }.get(status, "server error")
 
 
@@ -98,6 +100,11 @@ def server_error(request: Request, exc: Exception) -> Response:
     return _page(request, HTTP_500_INTERNAL_SERVER_ERROR)
 
 
+def search_busy(request: Request, exc: SearchBusy) -> Response:
+    """More searches at once than the CPUs can run and the queue can hold: come back shortly."""
+    return _page(request, 503, describe("search_busy"), {"retry-after": str(exc.retry_after)})
+
+
 def article_error(request: Request, exc: ArticleError) -> Response:
     if isinstance(exc, ArticleNotFound):
         return _page(request, 404)
@@ -118,5 +125,6 @@ HANDLERS = {
     AccountError: account_error,
     ArticleError: article_error,
     TicketError: ticket_error,
+    SearchBusy: search_busy,
     Exception: server_error,
 }

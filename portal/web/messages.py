@@ -20,6 +20,7 @@ def describe(code: str) -> str:
         "email_not_verified": _("Confirm your email address first: follow the link we sent you."),
         "invalid_link": _("This link is invalid, expired, or was already used. Ask for a new one."),
         "rate_limited": _("Too many attempts. Wait a few minutes and try again."),
+        "search_busy": _("Search is busy right now. Try again in a moment."),
         "email_taken": _("An account with this email already exists."),
         "organization_unknown": _("Choose an existing organization."),
         "organization_exists": _("An organization with this name already exists."),
