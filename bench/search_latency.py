@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
 sys.path.insert(0, str(ROOT))
 
-from bench.serving import free_port, wait_ready  # noqa: E402
+from bench.serving import free_port, rate, server_rss_mb, wait_ready  # noqa: E402
 
 
 def read_jsonl(path: Path) -> list[dict]:
@@ -86,78 +86,6 @@ def queries(count: int) -> list[tuple[str, str]]:
         rows = read_jsonl(DATA / name / "queries.dev.jsonl")
         picked += [(r["query"], lang) for r in rows[: count // 3 + 1]]
     return picked[:count]
-
-
-def wrk_rate(url: str, paths: list[str], seconds: int, workdir: Path) -> float:
-    script = workdir / "paths.lua"
-    listed = ",".join(json.dumps(p) for p in paths)
-    script.write_text(
-        f"paths = {{{listed}}}\ni = 0\nrequest = function()\n  i = i % #paths + 1\n"
-        "  return wrk.format('GET', paths[i])\nend\n"
-    )
-    out = subprocess.run(
-        ["wrk", "-t2", "-c32", f"-d{seconds}s", "-s", str(script), url], capture_output=True, text=True, check=True
-    ).stdout
-    errors = [line.strip() for line in out.splitlines() if "Non-2xx" in line]
-    if errors:  # as python_rate's raise_for_status: a rate of error pages measures nothing
-        raise RuntimeError(f"wrk {paths[0]}…: {'; '.join(errors)}")
-    line = next(line for line in out.splitlines() if line.startswith("Requests/sec"))
-    return float(line.split()[1])
-
-
-async def python_rate(url: str, paths: list[str], seconds: int) -> float:
-    done = 0
-    stop = time.monotonic() + seconds
-    async with httpx.AsyncClient(base_url=url, limits=httpx.Limits(max_connections=32)) as client:
-
-        async def worker(offset: int) -> None:
-            nonlocal done
-            i = offset
-            while time.monotonic() < stop:
-                response = await client.get(paths[i % len(paths)])
-                response.raise_for_status()
-                done += 1
-                i += 1
-
-        await asyncio.gather(*(worker(n) for n in range(32)))
-    return done / seconds
-
-
-def warm(url: str, paths: list[str]) -> None:
-    """Each page once before the clock starts: the steady state of a server in use, whose readers'
-    pages are already cached, rather than its first seconds after a change."""
-    with httpx.Client(base_url=url) as client:
-        for path in dict.fromkeys(paths):
-            client.get(path).raise_for_status()
-
-
-def rate(url: str, paths: list[str], seconds: int, workdir: Path) -> float:
-    warm(url, paths)
-    if shutil.which("wrk"):
-        return wrk_rate(url, paths, seconds, workdir)
-    return asyncio.run(python_rate(url, paths, seconds))
-
-
-def server_rss_mb(pid: int) -> float:
-    """Resident memory of the process and all its descendants (granian runs workers as children)."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                # The command name may hold spaces and parentheses: the fields after the last ")" do not.
-                fields = (entry / "stat").read_text().rpartition(")")[2].split()
-            except OSError:
-                continue
-            children.setdefault(int(fields[1]), []).append(int(entry.name))
-    total, todo = 0, [pid]
-    while todo:
-        current = todo.pop()
-        todo += children.get(current, [])
-        try:
-            total += int((Path("/proc") / str(current) / "statm").read_text().split()[1])
-        except OSError:
-            continue
-    return total * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
 def distinct_searches(picked: list[tuple[str, str]], words: list[str]):

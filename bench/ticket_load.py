@@ -23,7 +23,6 @@ import asyncio
 import contextlib
 import os
 import random
-import signal
 import sqlite3
 import statistics
 import subprocess
@@ -41,11 +40,10 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.serving import free_port, wait_ready  # noqa: E402
+from bench.serving import Server, free_port  # noqa: E402
 
 NUMBER_BASE = 1000  # portal.tickets.tables.NUMBER_BASE: ticket #1001 has id 1
 TARGETS = {"sqlite": 200.0, "postgres": 400.0}
-START_TIMEOUT_S = 120
 REQUEST_TIMEOUT_S = 30
 RUN_TIMEOUT_S = 600
 
@@ -68,67 +66,6 @@ class Tally:
 
     def error(self, kind: str) -> None:
         self.errors[kind] = self.errors.get(kind, 0) + 1
-
-
-class Server:
-    """`portal serve` as the README runs it, in its own process group so a kill takes every worker."""
-
-    def __init__(self, env: dict[str, str], port: int, workers: int | None, log: Path) -> None:
-        self.env, self.port, self.workers, self.log = env, port, workers, log
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        command = [sys.executable, "-m", "portal.cli", "serve", "--port", str(self.port)]
-        if self.workers is not None:
-            command += ["--workers", str(self.workers)]
-        with self.log.open("ab") as out:
-            self.process = subprocess.Popen(
-                command, cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-            )
-        try:
-            wait_ready(f"http://127.0.0.1:{self.port}/ready", START_TIMEOUT_S, self.process)
-        except RuntimeError as exc:
-            self.stop()
-            raise SystemExit(f"portal serve was not ready: {exc}; see {self.log}") from None
-
-    def _group(self) -> list[list[str]]:
-        """The /proc stat fields of every live process of the server's group (Linux)."""
-        if self.process is None:
-            return []
-        members = []
-        for entry in Path("/proc").iterdir():
-            if not entry.name.isdigit():
-                continue
-            try:
-                fields = (entry / "stat").read_text().rpartition(")")[2].split()
-            except OSError:
-                continue
-            if int(fields[2]) == self.process.pid:  # field 5 of stat: the process group
-                members.append(fields)
-        return members
-
-    def cpu_seconds(self) -> float:
-        """CPU time used so far by every live process of the server's group."""
-        return sum(int(f[11]) + int(f[12]) for f in self._group()) / os.sysconf("SC_CLK_TCK")  # utime + stime
-
-    def worker_count(self) -> int:
-        """Granian's worker processes: the group without its leader."""
-        return len(self._group()) - 1
-
-    def kill(self) -> None:
-        assert self.process is not None
-        os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait(timeout=30)
-
-    def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=10)
 
 
 def portal_cli(env: dict[str, str], *args: str) -> str:

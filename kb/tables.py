@@ -9,7 +9,7 @@ from piccolo.columns.reference import LazyTableReference
 from piccolo.table import Table
 
 # Authors and voters are accounts; referenced by name so that kb never imports auth.
-USER = LazyTableReference(table_class_name="User", app_name="auth")
+USER = LazyTableReference(table_class_name="User", module_path="auth.tables")
 
 
 class Status(StrEnum):

@@ -6,9 +6,9 @@ from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.columns.reference import LazyTableReference
 from piccolo.table import Table
 
-USER = LazyTableReference(table_class_name="User", app_name="auth")
-TICKET = LazyTableReference(table_class_name="Ticket", app_name="tickets")
-ARTICLE = LazyTableReference(table_class_name="Article", app_name="kb")
+USER = LazyTableReference(table_class_name="User", module_path="auth.tables")
+TICKET = LazyTableReference(table_class_name="Ticket", module_path="portal.tickets.tables")
+ARTICLE = LazyTableReference(table_class_name="Article", module_path="kb.tables")
 
 
 class TicketGroup(Table, tablename="insights_group"):

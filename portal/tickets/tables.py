@@ -6,8 +6,8 @@ from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.columns.reference import LazyTableReference
 from piccolo.table import Table
 
-USER = LazyTableReference(table_class_name="User", app_name="auth")
-ORGANIZATION = LazyTableReference(table_class_name="Organization", app_name="auth")
+USER = LazyTableReference(table_class_name="User", module_path="auth.tables")
+ORGANIZATION = LazyTableReference(table_class_name="Organization", module_path="auth.tables")
 NUMBER_BASE = 1000  # ticket #1001 is the first: numbers people read out on the phone
 
 

@@ -1,0 +1,238 @@
+"""What the pages people use most cost: a customer checking a ticket's status, staff in the queue, the
+API, articles and search, signed in and not, against a bare Litestar "hello" on the same machine in the
+same run, with the server's CPU time per request beside each rate.
+
+    python bench/pages.py [--seconds 5] [--articles 10000] [--database sqlite|postgresql|both]
+
+Data: 10,000 articles; a customer with 50 tickets, one of them with 10 messages; 1,000 tickets in the
+staff queue. Each page is requested once before its clock starts (imports and the index's warm-up, not a
+page cache: signed-in pages are never cached). Search lines use a long tail of distinct queries that
+were never asked before in the run, so no cached page is replayed. On PostgreSQL `portal serve` runs its
+default workers. Targets (ratios to hello): signed-in /health >= 0.25; ticket page, my tickets, staff
+queue >= 0.05; API ticket >= 0.08; search (distinct) >= 0.03.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import uuid
+from pathlib import Path
+
+import asyncpg
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.search_latency import corpus, queries  # noqa: E402
+from bench.serving import Server, free_port, load, wait_ready  # noqa: E402
+
+PG_ADMIN = os.environ.get("PORTAL_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+PASSWORD = "bench horse battery staple"
+TARGETS = {
+    "/health, signed in": 0.25,
+    "ticket page (10 messages)": 0.05,
+    "my tickets (50)": 0.05,
+    "staff queue (1,000 tickets)": 0.05,
+    "GET /api/tickets/{n}": 0.08,
+    "search, distinct, anonymous": 0.03,
+    "search, distinct, signed in": 0.03,
+}
+
+
+def cli(env: dict[str, str], *args: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "portal.cli", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600
+    )
+    if done.returncode:
+        raise SystemExit(f"portal {' '.join(args[:2])} failed: {done.stdout}{done.stderr}")
+    return done.stdout.strip()
+
+
+def sign_in(base: str, email: str) -> str:
+    """The session cookie of a browser that signed in through the form."""
+    with httpx.Client(base_url=base) as client:
+        client.get("/login").raise_for_status()
+        form = {"email": email, "password": PASSWORD, "_csrf_token": client.cookies["csrftoken"]}
+        answer = client.post("/login", data=form)
+        if answer.status_code != 302 or "portal_session" not in client.cookies:
+            raise SystemExit(f"signing in as {email} failed: {answer.status_code}")
+        return client.cookies["portal_session"]
+
+
+def fill(base: str, customer_token: str, other_token: str, agent_token: str) -> tuple[int, list[int]]:
+    """50 tickets of the customer's (one with 10 messages) and 950 of another's: the ticket's number."""
+
+    async def run() -> int:
+        async with httpx.AsyncClient(base_url=base, timeout=60) as client:
+
+            async def file(token: str, n: int) -> int:
+                body = {"type": "question", "subject": f"Order {n} has not arrived", "description": "Where is it?"}
+                answer = await client.post("/api/tickets", json=body, headers={"Authorization": f"Bearer {token}"})
+                answer.raise_for_status()
+                return answer.json()["number"]
+
+            mine = [await file(customer_token, n) for n in range(50)]
+            for start in range(0, 950, 50):
+                await asyncio.gather(*(file(other_token, n) for n in range(start, start + 50)))
+            number = mine[0]
+            for n in range(10):
+                token = agent_token if n % 2 else customer_token
+                text = f"Message {n}: **the parcel** left the [warehouse](/kb) on Monday.\n\n- one\n- two"
+                answer = await client.post(
+                    f"/api/tickets/{number}/messages", json={"body": text}, headers={"Authorization": f"Bearer {token}"}
+                )
+                answer.raise_for_status()
+            return number
+
+    return asyncio.run(run())
+
+
+def hello_server(port: int) -> subprocess.Popen:
+    command = [sys.executable, "-m", "granian", "--interface", "asgi", "--port", str(port), "--no-ws"]
+    return subprocess.Popen(
+        [*command, "bench.hello_app:app"], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+
+
+def distinct_searches(count: int, seed: int) -> list[str]:
+    """`count` different queries: data-set questions, each with a different pair of words added."""
+    # Questions short enough to be searches (the engine refuses over 32 words or 500 characters).
+    picked = [q for q, _lang in queries(600) if len(q.split()) <= 20 and len(q) <= 300]
+    words = sorted({w.lower() for q in picked for w in q.split() if w.isalpha() and len(w) > 3})
+    rng = random.Random(seed)
+    seen: set[str] = set()
+    while len(seen) < count:
+        seen.add(f"{rng.choice(picked)} {rng.choice(words)} {rng.choice(words)}")
+    return [f"/kb/search?{httpx.QueryParams({'q': q})}" for q in sorted(seen)]
+
+
+def measure(server: Server, base: str, paths: list[str], seconds: int, workdir: Path, headers=None, warm=True):
+    if warm:
+        with httpx.Client(base_url=base, headers=headers or {}) as client:
+            for path in dict.fromkeys(paths):
+                client.get(path).raise_for_status()
+    before = server.cpu_seconds()
+    done = load(base, paths, seconds, workdir, headers)
+    cpu_ms = (server.cpu_seconds() - before) * 1000 / max(done.requests, 1)
+    return done.rate, cpu_ms
+
+
+async def _create_database(name: str) -> None:
+    conn = await asyncpg.connect(PG_ADMIN)
+    await conn.execute(f'CREATE DATABASE "{name}"')
+    await conn.close()
+
+
+async def _drop_database(name: str) -> None:
+    conn = await asyncpg.connect(PG_ADMIN)
+    await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    await conn.close()
+
+
+def run(database: str, articles: Path, slugs: list[str], args, hello_rate: float) -> list[tuple]:
+    workdir = Path(tempfile.mkdtemp(prefix="portal-pages-"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PORTAL_")}
+    env.update({"PORTAL_DATA_DIR": str(workdir / "data"), "PORTAL_DEMO_ACCOUNTS": "false"})
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH", "")]))
+    pg_name = ""
+    if database == "postgresql":
+        pg_name = f"portal_pages_{uuid.uuid4().hex[:8]}"
+        asyncio.run(_create_database(pg_name))
+        env["PORTAL_DATABASE_URL"] = PG_ADMIN.rpartition("/")[0] + f"/{pg_name}"
+    server = Server(env, free_port(), None, workdir / "server.log")
+    try:
+        cli(env, "kb", "import", str(articles))
+        for email, role in (
+            ("ann@example.com", "customer"),
+            ("bob@example.com", "customer"),
+            ("agent@example.com", "agent"),
+        ):
+            cli(env, "createuser", "--email", email, "--role", role, "--password", PASSWORD)
+        tokens = {
+            e: cli(env, "token", "create", "--email", e).split()[-1]
+            for e in ("ann@example.com", "bob@example.com", "agent@example.com")
+        }
+        server.start()
+        base = f"http://127.0.0.1:{server.port}"
+        number = fill(base, tokens["ann@example.com"], tokens["bob@example.com"], tokens["agent@example.com"])
+        ann = {"Cookie": f"portal_session={sign_in(base, 'ann@example.com')}"}
+        agent = {"Cookie": f"portal_session={sign_in(base, 'agent@example.com')}"}
+        bearer = {"Authorization": f"Bearer {tokens['ann@example.com']}"}
+        searches = distinct_searches(60_000, seed=len(database))
+        half = len(searches) // 2
+        article_paths = [f"/kb/{slug}" for slug in slugs]
+        lines = [
+            ("/health, anonymous", ["/health"], None, True),
+            ("/health, signed in", ["/health"], ann, True),
+            ("ticket page (10 messages)", [f"/tickets/{number}"], ann, True),
+            ("my tickets (50)", ["/tickets"], ann, True),
+            ("staff queue (1,000 tickets)", ["/staff/tickets"], agent, True),
+            ("GET /api/tickets/{n}", [f"/api/tickets/{number}"], bearer, True),
+            ("article, signed in", article_paths, ann, True),
+            ("search, distinct, anonymous", searches[:half], None, False),
+            ("search, distinct, signed in", searches[half:], ann, False),
+        ]
+        with httpx.Client(base_url=base) as client:  # the engine's caches as a running server has them
+            for q, _lang in queries(40):
+                client.get("/api/kb/search", params={"q": q}).raise_for_status()
+        results = []
+        for name, paths, headers, warm in lines:
+            rate, cpu_ms = measure(server, base, paths, args.seconds, workdir, headers, warm)
+            results.append((database, name, rate, rate / hello_rate, cpu_ms))
+        results.append((database, "server processes", server.worker_count(), 0.0, 0.0))
+        return results
+    finally:
+        server.stop()
+        if pg_name:
+            asyncio.run(_drop_database(pg_name))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=int, default=5)
+    parser.add_argument("--articles", type=int, default=10_000)
+    parser.add_argument("--database", choices=("sqlite", "postgresql", "both"), default="both")
+    args = parser.parse_args()
+    from kb.frontmatter import slugify
+
+    rows = corpus(args.articles)
+    source = Path(tempfile.mkdtemp(prefix="portal-pages-src-")) / "articles.jsonl"
+    source.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
+    slugs = [slugify(row["slug"]) for row in random.Random(7).sample(rows, 200)]
+
+    hello_port = free_port()
+    hello = hello_server(hello_port)
+    try:
+        wait_ready(f"http://127.0.0.1:{hello_port}/")
+        workdir = Path(tempfile.mkdtemp(prefix="portal-hello-"))
+        with httpx.Client() as client:
+            client.get(f"http://127.0.0.1:{hello_port}/").raise_for_status()
+        hello_rate = load(f"http://127.0.0.1:{hello_port}", ["/"], args.seconds, workdir).rate
+    finally:
+        hello.terminate()
+        hello.wait(15)
+    databases = ("sqlite", "postgresql") if args.database == "both" else (args.database,)
+    results = [line for database in databases for line in run(database, source, slugs, args, hello_rate)]
+    client = "wrk -t2 -c32" if shutil.which("wrk") else "python httpx, 32 connections"
+    print(f"{args.articles} articles; {client}, {args.seconds} s a line; hello {hello_rate:.0f} req/s")
+    print(f"{'database':<11}{'page':<31}{'req/s':>8}{'x hello':>9}{'CPU ms/req':>12}  target")
+    for database, name, rate, ratio, cpu_ms in results:
+        if name == "server processes":
+            print(f"{database:<11}{'(portal serve workers: ' + str(rate) + ')':<31}")
+            continue
+        target = TARGETS.get(name)
+        verdict = f">= {target:.2f} {'met' if ratio >= target else 'MISSED'}" if target else ""
+        print(f"{database:<11}{name:<31}{rate:8.0f}{ratio:9.3f}{cpu_ms:12.2f}  {verdict}")
+
+
+if __name__ == "__main__":
+    main()
