@@ -33,6 +33,9 @@ SIGNED_IN: dict[str, Any] = {"access": Access.USER}
 STAFF: dict[str, Any] = {"access": Access.STAFF}
 ADMIN: dict[str, Any] = {"access": Access.ADMIN}
 READER: dict[str, Any] = {"access": Access.READER}
+# Added to the opt of GET routes that answer JSON: they carry no form, so the CSRF middleware need not
+# hand out a token cookie on every probe or API read (the check itself only guards unsafe methods).
+NO_FORM: dict[str, Any] = {"exclude_from_csrf": True}
 
 
 def level_of(role: str) -> Access:

@@ -3,15 +3,15 @@
 from litestar import Response, get
 
 from portal import db
-from portal.web.guards import PUBLIC
+from portal.web.guards import NO_FORM, PUBLIC
 
 
-@get("/health", opt=PUBLIC, sync_to_thread=False)
+@get("/health", opt={**PUBLIC, **NO_FORM}, sync_to_thread=False)
 def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@get("/ready", opt=PUBLIC)
+@get("/ready", opt={**PUBLIC, **NO_FORM})
 async def ready() -> Response:
     try:
         await db.ping()

@@ -12,7 +12,7 @@ from kb.markdown import render
 from kb.search import QueryTooLong
 from portal import i18n
 from portal.knowledge import searching
-from portal.web.guards import READER
+from portal.web.guards import NO_FORM, READER
 
 
 def _locale(locale: str) -> str:
@@ -23,7 +23,7 @@ def _bad_query() -> Response:
     return Response({"status": 400, "detail": "the query is too long"}, status_code=400)
 
 
-@get("/api/kb/search", opt=READER)
+@get("/api/kb/search", opt={**READER, **NO_FORM})
 async def search(
     kb: NamedDependency[IndexSync],
     activity: NamedDependency[ReaderActivity],
@@ -67,7 +67,7 @@ async def search(
     )
 
 
-@get("/api/kb/suggest", opt=READER)
+@get("/api/kb/suggest", opt={**READER, **NO_FORM})
 async def suggest(
     kb: NamedDependency[IndexSync], q: FromQuery[str] = "", locale: FromQuery[str] = "", limit: FromQuery[int] = 8
 ) -> Response:
@@ -78,7 +78,7 @@ async def suggest(
     return Response({"suggestions": [{"slug": s.slug, "title": s.title, "url": f"/kb/{s.slug}"} for s in found]})
 
 
-@get("/api/kb/articles/{slug:str}", opt=READER)
+@get("/api/kb/articles/{slug:str}", opt={**READER, **NO_FORM})
 async def article(slug: FromPath[str]) -> Response:
     found = await articles.by_slug(slug)
     return Response(
