@@ -148,7 +148,12 @@ def run(database: str, articles: Path, slugs: list[str], args, hello_rate: float
         pg_name = f"portal_pages_{uuid.uuid4().hex[:8]}"
         asyncio.run(_create_database(pg_name))
         env["PORTAL_DATABASE_URL"] = PG_ADMIN.rpartition("/")[0] + f"/{pg_name}"
-    server = Server(env, free_port(), None, workdir / "server.log")
+    port = free_port()
+    # As operators run it: production settings (templates read once, JSON logs).
+    env.update(
+        {"PORTAL_ENV": "production", "PORTAL_SECRET_KEY": "b" * 48, "PORTAL_BASE_URL": f"http://127.0.0.1:{port}"}
+    )
+    server = Server(env, port, None, workdir / "server.log")
     try:
         cli(env, "kb", "import", str(articles))
         for email, role in (
