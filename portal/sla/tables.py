@@ -56,7 +56,7 @@ class Escalation(Table, tablename="sla_escalation"):
 
     key = Varchar(length=40, unique=True)  # "<ticket id>:<stage>": Piccolo has no composite UNIQUE
     ticket = ForeignKey(TICKET, on_delete=OnDelete.cascade, index=True)
-    stage = Varchar(length=20)  # announce, triage, first_response_warning, first_response_breach, resolution_…
+    stage = Varchar(length=30)  # announce, triage, first_response_warning, first_response_breach, resolution_…
     due_at = Timestamptz()
     created_at = Timestamptz(default=TimestamptzNow())
     acknowledged_at = Timestamptz(null=True, default=None)
