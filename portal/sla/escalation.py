@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from auth.tables import Role, User
 from portal import i18n
 from portal.db import write_transaction
-from portal.notify.outbox import InvalidRecipient, enqueue
+from portal.notify.outbox import InvalidRecipient, enqueue_many, prepare
 from portal.settings import Settings
 from portal.sla.tables import Escalation
 from portal.tickets.tables import Event, Ticket
@@ -150,18 +150,21 @@ async def run_pass(settings: Settings, now: datetime | None = None, limit: int =
             await Ticket.update({Ticket.escalated_at: now}).where(
                 Ticket.id.is_in(escalated) & Ticket.escalated_at.is_null()
             )
-        for ticket_id, stage in sorted(won):
-            ticket = by_id[ticket_id]
-            for person in recipients.of(STAGES[stage][1], ticket["assignee"]):
-                await _mail(settings, person, stage, ticket)
+        mails = [
+            mail
+            for ticket_id, stage in sorted(won)
+            for person in recipients.of(STAGES[stage][1], by_id[ticket_id]["assignee"])
+            if (mail := _mail(settings, person, stage, by_id[ticket_id])) is not None
+        ]
+        await enqueue_many(mails)
         await _reschedule(tickets, plans)
     return len(won)
 
 
-async def _mail(settings: Settings, to: dict, stage: str, ticket: dict) -> None:
+def _mail(settings: Settings, to: dict, stage: str, ticket: dict):
     moment = ticket[NAMED_MOMENT.get(stage, STAGES[stage][0])]
     try:
-        await enqueue(
+        return prepare(
             to["email"],
             "ticket_escalation",
             to["locale"],
@@ -174,7 +177,7 @@ async def _mail(settings: Settings, to: dict, stage: str, ticket: dict) -> None:
             site_name=settings.site_name,
         )
     except InvalidRecipient:
-        pass  # an address that cannot be mailed must not hold back the others
+        return None  # an address that cannot be mailed must not hold back the others
 
 
 async def _reschedule(tickets: list[dict], plans: dict[int, tuple[list[str], datetime | None]]) -> None:
