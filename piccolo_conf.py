@@ -17,6 +17,7 @@ APP_REGISTRY = AppRegistry(
         "kb.piccolo_app",
         "portal.notify.piccolo_app",
         "portal.tickets.piccolo_app",
+        "portal.sla.piccolo_app",
         "portal.insights.piccolo_app",
     ]
 )

@@ -52,6 +52,13 @@ def _secret_from_data_dir(data_dir: Path) -> str:
     return key
 
 
+def _percent(value: str, name: str) -> int:
+    number = _positive(value, name)
+    if number >= 100:
+        raise SettingsError(f"{name} must be a percentage below 100")
+    return number
+
+
 def _shipped_content() -> Path:
     """The knowledge base beside the code (a source checkout), else ./content (the Docker image)."""
     beside_code = Path(__file__).resolve().parents[1] / "content"
@@ -89,6 +96,7 @@ class Settings:
     content_dir: Path = Path("content")
     holidays: frozenset[date] = frozenset()
     auto_close_days: int = 7
+    sla_warn_percent: int = 80  # the assignee is warned when this much of the time to a deadline passed
     kb_public: bool = True
     log_json: bool = False
     oidc_providers: tuple[Provider, ...] = ()
@@ -174,6 +182,7 @@ class Settings:
             kb_public=_bool(env.get("PORTAL_KB_PUBLIC", "true")),
             holidays=_dates(env.get("PORTAL_HOLIDAYS", "")),
             auto_close_days=_positive(env.get("PORTAL_AUTO_CLOSE_DAYS", "7"), "PORTAL_AUTO_CLOSE_DAYS"),
+            sla_warn_percent=_percent(env.get("PORTAL_SLA_WARN_PERCENT", "80"), "PORTAL_SLA_WARN_PERCENT"),
             log_json=_bool(env.get("PORTAL_LOG_JSON", "true" if production else "false")),
             oidc_providers=oidc_providers,
             attachment_max_bytes=attachment_mb * MB,

@@ -25,6 +25,7 @@ PG_URL = os.environ.get("PORTAL_TEST_DATABASE_URL", "")
 SEEDED_TYPES = importlib.import_module(
     "portal.tickets.piccolo_migrations.tickets_2026_11_23t03_50_00_000000"
 ).DEFAULT_TYPES
+SEEDED_LEVELS = importlib.import_module("portal.sla.piccolo_migrations.sla_2026_12_03t13_20_00_000000")
 
 
 def _with_database(url: str, name: str) -> str:
@@ -83,6 +84,8 @@ async def _truncate(url: str) -> None:
             name_ru,
             position,
         )
+    for statement in SEEDED_LEVELS.statements(SEEDED_LEVELS.triage_minutes()):
+        await conn.execute(statement)
     await conn.close()
 
 

@@ -16,19 +16,21 @@ from portal.insights import recurring
 from portal.knowledge.content import catch_up
 from portal.notify import sender
 from portal.settings import Settings
+from portal.sla import escalation
 from portal.tickets.attachments import ORPHAN_AFTER_S, sweep_orphans
 from portal.tickets.conversation import close_resolved
 
 log = logging.getLogger("portal.jobs")
 MAIL_EVERY_S = 2.0
 PURGE_EVERY_S = 600.0
+ESCALATE_EVERY_S = 10.0  # an escalation goes out within a minute of its moment
 REGROUP_EVERY_S = 300.0  # new and resolved tickets join their groups within minutes
 
 
 async def run(settings: Settings, kb: IndexSync | None = None, activity: ReaderActivity | None = None) -> None:
     """Until cancelled; several processes may run it at once (claims keep mail single-sent)."""
     transport = sender.transport_for(settings.smtp_url, settings.maildir)
-    last_purge = last_regroup = last_sweep = 0.0
+    last_purge = last_regroup = last_sweep = last_escalation = 0.0
     while True:
         try:
             await sender.deliver_due(transport, settings.mail_from)
@@ -36,6 +38,9 @@ async def run(settings: Settings, kb: IndexSync | None = None, activity: ReaderA
                 await catch_up(kb)
             if activity is not None:
                 await activity.flush()
+            if time.monotonic() - last_escalation > ESCALATE_EVERY_S:
+                last_escalation = time.monotonic()
+                await escalate(settings)
             if time.monotonic() - last_purge > PURGE_EVERY_S:
                 last_purge = time.monotonic()
                 await sessions.purge_expired(session_lifetime(settings))
@@ -55,3 +60,14 @@ async def run(settings: Settings, kb: IndexSync | None = None, activity: ReaderA
         except Exception:
             log.exception("background pass failed")
         await asyncio.sleep(MAIL_EVERY_S)
+
+
+async def escalate(settings: Settings) -> int:
+    """Every escalation that is due, a batch at a time (each claimed in the database)."""
+    total = 0
+    for _batch in range(20):  # a backlog after downtime drains over a few passes, not in one long one
+        made = await escalation.run_pass(settings)
+        total += made
+        if not made:
+            break
+    return total

@@ -10,16 +10,22 @@ class InvalidRecipient(ValueError):
     """An address that would break the message headers."""
 
 
-async def enqueue(to_address: str, template: str, locale: str, **context: object) -> OutboxMessage:
-    """Queue one email; call it inside the transaction that records the event it reports."""
+def prepare(to_address: str, template: str, locale: str, **context: object) -> OutboxMessage:
+    """The rendered, not yet saved email (enqueue_many stores many in one statement)."""
     if one_line(to_address) != to_address or "@" not in to_address:
         raise InvalidRecipient(to_address)
     email = render(template, locale, **context)
-    message = OutboxMessage(
-        to_address=to_address,
-        subject=email.subject[:300],
-        body_text=email.text,
-        body_html=email.html,
-    )
+    return OutboxMessage(to_address=to_address, subject=email.subject[:300], body_text=email.text, body_html=email.html)
+
+
+async def enqueue(to_address: str, template: str, locale: str, **context: object) -> OutboxMessage:
+    """Queue one email; call it inside the transaction that records the event it reports."""
+    message = prepare(to_address, template, locale, **context)
     await message.save()
     return message
+
+
+async def enqueue_many(messages: list[OutboxMessage]) -> None:
+    """Queue prepared emails in one statement, inside the caller's transaction."""
+    if messages:
+        await OutboxMessage.insert(*messages)

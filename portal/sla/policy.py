@@ -30,6 +30,17 @@ class Deadlines:
     first_response: datetime
     resolution: datetime | None
     calendar: BusinessCalendar
+    # When escalation looks: a new ticket not yet taken, and the warnings before each deadline.
+    triage: datetime | None = None
+    first_response_warning: datetime | None = None
+    resolution_warning: datetime | None = None
+
+
+def warning(calendar: BusinessCalendar, opened: datetime, due: datetime | None, percent: int) -> datetime | None:
+    """The moment `percent` of the working time from `opened` to `due` has passed."""
+    if due is None:
+        return None
+    return calendar.add(opened, calendar.between(opened, due) * percent / 100)
 
 
 def effective_priority(plan: str, priority: str, ticket_type: str) -> str:

@@ -35,7 +35,8 @@ async def assign(settings: Settings, actor: User, ticket: Ticket, agent_id: int)
     async with write_transaction():
         ticket.assignee = agent.id
         ticket.updated_at = datetime.now(UTC)
-        await ticket.save([Ticket.assignee, Ticket.updated_at])
+        ticket.escalated_at = None  # someone acted on it
+        await ticket.save([Ticket.assignee, Ticket.escalated_at, Ticket.updated_at])
         await Event(
             ticket=ticket.id, actor=actor.id, kind="assigned", old=str(current or ""), new=str(agent.id), public=False
         ).save()

@@ -8,8 +8,9 @@ from datetime import UTC, datetime, timedelta
 from auth.tables import User
 from portal.db import write_transaction
 from portal.settings import Settings
+from portal.sla import levels
 from portal.sla.calendar import BusinessCalendar
-from portal.sla.policy import calendar_for, effective_priority, resume
+from portal.sla.policy import resume
 from portal.tickets import ratings
 from portal.tickets.errors import NotAllowed, TicketError
 from portal.tickets.filing import clean_body, plan_of
@@ -24,7 +25,7 @@ REOPEN_WITHIN = timedelta(days=14)
 async def _calendar(settings: Settings, ticket: Ticket) -> BusinessCalendar:
     """The calendar the ticket's deadlines are counted in: its requester's plan decides."""
     plan, time_zone, _org = await plan_of(await _requester(ticket))
-    return calendar_for(plan, effective_priority(plan, ticket.priority, ticket.type), time_zone, settings.holidays)
+    return await levels.calendar(plan, ticket.priority, ticket.type, time_zone, settings.holidays)
 
 
 def _id(value) -> int:
@@ -44,8 +45,12 @@ async def _move(settings: Settings, ticket: Ticket, target: Status, actor: User 
     current = Status(ticket.status)
     check(current, target)
     if current == Status.PENDING and ticket.paused_at is not None:
-        ticket.resolution_due = resume(await _calendar(settings, ticket), ticket.resolution_due, ticket.paused_at, now)
+        calendar = await _calendar(settings, ticket)
+        ticket.resolution_due = resume(calendar, ticket.resolution_due, ticket.paused_at, now)
+        ticket.resolution_warn_at = resume(calendar, ticket.resolution_warn_at, ticket.paused_at, now)
         ticket.paused_at = None
+    if target in (Status.OPEN, Status.NEW):
+        ticket.escalate_at = now  # its clocks run again: the escalation pass looks at it afresh
     if target == Status.PENDING:
         ticket.paused_at = now
     if target == Status.RESOLVED:
@@ -97,12 +102,14 @@ async def reply(
         await message.save()
         if staff and not internal and ticket.first_responded_at is None:
             ticket.first_responded_at = now
+        if staff:
+            ticket.escalated_at = None  # someone acted on it
         if not staff and status in (Status.PENDING, Status.RESOLVED):
             await _move(settings, ticket, Status.OPEN, author, now)
         elif then and then != ticket.status and staff:
             await _move(settings, ticket, Status(then), author, now)
         ticket.updated_at = now
-        await ticket.save([Ticket.first_responded_at, Ticket.updated_at])
+        await ticket.save([Ticket.first_responded_at, Ticket.escalated_at, Ticket.updated_at])
         if staff and not internal:
             await _mail_requester(settings, ticket, "ticket_reply", message=body, author=author.name)
         elif not staff and ticket.assignee:

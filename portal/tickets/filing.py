@@ -9,7 +9,8 @@ from datetime import UTC, datetime
 from auth.tables import Organization, User
 from portal.db import is_unique_violation, write_transaction
 from portal.settings import Settings
-from portal.sla.policy import CUSTOMER_PRIORITIES, RANK, deadlines
+from portal.sla import levels
+from portal.sla.policy import CUSTOMER_PRIORITIES, RANK
 from portal.tickets import types
 from portal.tickets.errors import TicketError
 from portal.tickets.mail import mail
@@ -136,7 +137,10 @@ async def _new_ticket(
     checked = await check(requester, draft, by)
     org = checked.organization
     now = datetime.now(UTC)
-    due = deadlines(checked.plan, checked.priority, checked.type, now, checked.time_zone, settings.holidays)
+    holidays, percent = settings.holidays, settings.sla_warn_percent
+    zone = checked.time_zone
+    due = await levels.deadlines(checked.plan, checked.priority, checked.type, now, zone, holidays, percent)
+    coordinator = org.coordinator if org else None
     return Ticket(
         requester=requester.id,
         organization=org.id if org else None,
@@ -146,9 +150,14 @@ async def _new_ticket(
         description=checked.description,
         custom_fields=checked.answers,
         channel=draft.channel,
-        assignee=org.coordinator if org else None,
+        assignee=coordinator,
         first_response_due=due.first_response,
         resolution_due=due.resolution,
+        triage_due=due.triage,
+        first_response_warn_at=due.first_response_warning,
+        resolution_warn_at=due.resolution_warning,
+        # Nobody took it: the escalation pass announces it to the agents at once.
+        escalate_at=now if coordinator is None else due.triage,
         idempotency_key=key,
         created_at=now,
         updated_at=now,

@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 from auth.tables import User
 from portal.db import write_transaction
 from portal.settings import Settings
-from portal.sla.policy import RANK, deadlines
+from portal.sla.levels import deadlines
+from portal.sla.policy import RANK
 from portal.tickets.errors import NotAllowed, TicketError
 from portal.tickets.filing import plan_of
 from portal.tickets.tables import Event, Ticket
@@ -27,16 +28,30 @@ async def change_priority(settings: Settings, actor: User, ticket: Ticket, prior
         return ticket
     requester = await User.objects().where(User.id == getattr(ticket.requester, "id", ticket.requester)).first()
     plan, time_zone, _org = await plan_of(requester)
-    before = deadlines(plan, ticket.priority, ticket.type, ticket.created_at, time_zone, settings.holidays)
-    after = deadlines(plan, priority, ticket.type, ticket.created_at, time_zone, settings.holidays)
+    holidays, percent = settings.holidays, settings.sla_warn_percent
+    before = await deadlines(plan, ticket.priority, ticket.type, ticket.created_at, time_zone, holidays, percent)
+    after = await deadlines(plan, priority, ticket.type, ticket.created_at, time_zone, holidays, percent)
     async with write_transaction():
         if ticket.first_responded_at is None:
             ticket.first_response_due = after.first_response
+            ticket.first_response_warn_at = after.first_response_warning
         if ticket.status not in FINISHED and ticket.resolution_due and before.resolution and after.resolution:
             # Pauses pushed the old deadline past its target by working time: the new one keeps that.
             waited = before.calendar.between(before.resolution, ticket.resolution_due)
             ticket.resolution_due = after.calendar.add(after.resolution, waited)
+            ticket.resolution_warn_at = after.calendar.add(after.resolution_warning, waited)
         old, ticket.priority, ticket.updated_at = ticket.priority, priority, datetime.now(UTC)
-        await ticket.save([Ticket.priority, Ticket.first_response_due, Ticket.resolution_due, Ticket.updated_at])
+        ticket.escalate_at = ticket.updated_at  # the escalation pass looks at the new deadlines
+        await ticket.save(
+            [
+                Ticket.priority,
+                Ticket.first_response_due,
+                Ticket.resolution_due,
+                Ticket.first_response_warn_at,
+                Ticket.resolution_warn_at,
+                Ticket.escalate_at,
+                Ticket.updated_at,
+            ]
+        )
         await Event(ticket=ticket.id, actor=actor.id, kind="priority", old=old, new=priority).save()
     return ticket

@@ -100,7 +100,8 @@ def _queue_row(row: dict, now: datetime) -> dict:
     active = Status(row["status"]) in ACTIVE
     state = deadline_state(due, None, active, paused, now)
     # The queue flags only what needs attention; "on time" would be noise on every row.
-    return {**row, "number": number_of(row["id"]), "due": due, "flag": state if state in QUEUE_FLAGS else ""}
+    flag = state if state in QUEUE_FLAGS else ""
+    return {**row, "number": number_of(row["id"]), "due": due, "flag": flag, "escalated": row["escalated_at"]}
 
 
 async def queue_rows(filters: QueueFilters, viewer_id: int, now: datetime) -> tuple[list[dict], bool]:
@@ -115,6 +116,7 @@ async def queue_rows(filters: QueueFilters, viewer_id: int, now: datetime) -> tu
         Ticket.first_responded_at,
         Ticket.resolution_due,
         Ticket.paused_at,
+        Ticket.escalated_at,
         Ticket.requester.name.as_alias("requester_name"),
         Ticket.organization.name.as_alias("organization_name"),
         Ticket.assignee.name.as_alias("assignee_name"),

@@ -48,6 +48,13 @@ class Ticket(Table):
     assignee = ForeignKey(USER, null=True, default=None, on_delete=OnDelete.set_null, index=True)
     first_response_due = Timestamptz(null=True, default=None)
     resolution_due = Timestamptz(null=True, default=None)
+    # Escalation (portal.sla.escalation): the plan's triage moment, the warnings before the deadlines
+    # (moved with them), when the pass must look at the ticket next, and since when it is escalated.
+    triage_due = Timestamptz(null=True, default=None)
+    first_response_warn_at = Timestamptz(null=True, default=None)
+    resolution_warn_at = Timestamptz(null=True, default=None)
+    escalate_at = Timestamptz(null=True, default=None, index=True)
+    escalated_at = Timestamptz(null=True, default=None, index=True)
     paused_at = Timestamptz(null=True, default=None)  # waiting for the customer since
     first_responded_at = Timestamptz(null=True, default=None)
     resolved_at = Timestamptz(null=True, default=None)

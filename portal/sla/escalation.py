@@ -1,0 +1,209 @@
+"""Escalation: the background pass that announces new tickets nobody took, tells the supervisors of
+tickets not triaged in time and of breached deadlines, and warns the assignee before a deadline; each
+once per ticket and stage, across every process and machine (the claim is a unique row)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from auth.tables import Role, User
+from portal import i18n
+from portal.db import write_transaction
+from portal.notify.outbox import InvalidRecipient, enqueue_many, prepare
+from portal.settings import Settings
+from portal.sla.tables import Escalation
+from portal.tickets.tables import Event, Ticket
+from portal.tickets.visibility import number_of
+
+BATCH = 250  # tickets a pass handles at most; a pass that found this many runs again at once
+ANNOUNCE = "announce"
+TRIAGE = "triage"
+# stage → (the ticket column holding its moment, who hears of it)
+STAGES: dict[str, tuple[str, str]] = {
+    ANNOUNCE: ("created_at", "agents"),
+    TRIAGE: ("triage_due", "supervisors"),
+    "first_response_warning": ("first_response_warn_at", "assignee"),
+    "first_response_breach": ("first_response_due", "supervisors"),
+    "resolution_warning": ("resolution_warn_at", "assignee"),
+    "resolution_breach": ("resolution_due", "supervisors"),
+}
+# A warning names the deadline it warns of; the other mails the moment that passed.
+NAMED_MOMENT = {"first_response_warning": "first_response_due", "resolution_warning": "resolution_due"}
+_COLUMNS = (
+    Ticket.id,
+    Ticket.subject,
+    Ticket.status,
+    Ticket.assignee,
+    Ticket.created_at,
+    Ticket.triage_due,
+    Ticket.first_response_due,
+    Ticket.first_response_warn_at,
+    Ticket.first_responded_at,
+    Ticket.resolution_due,
+    Ticket.resolution_warn_at,
+    Ticket.escalate_at,
+)
+
+
+def applies(stage: str, ticket: dict) -> bool:
+    """Whether the stage still means something for the ticket as it is now."""
+    status = ticket["status"]
+    if stage == ANNOUNCE:
+        return status == "new" and ticket["assignee"] is None
+    if stage == TRIAGE:
+        # Taken means opened by someone or answered: a coordinator who never looked has not taken it.
+        return status == "new" and ticket["first_responded_at"] is None
+    if stage.startswith("first_response"):
+        return status in ("new", "open", "pending") and ticket["first_responded_at"] is None
+    # The resolution clock stands still while the customer is asked for something.
+    return status in ("new", "open")
+
+
+def due_stages(ticket: dict, now: datetime) -> tuple[list[str], datetime | None]:
+    """The stages whose moment has come, and when the pass must look again (None: nothing left, until
+    a change of the ticket asks for a fresh look)."""
+    due, later = [], []
+    for stage, (column, _who) in STAGES.items():
+        moment = ticket[column]
+        if moment is None or not applies(stage, ticket):
+            continue
+        if moment <= now:
+            due.append(stage)
+        else:
+            later.append(moment)
+    return due, min(later, default=None)
+
+
+@dataclass(slots=True)
+class Recipients:
+    supervisors: list[dict]
+    agents: list[dict]
+    people: dict[int, dict]
+
+    def of(self, who: str, assignee: int | None) -> list[dict]:
+        if who == "supervisors":
+            return self.supervisors
+        if who == "assignee" and assignee in self.people:
+            return [self.people[assignee]]
+        return self.agents
+
+
+async def _recipients(assignees: set[int]) -> Recipients:
+    # No staff groups yet: a ticket's supervisors are all supervisors (admins when there are none),
+    # its agents all agents.
+    fields = (User.id, User.email, User.name, User.locale, User.time_zone, User.role)
+    staff = User.role.is_in([Role.AGENT.value, Role.SUPERVISOR.value, Role.ADMIN.value])
+    rows = await User.select(*fields).where((User.is_active == True) & (staff | User.id.is_in([0, *assignees])))  # noqa: E712
+    people = {row["id"]: row for row in rows}
+    supervisors = [r for r in rows if r["role"] == Role.SUPERVISOR] or [r for r in rows if r["role"] == Role.ADMIN]
+    agents = [r for r in rows if r["role"] == Role.AGENT] or supervisors
+    staff_roles = (Role.AGENT, Role.SUPERVISOR, Role.ADMIN)
+    return Recipients(supervisors, agents, {i: r for i, r in people.items() if r["role"] in staff_roles})
+
+
+def staff_link(settings: Settings, ticket_id: int) -> str:
+    return f"{settings.base_url}/staff/tickets/{number_of(ticket_id)}"
+
+
+async def _claim(claims: list[tuple[int, str, datetime]], now: datetime) -> set[tuple[int, str]]:
+    """Insert the claims; the ones another process made first are skipped by the database."""
+    if not claims:
+        return set()
+    rows = [
+        Escalation(
+            key=f"{ticket_id}:{stage}",
+            ticket=ticket_id,
+            stage=stage,
+            due_at=due,
+            created_at=now,
+            # An announcement needs nobody's acknowledgement.
+            acknowledged_at=now if stage == ANNOUNCE else None,
+        )
+        for ticket_id, stage, due in sorted(claims, key=lambda c: (c[0], c[1]))
+    ]
+    won = await Escalation.insert(*rows).on_conflict(action="DO NOTHING").returning(Escalation.key)
+    return {(int(k.split(":")[0]), k.split(":")[1]) for k in (row["key"] for row in won)}
+
+
+async def run_pass(settings: Settings, now: datetime | None = None, limit: int = BATCH) -> int:
+    """One look at the tickets whose moment has come; returns how many escalations this process made."""
+    now = now or datetime.now(UTC)
+    tickets = await Ticket.select(*_COLUMNS).where(Ticket.escalate_at <= now).order_by(Ticket.escalate_at).limit(limit)
+    if not tickets:
+        return 0
+    plans = {t["id"]: due_stages(t, now) for t in tickets}
+    claims = [(t["id"], stage, t[STAGES[stage][0]]) for t in tickets for stage in plans[t["id"]][0]]
+    recipients = await _recipients({t["assignee"] for t in tickets if t["assignee"]}) if claims else None
+    by_id = {t["id"]: t for t in tickets}
+    async with write_transaction():
+        won = await _claim(claims, now)
+        escalated = sorted({ticket_id for ticket_id, stage in won if stage != ANNOUNCE})
+        if escalated:
+            await Event.insert(
+                *(
+                    Event(ticket=ticket_id, kind="escalated", new=stage, public=False, created_at=now)
+                    for ticket_id, stage in sorted(won)
+                    if stage != ANNOUNCE
+                )
+            )
+            await Ticket.update({Ticket.escalated_at: now}).where(
+                Ticket.id.is_in(escalated) & Ticket.escalated_at.is_null()
+            )
+        mails = [
+            mail
+            for ticket_id, stage in sorted(won)
+            for person in recipients.of(STAGES[stage][1], by_id[ticket_id]["assignee"])
+            if (mail := _mail(settings, person, stage, by_id[ticket_id])) is not None
+        ]
+        await enqueue_many(mails)
+        await _reschedule(tickets, plans)
+    return len(won)
+
+
+def _mail(settings: Settings, to: dict, stage: str, ticket: dict):
+    moment = ticket[NAMED_MOMENT.get(stage, STAGES[stage][0])]
+    try:
+        return prepare(
+            to["email"],
+            "ticket_escalation",
+            to["locale"],
+            name=to["name"],
+            stage=stage,
+            number=number_of(ticket["id"]),
+            subject=ticket["subject"],
+            when=i18n.format_when(moment, to["time_zone"], to["locale"], "long"),
+            link=staff_link(settings, ticket["id"]),
+            site_name=settings.site_name,
+        )
+    except InvalidRecipient:
+        return None  # an address that cannot be mailed must not hold back the others
+
+
+async def _reschedule(tickets: list[dict], plans: dict[int, tuple[list[str], datetime | None]]) -> None:
+    """When each ticket is looked at next; a ticket changed since it was read (its escalate_at moved)
+    keeps the moment the change set."""
+    cases, args = [], []
+    for ticket in tickets:
+        cases.append("WHEN id = {} AND escalate_at = {} THEN {}")
+        args += [ticket["id"], ticket["escalate_at"], plans[ticket["id"]][1]]
+    ids = ", ".join("{}" for _ in tickets)
+    args += [t["id"] for t in tickets]
+    # Only placeholders are formatted in; the values travel as arguments.
+    sql = f"UPDATE ticket SET escalate_at = CASE {' '.join(cases)} ELSE escalate_at END WHERE id IN ({ids})"  # noqa: S608
+    await Ticket.raw(sql, *args)
+
+
+async def acknowledge(actor_id: int, ticket_id: int, now: datetime | None = None) -> bool:
+    """Someone has seen the escalations of the ticket: the flag goes, the rows say who and when."""
+    now = now or datetime.now(UTC)
+    async with write_transaction():
+        await Escalation.update({Escalation.acknowledged_at: now, Escalation.acknowledged_by: actor_id}).where(
+            (Escalation.ticket == ticket_id) & Escalation.acknowledged_at.is_null()
+        )
+        changed = (
+            await Ticket.update({Ticket.escalated_at: None})
+            .where((Ticket.id == ticket_id) & Ticket.escalated_at.is_not_null())
+            .returning(Ticket.id)
+        )
+    return bool(changed)

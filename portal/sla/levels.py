@@ -1,0 +1,112 @@
+"""Service levels read from the database: the target, calendar and triage time a ticket gets when it is
+filed (a change applies to tickets filed after it: tickets keep the deadlines they were given)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from portal.sla.calendar import BusinessCalendar, Interval
+from portal.sla.policy import Deadlines, warning
+from portal.sla.tables import Holiday, SupportPlan
+
+FALLBACK_PLAN = "standard"
+# One statement per filing: the plan's own row for the type first, then its general row; an unknown
+# plan falls back to Standard.
+_LEVEL = (
+    "SELECT p.slug, p.triage_minutes, p.week, p.holiday_calendar, t.first_response_minutes, "
+    "t.resolution_minutes, t.around_the_clock FROM sla_target t JOIN sla_plan p ON p.id = t.plan "
+    "WHERE p.slug IN ({}, {}) AND t.priority = {} AND t.ticket_type IN ({}, '') "
+    "ORDER BY CASE WHEN p.slug = {} THEN 0 ELSE 1 END, t.ticket_type DESC LIMIT 1"
+)
+
+
+class NoServiceLevel(LookupError):
+    """Neither the plan nor Standard has a target for this priority."""
+
+
+@dataclass(frozen=True, slots=True)
+class Level:
+    plan: str
+    triage: timedelta
+    first_response: timedelta
+    resolution: timedelta | None
+    calendar: BusinessCalendar
+
+
+def _clock(text: str) -> time | None:
+    return None if text == "24:00" else time.fromisoformat(text)
+
+
+def parse_week(text: str | dict) -> dict[int, tuple[Interval, ...]]:
+    """The stored week ({"0": [["09:00", "18:00"]], …}) as the calendar's intervals; "24:00" is midnight."""
+    raw = json.loads(text) if isinstance(text, str) else text
+    return {
+        int(day): tuple((time.fromisoformat(start), _clock(end)) for start, end in spans)
+        for day, spans in (raw or {}).items()
+    }
+
+
+def _day(value: date | str) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+
+
+async def holidays_of(calendar_id: int | None) -> frozenset[date]:
+    if not calendar_id:
+        return frozenset()
+    rows = await Holiday.select(Holiday.day).where(Holiday.calendar == calendar_id)
+    return frozenset(_day(row["day"]) for row in rows)
+
+
+async def level(
+    plan: str, priority: str, ticket_type: str, time_zone: str, holidays: frozenset[date] = frozenset()
+) -> Level:
+    """What the plan promises for this priority and type, counted in which calendar."""
+    rows = await SupportPlan.raw(_LEVEL, plan, FALLBACK_PLAN, priority, ticket_type, plan)
+    if not rows:
+        raise NoServiceLevel(f"{plan}/{priority}/{ticket_type}")
+    row = rows[0]
+    days = holidays | await holidays_of(row["holiday_calendar"])
+    if row["around_the_clock"]:
+        calendar = BusinessCalendar.always(time_zone)
+    else:
+        calendar = BusinessCalendar(time_zone, parse_week(row["week"]), days)
+    resolution = row["resolution_minutes"]
+    return Level(
+        row["slug"],
+        timedelta(minutes=row["triage_minutes"]),
+        timedelta(minutes=row["first_response_minutes"]),
+        None if resolution is None else timedelta(minutes=resolution),
+        calendar,
+    )
+
+
+async def deadlines(
+    plan: str,
+    priority: str,
+    ticket_type: str,
+    opened: datetime,
+    time_zone: str,
+    holidays: frozenset[date] = frozenset(),
+    warn_percent: int = 80,
+) -> Deadlines:
+    """The ticket's deadlines, its triage moment and its warnings, all in its calendar's working time."""
+    found = await level(plan, priority, ticket_type, time_zone, holidays)
+    calendar = found.calendar
+    first = calendar.add(opened, found.first_response)
+    resolution = None if found.resolution is None else calendar.add(opened, found.resolution)
+    return Deadlines(
+        first,
+        resolution,
+        calendar,
+        triage=calendar.add(opened, found.triage),
+        first_response_warning=warning(calendar, opened, first, warn_percent),
+        resolution_warning=warning(calendar, opened, resolution, warn_percent),
+    )
+
+
+async def calendar(
+    plan: str, priority: str, ticket_type: str, time_zone: str, holidays: frozenset[date] = frozenset()
+) -> BusinessCalendar:
+    return (await level(plan, priority, ticket_type, time_zone, holidays)).calendar
