@@ -2,11 +2,28 @@
 
 from __future__ import annotations
 
-from portal.i18n import _
+from collections.abc import Callable
+
+from portal.i18n import _, current_locale
 
 
-def describe(code: str) -> str:
-    texts = {
+def per_locale(build: Callable[[], dict[str, str]]) -> Callable[[], dict[str, str]]:
+    """A table of translated texts built once per language: a page that shows a label per row would
+    otherwise translate the whole table for every row."""
+    tables: dict[str, dict[str, str]] = {}
+
+    def table() -> dict[str, str]:
+        locale = current_locale()
+        if locale not in tables:
+            tables[locale] = build()
+        return tables[locale]
+
+    return table
+
+
+@per_locale
+def _descriptions() -> dict[str, str]:
+    return {
         "invalid_email": _("Enter a valid email address."),
         "name_required": _("Enter your name."),
         "name_too_long": _("The name is too long (200 characters at most)."),
@@ -162,8 +179,13 @@ def describe(code: str) -> str:
         "article_not_published": _("Choose a published article."),
         "group_has_no_resolution": _("None of the group's tickets is resolved with a public reply yet."),
         "ticket_not_resolved": _("Only a resolved ticket can be turned into an article."),
+        "": _("Something went wrong. Please try again."),
     }
-    return texts.get(code, _("Something went wrong. Please try again."))
+
+
+def describe(code: str) -> str:
+    texts = _descriptions()
+    return texts.get(code) or texts[""]
 
 
 NOTICES = frozenset(
@@ -221,14 +243,56 @@ def notice(code: str | None) -> str | None:
     return describe(code) if code in NOTICES else None
 
 
+@per_locale
+def _roles() -> dict[str, str]:
+    return {"customer": _("Customer"), "agent": _("Agent"), "supervisor": _("Supervisor"), "admin": _("Administrator")}
+
+
 def describe_role(role: str) -> str:
-    return {
-        "customer": _("Customer"),
-        "agent": _("Agent"),
-        "supervisor": _("Supervisor"),
-        "admin": _("Administrator"),
-    }.get(role, role)
+    return _roles().get(role, role)
+
+
+@per_locale
+def _plans() -> dict[str, str]:
+    return {"standard": _("Standard"), "premium": _("Premium")}
 
 
 def describe_plan(plan: str) -> str:
-    return {"standard": _("Standard"), "premium": _("Premium")}.get(plan, plan)
+    return _plans().get(plan, plan)
+
+
+# The ticket labels every staff list shows a few of per row.
+@per_locale
+def _ticket_labels() -> dict[str, str]:
+    return {
+        "status:new": _("New"),
+        "status:open": _("Open"),
+        "status:pending": _("Pending"),
+        "status:resolved": _("Resolved"),
+        "status:closed": _("Closed"),
+        "status:active": _("Active (new, open, pending)"),
+        "status:all": _("All"),
+        "priority:low": _("Low"),
+        "priority:normal": _("Normal"),
+        "priority:high": _("High"),
+        "priority:urgent": _("Urgent"),
+        "assigned:anyone": _("Anyone"),
+        "assigned:mine": _("Me"),
+        "assigned:unassigned": _("Nobody"),
+        "channel:web": _("Web"),
+        "channel:email": _("Email"),
+        "channel:api": _("API"),
+        "channel:phone": _("Phone"),
+        "channel:staff": _("Staff"),
+        # as the customer reads a status
+        "customer_status:new": _("Received"),
+        "customer_status:open": _("In progress"),
+        "customer_status:pending": _("Waiting for your reply"),
+        "customer_status:resolved": _("Resolved"),
+        "customer_status:closed": _("Closed"),
+    }
+
+
+def ticket_label(kind: str, value: str) -> str:
+    """A ticket's status, priority, channel or the queue's assignee choice in words; unknown values as they are."""
+    return _ticket_labels().get(f"{kind}:{value}", value)

@@ -35,6 +35,7 @@ def environment(settings: Settings) -> Environment:
         notice=messages.notice,
         describe_role=messages.describe_role,
         describe_plan=messages.describe_plan,
+        ticket_label=messages.ticket_label,
         user_of=lambda request: request.scope.get("user"),
         sign_in_providers=lambda: oidc_signin.buttons(settings),
     )
