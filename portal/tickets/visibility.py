@@ -22,18 +22,23 @@ PUBLIC_MESSAGE = Message.internal == False  # noqa: E712
 PUBLIC_EVENT = Event.public == True  # noqa: E712
 
 
+def sees_internal(viewer: User | None) -> bool:
+    """Whether the viewer reads internal notes and staff-only events (what the *_seen_by conditions say)."""
+    return viewer is not None and is_staff(viewer)
+
+
 def messages_seen_by(viewer: User | None, ticket_id: int) -> Where:
     """The ticket's messages the viewer may read: internal notes are for staff only. No viewer: what
     the customer sees (the customer's page shows staff that too)."""
     own = Message.ticket == ticket_id
-    return own if viewer is not None and is_staff(viewer) else own & PUBLIC_MESSAGE
+    return own if sees_internal(viewer) else own & PUBLIC_MESSAGE
 
 
 def files_seen_by(viewer: User | None, ticket_id: int) -> Where:
     """The ticket's files the viewer may fetch: a file belongs to the description (no message) or to a
     message, and internal notes' files stay with staff. No viewer: what the customer sees."""
     own = Attachment.ticket == ticket_id
-    if viewer is not None and is_staff(viewer):
+    if sees_internal(viewer):
         return own
     return own & (Attachment.message.is_null() | (Attachment.message.internal == False))  # noqa: E712
 
@@ -42,7 +47,7 @@ def events_seen_by(viewer: User | None, ticket_id: int) -> Where:
     """The ticket's timeline events the viewer may read: staff-only events stay with staff. No viewer:
     what the customer sees."""
     own = Event.ticket == ticket_id
-    return own if viewer is not None and is_staff(viewer) else own & PUBLIC_EVENT
+    return own if sees_internal(viewer) else own & PUBLIC_EVENT
 
 
 async def shared_organization(user: User) -> int | None:
