@@ -60,9 +60,7 @@ _MESSAGES = (
     "SELECT m.id, u.name AS author, u.role AS role, m.body, m.internal, m.created_at FROM ticket_message m "
     "LEFT JOIN portal_user u ON u.id = m.author WHERE m.ticket = {} AND (NOT m.internal OR {}) ORDER BY m.id"
 )
-_EVENTS = (
-    "SELECT kind, old, new, public, created_at FROM ticket_event WHERE ticket = {} AND (public OR {}) ORDER BY id"
-)
+_EVENTS = "SELECT kind, old, new, public, created_at FROM ticket_event WHERE ticket = {} AND (public OR {}) ORDER BY id"
 
 
 async def conversation(viewer: User, ticket: Ticket) -> Conversation:
