@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
 sys.path.insert(0, str(ROOT))
 
-from bench.serving import free_port, wait_ready  # noqa: E402
+from bench.serving import HIGH_RATE_LIMITS, free_port, wait_ready  # noqa: E402
 
 
 def read_jsonl(path: Path) -> list[dict]:
@@ -144,7 +144,7 @@ def main() -> None:
 
     workdir = Path(tempfile.mkdtemp(prefix="portal-bench-"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("PORTAL_")}
-    env.update({"PORTAL_DATA_DIR": str(workdir / "data"), "PORTAL_DEMO_ACCOUNTS": "false"})
+    env.update({"PORTAL_DATA_DIR": str(workdir / "data"), "PORTAL_DEMO_ACCOUNTS": "false", **HIGH_RATE_LIMITS})
     rows = corpus(args.articles)
     source = workdir / "articles.jsonl"
     source.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
