@@ -10,7 +10,7 @@ from auth.tables import Organization, User
 from portal.db import is_unique_violation, write_transaction
 from portal.settings import Settings
 from portal.sla.policy import CUSTOMER_PRIORITIES, RANK, deadlines
-from portal.tickets import types
+from portal.tickets import rendering, types
 from portal.tickets.errors import TicketError
 from portal.tickets.mail import mail
 from portal.tickets.tables import Event, Ticket
@@ -144,6 +144,7 @@ async def _new_ticket(
         priority=checked.priority,
         subject=checked.subject,
         description=checked.description,
+        description_html=await rendering.rendered(checked.description),
         custom_fields=checked.answers,
         channel=draft.channel,
         assignee=org.coordinator if org else None,
