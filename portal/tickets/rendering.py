@@ -21,7 +21,13 @@ def html_of(markdown: str) -> str:
     return render(markdown).html
 
 
+# Shorter text renders in well under a millisecond: less than the hop to a worker thread costs.
+INLINE_CHARS = 2000
+
+
 async def rendered(markdown: str) -> str:
+    if len(markdown) <= INLINE_CHARS:
+        return html_of(markdown)
     # In a thread: even bounded, crafted Markdown takes a fraction of a second to render.
     return await anyio.to_thread.run_sync(html_of, markdown)
 
