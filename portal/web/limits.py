@@ -1,9 +1,13 @@
 """Rate limits on everything that writes or searches: one table maps routes to rules, the database counts.
 
 The counters live in the database (auth.ratelimit), so a limit holds across processes and machines;
-a request costs one extra round trip however many rules apply to it. The only thing a process keeps
-for itself is a refusal: the database said "blocked for N seconds", and within its window a count only
-grows, so refusing the same request again until then without asking is what the database would say.
+a request costs at most one extra round trip however many rules apply to it. A process keeps two
+things for itself, neither of which lets more through than the database allows:
+- a refusal: the database said "blocked for N seconds", and within its window a count only grows, so
+  refusing the same request again until then without asking is what the database would say;
+- for the frequent reads (searches, API calls), a claimed share: it counts a tenth of the limit at once
+  in the database and spends it locally within that window. Every request it admits was counted
+  before; the price is that a subject can be refused up to one share per process early.
 """
 
 from __future__ import annotations
@@ -39,13 +43,14 @@ class Kind:
     name: str
     setting: str  # the Settings attribute holding (count, seconds)
     key: Key
+    shared: bool = False  # claimed in shares (see the module docstring)
 
 
-SEARCH = Kind("search", "rate_search", Key.ADDRESS)
+SEARCH = Kind("search", "rate_search", Key.ADDRESS, shared=True)
 TICKET_WRITES = Kind("ticket-writes", "rate_ticket_writes", Key.USER)
 WRITES = Kind("writes", "rate_writes", Key.USER)
 ADDRESS_WRITES = Kind("address-writes", "rate_address_writes", Key.ADDRESS)
-API = Kind("api", "rate_api", Key.TOKEN)
+API = Kind("api", "rate_api", Key.TOKEN, shared=True)
 
 TICKETS = (TICKET_WRITES, ADDRESS_WRITES)
 OTHER_WRITES = (WRITES, ADDRESS_WRITES)
@@ -98,12 +103,15 @@ class Limits:
     """Counts a request against its route's rules; raises RateLimited when one is passed."""
 
     MAX_REMEMBERED = 10_000
+    SHARE = 10  # a share is this fraction of the limit…
+    MAX_SHARE = 100  # …but at most this many requests
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._blocked: dict[tuple, float] = {}  # attempts → until when the database refused them
+        self._shares: dict[tuple, int] = {}  # (rule, subject, window) → requests claimed, not yet spent
 
-    def _attempts(self, scope: Scope, rules: tuple[Kind, ...]) -> list[tuple[ratelimit.Rule, str]]:
+    def _attempts(self, scope: Scope, rules: tuple[Kind, ...]) -> list[tuple[ratelimit.Rule, str, bool]]:
         user = scope.get("user")
         staff = user is not None and level_of(user.role) >= Access.STAFF
         attempts = []
@@ -118,8 +126,11 @@ class Limits:
             if subject:
                 count, window = getattr(self.settings, kind.setting)
                 factor = self.settings.rate_staff_factor if staff else 1
-                attempts.append((ratelimit.Rule(kind.name, count * factor, window), subject))
+                attempts.append((ratelimit.Rule(kind.name, count * factor, window), subject, kind.shared))
         return attempts
+
+    def _share(self, rule: ratelimit.Rule) -> int:
+        return max(1, min(rule.limit // self.SHARE, self.MAX_SHARE))
 
     async def check(self, scope: Scope, now: float | None = None) -> None:
         rules = rules_for(scope["method"], scope.get("path_template") or scope["path"])
@@ -127,19 +138,36 @@ class Limits:
         if not attempts:
             return
         now = time.time() if now is None else now
-        key = tuple((rule.name, subject) for rule, subject in attempts)
+        key = tuple((rule.name, subject) for rule, subject, _shared in attempts)
         until = self._blocked.get(key)
         if until is not None:
             if now < until:
                 raise RateLimited(retry_after=max(1, int(until - now)))
             del self._blocked[key]
+        counted, costs, claims = [], [], []
+        for rule, subject, shared in attempts:
+            share = self._share(rule) if shared else 1
+            if share > 1:
+                claim = (rule.name, subject, int(now // rule.window_s))
+                if self._shares.get(claim, 0) > 0:
+                    self._shares[claim] -= 1  # counted in the database when it was claimed
+                    continue
+                claims.append((claim, share))
+            counted.append((rule, subject))
+            costs.append(share)
+        if not counted:
+            return
         try:
-            await ratelimit.hit_all(attempts, now)
+            await ratelimit.hit_all(counted, now, costs)
         except RateLimited as limited:
             if len(self._blocked) >= self.MAX_REMEMBERED:
                 self._blocked.clear()
             self._blocked[key] = now + limited.retry_after
             raise
+        if len(self._shares) >= self.MAX_REMEMBERED:
+            self._shares.clear()
+        for claim, share in claims:
+            self._shares[claim] = share - 1  # this request spends one
 
     async def admit(self, scope: Scope, receive: Receive, send: Send) -> bool:
         """Count the request; False when it was refused, with the 429 sent here (not raised, so the

@@ -147,3 +147,17 @@ def test_limits_are_read_from_the_environment(tmp_path):
     assert settings.rate_search == (5, 10) and settings.rate_api == (600, 60)
     with pytest.raises(SettingsError, match="PORTAL_RATE_API"):
         Settings.from_env({"PORTAL_DATA_DIR": str(tmp_path), "PORTAL_RATE_API": "lots"})
+
+
+async def test_processes_claiming_shares_of_a_limit_never_admit_more_than_it(tmp_path, database_url):
+    """Searches are counted a tenth of the limit at a time; however the requests fall on the processes,
+    no more than the limit get through, and at most a share per process is lost."""
+    settings = limited(tmp_path, database_url, search="40/60")
+    admitted = 0
+    async with browser(create_app(settings)) as one, browser(create_app(settings)) as other:
+        for n in range(60):
+            client = one if n % 3 else other
+            admitted += (await client.get("/api/kb/suggest?q=pass")).status_code == 200
+        assert_refused(await one.get("/api/kb/suggest?q=pass"))
+        assert_refused(await other.get("/api/kb/suggest?q=pass"))
+    assert 40 - 2 * 4 <= admitted <= 40
