@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.search_latency import corpus, queries  # noqa: E402
-from bench.serving import Server, free_port, load, wait_ready  # noqa: E402
+from bench.serving import HIGH_RATE_LIMITS, Server, free_port, load, wait_ready  # noqa: E402
 
 PG_ADMIN = os.environ.get("PORTAL_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 PASSWORD = "bench horse battery staple"
@@ -141,7 +141,7 @@ async def _drop_database(name: str) -> None:
 def run(database: str, articles: Path, slugs: list[str], args, hello_rate: float) -> list[tuple]:
     workdir = Path(tempfile.mkdtemp(prefix="portal-pages-"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("PORTAL_")}
-    env.update({"PORTAL_DATA_DIR": str(workdir / "data"), "PORTAL_DEMO_ACCOUNTS": "false"})
+    env.update({"PORTAL_DATA_DIR": str(workdir / "data"), "PORTAL_DEMO_ACCOUNTS": "false", **HIGH_RATE_LIMITS})
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH", "")]))
     pg_name = ""
     if database == "postgresql":

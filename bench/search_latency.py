@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
 sys.path.insert(0, str(ROOT))
 
-from bench.serving import free_port, rate, server_rss_mb, wait_ready  # noqa: E402
+from bench.serving import HIGH_RATE_LIMITS, free_port, rate, server_rss_mb, wait_ready  # noqa: E402
 
 
 def read_jsonl(path: Path) -> list[dict]:
@@ -152,7 +152,7 @@ def main() -> None:
 
     workdir = Path(tempfile.mkdtemp(prefix="portal-bench-"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("PORTAL_")}
-    env.update({"PORTAL_DATA_DIR": str(workdir / "data"), "PORTAL_DEMO_ACCOUNTS": "false"})
+    env.update({"PORTAL_DATA_DIR": str(workdir / "data"), "PORTAL_DEMO_ACCOUNTS": "false", **HIGH_RATE_LIMITS})
     # The code of this checkout, in the server's workers too, whatever copy is installed.
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH", "")]))
     rows = corpus(args.articles)

@@ -40,7 +40,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.serving import Server, free_port  # noqa: E402
+from bench.serving import HIGH_RATE_LIMITS, Server, free_port  # noqa: E402
 
 NUMBER_BASE = 1000  # portal.tickets.tables.NUMBER_BASE: ticket #1001 has id 1
 TARGETS = {"sqlite": 200.0, "postgres": 400.0}
@@ -227,6 +227,7 @@ def run_one(db: str, args: argparse.Namespace) -> bool:
             "PORTAL_DEMO_ACCOUNTS": "true",
             "PORTAL_HOST": "127.0.0.1",
             "PORTAL_BASE_URL": f"http://127.0.0.1:{port}",
+            **HIGH_RATE_LIMITS,
         }
         server = Server(env, port, args.workers, Path(tmp) / "server.log")
         try:

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 from markdown_it import MarkdownIt
 from markdown_it.renderer import RendererHTML
+from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
 from mdit_py_plugins.anchors import anchors_plugin
@@ -26,6 +27,18 @@ _SAFE_SCHEMES = frozenset({"http", "https", "mailto"})
 # tricks such as "java%09script:" therefore count as an (unknown, refused) scheme too.
 _SCHEME_RE = re.compile(r"^([^/?#]*):")
 _EXTERNAL_REL = "nofollow noopener"
+# Bounds on what crafted text can make the renderer do (measured on 20,000 characters, the longest
+# message; see _inline). Blocks (quotes, lists) and inline markup (emphasis in links…) nest at most
+# MAX_NESTING deep: deeper markers stay text.
+MAX_NESTING = 20
+# Finding where a link's text ends scans on from every "[" (20,000 unclosed brackets took 4-9 s), and
+# emphasis delimiters by the thousand up to 0.8 s; many small paragraphs or table cells add up too. So a
+# document gets a budget: once its paragraphs and cells have used MAX_BRACKETS brackets, MAX_MARKERS
+# markup characters or MAX_INLINE_BLOCKS blocks, the rest is shown as plain text (escaped, like all text).
+MAX_BRACKETS = 500
+MAX_MARKERS = 3000
+MAX_INLINE_BLOCKS = 2000
+_MARKERS = re.compile(r"[*_~`<\[!]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,11 +80,57 @@ def _render_link_open(self: RendererHTML, tokens: Sequence[Token], idx: int, opt
     return self.renderToken(tokens, idx, options, env)
 
 
+def _heading_ids(state: StateCore) -> None:
+    """The anchors plugin's ids (slug, slug-1, slug-2…), given first in linear time: the plugin, which
+    keeps an id a heading has, tries every suffix from 1 for each heading (5,000 alike took 7 s)."""
+    taken: set[str] = set()
+    suffixes: dict[str, int] = {}
+    for idx, token in enumerate(state.tokens):
+        if token.type != "heading_open" or int(token.tag[1]) > 4:
+            continue
+        base = heading_slug(_inline_text(state.tokens[idx + 1]))
+        anchor, suffix = base, suffixes.get(base, 0)
+        while anchor in taken:
+            suffix += 1
+            anchor = f"{base}-{suffix}"
+        suffixes[base] = suffix
+        taken.add(anchor)
+        token.attrSet("id", anchor)
+
+
+def _inline(state: StateCore) -> None:
+    """markdown-it's own core "inline" step, within the document's budget (see MAX_BRACKETS)."""
+    brackets = markers = blocks = 0
+    for token in state.tokens:
+        if token.type == "inline":
+            if token.children is None:
+                token.children = []
+            brackets += token.content.count("[")
+            markers += len(_MARKERS.findall(token.content))
+            blocks += 1
+            if brackets > MAX_BRACKETS or markers > MAX_MARKERS or blocks > MAX_INLINE_BLOCKS:
+                token.children += _plain_children(token.content)
+            else:
+                state.md.inline.parse(token.content, state.md, state.env, token.children)
+
+
+def _plain_children(content: str) -> list[Token]:
+    """The paragraph's lines as text (escaped when rendered, like any text), in linear time."""
+    children = []
+    for number, line in enumerate(content.split("\n")):
+        if number:
+            children.append(Token("softbreak", "br", 0))
+        children.append(Token("text", "", 0, content=line))
+    return children
+
+
 @lru_cache(maxsize=1)
 def _renderer() -> MarkdownIt:
     # js-default: CommonMark + tables + strikethrough, raw HTML off, linkify off (needs an extra package).
-    md = MarkdownIt("js-default", {"html": False, "linkify": False, "typographer": False})
+    md = MarkdownIt("js-default", {"html": False, "linkify": False, "typographer": False, "maxNesting": MAX_NESTING})
+    md.core.ruler.at("inline", _inline)
     md.use(anchors_plugin, min_level=1, max_level=4, slug_func=heading_slug)
+    md.core.ruler.before("anchor", "heading_ids", _heading_ids)
     md.use(footnote_plugin)
     md.use(tasklists_plugin)
     md.validateLink = _validate_link  # type: ignore[method-assign]

@@ -39,6 +39,23 @@ def _positive(value: str, name: str) -> int:
     return int(value)
 
 
+def _rate(env: Mapping[str, str], name: str, default: str) -> tuple[int, int]:
+    """A rate limit as COUNT/SECONDS: 30/600 lets 30 requests through in any 10 minutes."""
+    count, _sep, seconds = env.get(name, default).strip().partition("/")
+    if not (count.isdigit() and seconds.isdigit() and int(count) >= 1 and int(seconds) >= 1):
+        raise SettingsError(f"{name} must look like 30/600 (requests/seconds), both at least 1")
+    return int(count), int(seconds)
+
+
+RATE_DEFAULTS = {
+    "PORTAL_RATE_SEARCH": "120/60",
+    "PORTAL_RATE_TICKET_WRITES": "30/600",
+    "PORTAL_RATE_WRITES": "60/600",
+    "PORTAL_RATE_ADDRESS_WRITES": "300/600",
+    "PORTAL_RATE_API": "600/60",
+}
+
+
 def _secret_from_data_dir(data_dir: Path) -> str:
     """A development secret, generated once and kept beside the database."""
     path = data_dir / "secret_key"
@@ -101,6 +118,13 @@ class Settings:
     log_json: bool = False
     oidc_providers: tuple[Provider, ...] = ()
     attachment_max_bytes: int = 10 * MB
+    # Rate limits (count, seconds), see portal/web/limits.py; staff get `rate_staff_factor` times as many.
+    rate_search: tuple[int, int] = (120, 60)
+    rate_ticket_writes: tuple[int, int] = (30, 600)
+    rate_writes: tuple[int, int] = (60, 600)
+    rate_address_writes: tuple[int, int] = (300, 600)
+    rate_api: tuple[int, int] = (600, 60)
+    rate_staff_factor: int = 5
 
     @property
     def production(self) -> bool:
@@ -186,4 +210,6 @@ class Settings:
             log_json=_bool(env.get("PORTAL_LOG_JSON", "true" if production else "false")),
             oidc_providers=oidc_providers,
             attachment_max_bytes=attachment_mb * MB,
+            **{name.removeprefix("PORTAL_").lower(): _rate(env, name, v) for name, v in RATE_DEFAULTS.items()},
+            rate_staff_factor=_positive(env.get("PORTAL_RATE_STAFF_FACTOR", "5"), "PORTAL_RATE_STAFF_FACTOR"),
         )

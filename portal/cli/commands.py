@@ -28,6 +28,9 @@ def main() -> None:
     """The customer support portal."""
 
 
+WORKERS_KILL_TIMEOUT_S = 10
+
+
 @main.command()
 @click.option("--host", default=None, help="Address to listen on (PORTAL_HOST, default 127.0.0.1).")
 @click.option("--port", default=None, type=int, help="Port to listen on (PORTAL_PORT, default 8000).")
@@ -77,6 +80,13 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
         interface=Interfaces.ASGI,
         workers=workers,
         log_access=False,
+        # A worker that dies (a crash, the OOM killer, kill -9) is replaced instead of leaving the
+        # server with fewer workers, or none.
+        respawn_failed_workers=True,
+        # On SIGTERM each worker stops accepting, finishes its requests and runs the app's shutdown
+        # (background passes, search threads, pools); one still running after this many seconds is
+        # killed, so a stopped server never leaves a worker behind.
+        workers_kill_timeout=WORKERS_KILL_TIMEOUT_S,
     ).serve()
 
 

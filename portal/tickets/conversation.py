@@ -11,7 +11,7 @@ from portal.settings import Settings
 from portal.sla import levels
 from portal.sla.calendar import BusinessCalendar
 from portal.sla.policy import resume
-from portal.tickets import ratings
+from portal.tickets import ratings, rendering
 from portal.tickets.errors import NotAllowed, TicketError
 from portal.tickets.filing import clean_body, plan_of
 from portal.tickets.mail import mail
@@ -97,8 +97,11 @@ async def reply(
         raise TicketError("ticket_closed")
     if not staff and status == Status.RESOLVED and now - (ticket.resolved_at or now) > REOPEN_WITHIN:
         raise TicketError("reopen_expired")
+    html = await rendering.rendered(body)  # before the transaction: on SQLite it holds the write lock
     async with write_transaction():
-        message = Message(ticket=ticket.id, author=author.id, body=body, internal=internal, created_at=now)
+        message = Message(
+            ticket=ticket.id, author=author.id, body=body, body_html=html, internal=internal, created_at=now
+        )
         await message.save()
         if staff and not internal and ticket.first_responded_at is None:
             ticket.first_responded_at = now

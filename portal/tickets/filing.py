@@ -11,7 +11,7 @@ from portal.db import is_unique_violation, write_transaction
 from portal.settings import Settings
 from portal.sla import levels
 from portal.sla.policy import CUSTOMER_PRIORITIES, RANK
-from portal.tickets import types
+from portal.tickets import rendering, types
 from portal.tickets.errors import TicketError
 from portal.tickets.mail import mail
 from portal.tickets.tables import Event, Ticket
@@ -148,6 +148,7 @@ async def _new_ticket(
         priority=checked.priority,
         subject=checked.subject,
         description=checked.description,
+        description_html=await rendering.rendered(checked.description),
         custom_fields=checked.answers,
         channel=draft.channel,
         assignee=coordinator,

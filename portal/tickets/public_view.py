@@ -7,12 +7,9 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-import anyio.to_thread
-
 from auth.tables import User
-from kb.markdown import render
 from portal.settings import Settings
-from portal.tickets import attachments, ratings, visibility
+from portal.tickets import attachments, ratings, rendering, visibility
 from portal.tickets.conversation import REOPEN_WITHIN
 from portal.tickets.errors import TicketError
 from portal.tickets.self_service import localized, type_names
@@ -83,15 +80,11 @@ async def _people(ids: set[int]) -> dict[int, dict]:
     return {row["id"]: {"name": row["name"], "staff": row["role"] != "customer"} for row in rows}
 
 
-def _render_all(bodies: list[str]) -> list[str]:
-    return [render(body).html for body in bodies]
-
-
 async def ticket_page(viewer: User, number: int, locale: str) -> TicketPage:
     """The page of a ticket the viewer may see; TicketNotFound otherwise (other people's look absent)."""
     ticket = await visibility.get_for(viewer, number)
     messages = (
-        await Message.select(Message.id, Message.author, Message.body, Message.created_at)
+        await Message.select(Message.id, Message.author, Message.body, Message.body_html, Message.created_at)
         .where(visibility.messages_seen_by(None, ticket.id))
         .order_by(Message.created_at)
         .order_by(Message.id)
@@ -104,7 +97,7 @@ async def ticket_page(viewer: User, number: int, locale: str) -> TicketPage:
     )
     files = await attachments.public_of(ticket.id)
     people = await _people({m["author"] for m in messages if m["author"]} | {e["actor"] for e in events if e["actor"]})
-    html = await anyio.to_thread.run_sync(_render_all, [ticket.description] + [m["body"] for m in messages])
+    html = [await rendering.description_html(ticket), *await rendering.messages_html(messages)]
     timeline = [
         Entry(
             "message",

@@ -6,13 +6,12 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-import anyio.to_thread
 from piccolo.query import OrderByRaw
 
 from auth.tables import Organization, Role, User
-from kb.markdown import render
 from portal.i18n import current_locale
 from portal.sla.policy import RANK
+from portal.tickets import rendering
 from portal.tickets.tables import Attachment, CustomField, Event, Message, Ticket, TicketType
 from portal.tickets.visibility import STAFF, id_of, number_of
 from portal.tickets.workflow import ACTIVE, TRANSITIONS, Status
@@ -205,7 +204,7 @@ async def timeline(ticket: Ticket) -> tuple[list[Entry], list[dict]]:
     events = await Event.select().where(Event.ticket == ticket.id).order_by(Event.created_at).order_by(Event.id)
     files = await Attachment.select().where(Attachment.ticket == ticket.id).order_by(Attachment.id)
     people = await _people(_user_ids(messages, events))
-    htmls = await anyio.to_thread.run_sync(lambda: [render(m["body"]).html for m in messages])
+    htmls = await rendering.messages_html(messages)
     by_message: dict[int | None, list[dict]] = {}
     for row in files:
         by_message.setdefault(row["message"], []).append(row)
@@ -237,7 +236,7 @@ async def ticket_facts(ticket: Ticket, now: datetime) -> dict[str, object]:
         )
     status = Status(ticket.status)
     active = status in ACTIVE
-    description = await anyio.to_thread.run_sync(lambda: render(ticket.description).html)
+    description = await rendering.description_html(ticket)
     return {
         "number": number_of(ticket.id),
         "requester": requester,

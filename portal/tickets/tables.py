@@ -43,6 +43,8 @@ class Ticket(Table):
     status = Varchar(length=10, default="new", index=True)
     subject = Varchar(length=200)
     description = Text()
+    # The description's Markdown as HTML, stored when written (or at its first view): never re-rendered.
+    description_html = Text(null=True, default=None)
     custom_fields = JSON(default="{}")
     channel = Varchar(length=10, default="web")
     assignee = ForeignKey(USER, null=True, default=None, on_delete=OnDelete.set_null, index=True)
@@ -71,6 +73,7 @@ class Message(Table, tablename="ticket_message"):
     ticket = ForeignKey(Ticket, on_delete=OnDelete.cascade, index=True)
     author = ForeignKey(USER, null=True, default=None, on_delete=OnDelete.set_null)
     body = Text()
+    body_html = Text(null=True, default=None)  # the body rendered, as description_html
     internal = Boolean(default=False)  # an internal note: never shown or mailed to the customer
     created_at = Timestamptz(default=TimestamptzNow())
 

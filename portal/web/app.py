@@ -26,6 +26,7 @@ from portal.web.access_log import AccessLogMiddleware
 from portal.web.api_auth import ApiTokenMiddleware
 from portal.web.deps import dependencies
 from portal.web.guards import PUBLIC, access_guard
+from portal.web.limits import Limits, RateLimitMiddleware
 from portal.web.page_cache import PageCacheMiddleware
 from portal.web.routes import (
     account,
@@ -70,6 +71,7 @@ def create_app(settings: Settings) -> Litestar:
     kb = IndexSync(index_at(settings.data_dir), warm=True)
     activity = ReaderActivity()
     access_lines = logs.AccessLines(settings)
+    limits = Limits(settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Litestar) -> AsyncIterator[None]:
@@ -123,9 +125,10 @@ def create_app(settings: Settings) -> Litestar:
         guards=[access_guard],
         middleware=[
             AccessLogMiddleware(access_lines),
-            PageCacheMiddleware(settings, kb),
+            PageCacheMiddleware(settings, kb, limits),
             SessionMiddleware(settings),
             ApiTokenMiddleware(settings),
+            RateLimitMiddleware(limits),
         ],
         csrf_config=CSRFConfig(
             secret=settings.secret_key,

@@ -36,6 +36,7 @@ from litestar.utils.scope.state import ScopeState
 
 from kb.indexing import IndexSync
 from portal.settings import Settings
+from portal.web.limits import Limits
 from portal.web.session import COOKIE, cookies_of, header_of, request_locale
 
 __all__ = ["CACHED_PAGE", "PageCache", "PageCacheMiddleware", "not_kept", "per_serving"]
@@ -175,8 +176,9 @@ class PageCacheMiddleware(ASGIMiddleware):
 
     scopes = (ScopeType.HTTP,)
 
-    def __init__(self, settings: Settings, kb: IndexSync) -> None:
+    def __init__(self, settings: Settings, kb: IndexSync, limits: Limits | None = None) -> None:
         self.settings = settings
+        self.limits = limits  # a copy served skips the rate-limit middleware: it is counted here
         self.cache = PageCache(kb)
         # Pages being rendered: readers asking for one meanwhile wait for it rather than render it too
         # (a popular article after a change, or many readers arriving at once, would otherwise be
@@ -211,6 +213,8 @@ class PageCacheMiddleware(ASGIMiddleware):
             finally:
                 del self._rendering[key]
                 rendering.set()
+            return
+        if self.limits is not None and not await self.limits.admit(scope, receive, send):
             return
         headers = list(page.headers)
         if not token:

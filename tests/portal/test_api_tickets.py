@@ -17,6 +17,7 @@ from portal.tickets import conversation
 from portal.tickets.tables import Ticket
 from portal.web.api_auth import FAILURES_PER_ADDRESS
 from portal.web.app import create_app
+from tests.conftest import browser, make_settings
 from tests.helpers import create_user, csrf_token, post_form, sign_in
 
 NEW = {"type": "question", "subject": "Invoice is missing", "description": "I cannot find invoice 42."}
@@ -227,7 +228,15 @@ async def test_a_resolution_is_rated_once(client, settings):
     assert again.status_code == 400 and again.json()["code"] == "already_rated"
 
 
-async def test_listing_is_paginated_and_filtered(client, settings):
+async def test_listing_is_paginated_and_filtered(tmp_path, database_url):
+    # 52 tickets from one customer in a moment: more than the default limit allows.
+    settings = make_settings(tmp_path, database_url, PORTAL_RATE_TICKET_WRITES="100/600")
+    client = browser(create_app(settings))
+    async with client:
+        await _listing_is_paginated_and_filtered(client, settings)
+
+
+async def _listing_is_paginated_and_filtered(client, settings):
     _ann, anns = await _customer(settings)
     agent = await create_user(settings, "agent@example.com", Role.AGENT)
     numbers = [await _file(client, anns, subject=f"Ticket {n}") for n in range(52)]

@@ -1,0 +1,162 @@
+"""`portal serve` as an operator runs it: SIGTERM under load leaves no process behind within a bound, and a
+worker that dies is replaced by one that answers."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.e2e.conftest import free_port
+
+STOP_WITHIN_S = 15
+
+
+def _children() -> dict[int, list[int]]:
+    """Every process's children, from the process table."""
+    tree: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue  # gone meanwhile
+        # "pid (name) state ppid …": the name may hold spaces and parentheses, so split after the last ")".
+        fields = stat.rpartition(")")[2].split()
+        if fields[0] != "Z":
+            tree.setdefault(int(fields[1]), []).append(int(entry.name))
+    return tree
+
+
+def descendants(pid: int) -> set[int]:
+    tree, found, todo = _children(), set(), [pid]
+    while todo:
+        for child in tree.get(todo.pop(), []):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def wait_for(condition, within_s: float, step_s: float = 0.1) -> bool:
+    deadline = time.monotonic() + within_s
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(step_s)
+    return condition()
+
+
+@pytest.fixture
+def served(tmp_path: Path, database_url: str) -> Iterator[tuple[subprocess.Popen, str]]:
+    port = free_port()
+    env = {key: value for key, value in os.environ.items() if not key.startswith("PORTAL_")}
+    env.update(
+        {
+            "PORTAL_DATA_DIR": str(tmp_path / "data"),
+            "PORTAL_DATABASE_URL": database_url,
+            "PORTAL_HOST": "127.0.0.1",
+            "PORTAL_PORT": str(port),
+            "PORTAL_DEMO_ACCOUNTS": "false",
+            "PORTAL_RATE_SEARCH": "100000/60",  # the load below is one address searching
+        }
+    )
+    log = (tmp_path / "serve.log").open("w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "portal.cli", "serve", "--workers", "2"],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,  # its own process group: the clean-up below reaches every process it left
+    )
+    url = f"http://127.0.0.1:{port}"
+
+    def ready() -> bool:
+        assert process.poll() is None, (tmp_path / "serve.log").read_text()
+        try:
+            return httpx.get(f"{url}/ready", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    try:
+        assert wait_for(ready, 90, 0.2), "portal serve did not become ready"
+        assert wait_for(lambda: len(descendants(process.pid)) >= 2, 30), "two workers expected"
+        yield process, url
+    finally:
+        if process.poll() is None:
+            process.kill()
+        with __import__("contextlib").suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+        log.close()
+
+
+def _load(url: str, stop: threading.Event, answered: list[int]) -> None:
+    paths = ["/kb/search?q=password+reset", "/api/kb/search?q=invoice", "/api/kb/suggest?q=pass", "/kb", "/health"]
+    with httpx.Client(timeout=5) as client:
+        n = 0
+        while not stop.is_set():
+            try:
+                answered.append(client.get(url + paths[n % len(paths)]).status_code)
+            except httpx.HTTPError:
+                pass  # the server going away mid-request is what this test is about
+            n += 1
+
+
+def test_sigterm_under_load_leaves_no_process_behind(served):
+    process, url = served
+    workers = descendants(process.pid)
+    stop = threading.Event()
+    answered: list[int] = []
+    clients = [threading.Thread(target=_load, args=(url, stop, answered)) for _ in range(8)]
+    for client in clients:
+        client.start()
+    try:
+        assert wait_for(lambda: len(answered) >= 300, 60), f"only {len(answered)} requests answered"
+        assert set(answered) == {200}
+        process.send_signal(signal.SIGTERM)
+        everything = {process.pid, *workers}
+        assert wait_for(lambda: not any(alive(pid) for pid in everything), STOP_WITHIN_S), (
+            f"still running {STOP_WITHIN_S} s after SIGTERM: {[pid for pid in everything if alive(pid)]}"
+        )
+    finally:
+        stop.set()
+        for client in clients:
+            client.join()
+    assert process.wait(timeout=5) is not None
+
+
+def test_a_killed_worker_is_replaced_by_one_that_answers(served):
+    process, url = served
+    before = descendants(process.pid)
+    victim = max(before)
+    os.kill(victim, signal.SIGKILL)
+
+    def replaced() -> bool:
+        return not alive(victim) and len(descendants(process.pid) - before) >= 1
+
+    assert wait_for(replaced, 30), "no new worker after one was killed"
+    assert process.poll() is None
+    # Every worker answers: enough requests that each of them gets some.
+    statuses = set()
+    for _ in range(20):
+        with httpx.Client(timeout=5) as client:  # a new connection each time, so any worker may take it
+            statuses.add(client.get(f"{url}/kb/search?q=password").status_code)
+    assert statuses == {200}
