@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime, timedelta
 
 from auth.errors import InvalidInput, NotFound
+from auth.recent import RecentRows
 from auth.tables import ApiToken, User
 from auth.tokens import hash_secret, new_secret
 
@@ -18,9 +18,7 @@ TOUCH_EVERY = timedelta(minutes=1)
 # A busy integration sends hundreds of requests a second with one token: each process looks the
 # token up once a second, not once a request. A revocation here ends it at once; one in another
 # process, or a deactivated account, within this time.
-CACHE_SECONDS = 1.0
-MAX_CACHED = 1000
-_CACHE: dict[str, tuple[float, dict]] = {}  # token hash -> (looked up at, the row of _LOOKUP)
+_RECENT = RecentRows(seconds=1.0, most=1000)  # token hash -> the row of _LOOKUP
 
 
 def clean_name(name: str) -> str:
@@ -60,15 +58,13 @@ async def authenticate(raw: str | None, now: datetime | None = None) -> User | N
     if not raw or not raw.startswith(PREFIX) or len(raw) > 100:
         return None
     token_hash = hash_secret(raw)
-    row = _cached(token_hash)
+    row = _RECENT.get(token_hash)
     if row is None:
         rows = await ApiToken.raw(_LOOKUP, token_hash)
         if not rows:
             return None
         row = dict(rows[0])
-        if len(_CACHE) >= MAX_CACHED:
-            _CACHE.clear()
-        _CACHE[token_hash] = (time.monotonic(), row)
+        _RECENT.put(token_hash, row)
     user = User(_exists_in_db=True, **{k: v for k, v in row.items() if k not in ("token id", "token used")})
     if not user.is_active:
         return None
@@ -80,13 +76,6 @@ async def authenticate(raw: str | None, now: datetime | None = None) -> User | N
         await ApiToken.update({ApiToken.last_used_at: now}).where((ApiToken.id == row["token id"]) & stale)
         row["token used"] = now
     return user
-
-
-def _cached(token_hash: str) -> dict | None:
-    entry = _CACHE.get(token_hash)
-    if entry is None or time.monotonic() - entry[0] > CACHE_SECONDS:
-        return None
-    return entry[1]
 
 
 async def list_for(user: User) -> list[dict]:
@@ -104,4 +93,4 @@ async def revoke(user: User, token_id: int, now: datetime | None = None) -> None
     if not await ApiToken.exists().where(own):
         raise NotFound()
     await ApiToken.update({ApiToken.revoked_at: now or datetime.now(UTC)}).where(own & _active())
-    _CACHE.clear()
+    _RECENT.drop()

@@ -6,10 +6,10 @@ table is never adopted (no session fixation).
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from auth.recent import RecentRows
 from auth.tables import AuthSession, User
 from auth.tokens import hash_secret, new_secret
 
@@ -18,9 +18,7 @@ TOUCH_EVERY = timedelta(minutes=1)
 # Every signed-in request resolves its session: each process keeps what it read for a second, so a
 # session ended or a user deactivated in another process stops working within that second (in this
 # process at once). Bounded: the whole cache is dropped when full.
-CACHE_SECONDS = 1.0
-MAX_CACHED = 2000
-_CACHE: dict[str, tuple[float, dict]] = {}
+_RECENT = RecentRows(seconds=1.0, most=2000)  # token hash -> the row of _LOOKUP
 # One plain join: Piccolo's prefetching query cost more to build in Python than to run.
 _LOOKUP = (
     'SELECT u.*, s.id AS "session id", s.created_at AS "session created", s.last_seen_at AS "session seen" '
@@ -50,19 +48,17 @@ async def resolve(raw: str | None, lifetime: Lifetime, now: datetime | None = No
         return None
     now = now or datetime.now(UTC)
     token_hash = hash_secret(raw)
-    row = _cached(token_hash)
+    row = _RECENT.get(token_hash)
     if row is None:
         rows = await AuthSession.raw(_LOOKUP, token_hash)
         if not rows:
             return None
         row = dict(rows[0])
-        if len(_CACHE) >= MAX_CACHED:
-            _CACHE.clear()
-        _CACHE[token_hash] = (time.monotonic(), row)
+        _RECENT.put(token_hash, row)
     created, seen = _aware(row["session created"]), _aware(row["session seen"])
     user = User(_exists_in_db=True, **{k: v for k, v in row.items() if k not in _SESSION_FIELDS})
     if now - seen > lifetime.idle or now - created > lifetime.absolute or not user.is_active:
-        _CACHE.pop(token_hash, None)
+        _RECENT.drop(token_hash)
         await AuthSession.delete().where(AuthSession.id == row["session id"])
         return None
     if now - seen > TOUCH_EVERY:
@@ -88,20 +84,13 @@ def _aware(value: datetime | str) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def _cached(token_hash: str) -> dict | None:
-    entry = _CACHE.get(token_hash)
-    if entry is None or time.monotonic() - entry[0] > CACHE_SECONDS:
-        return None
-    return entry[1]
-
-
 def forget(user_id: int | None = None, token_hash: str | None = None) -> None:
     """Drop this process's copies of a user's sessions (after any change to the user) or of one session;
-    other processes' copies expire within CACHE_SECONDS."""
+    other processes' copies expire within a second."""
     if token_hash is not None:
-        _CACHE.pop(token_hash, None)
-    for key in [k for k, (_at, row) in _CACHE.items() if row["id"] == user_id]:
-        _CACHE.pop(key, None)
+        _RECENT.drop(token_hash)
+    if user_id is not None:
+        _RECENT.drop(where=lambda row: row["id"] == user_id)
 
 
 async def end(raw: str) -> None:
