@@ -9,11 +9,11 @@ from datetime import UTC, datetime
 
 from auth.tables import User
 from portal.settings import Settings
-from portal.tickets import attachments, ratings, rendering, visibility
+from portal.tickets import attachments, ratings, rendering, thread, visibility
 from portal.tickets.conversation import REOPEN_WITHIN
 from portal.tickets.errors import TicketError
 from portal.tickets.self_service import localized, type_names
-from portal.tickets.tables import CustomField, Event, Message, Rating, Ticket
+from portal.tickets.tables import CustomField, Rating, Ticket
 from portal.tickets.workflow import Status
 
 
@@ -73,46 +73,25 @@ async def _fields(ticket: Ticket, locale: str) -> list[tuple[str, str]]:
     return [(labels.get(key, key), str(answers[key])) for key in ordered]
 
 
-async def _people(ids: set[int]) -> dict[int, dict]:
-    if not ids:
-        return {}
-    rows = await User.select(User.id, User.name, User.role).where(User.id.is_in(list(ids)))
-    return {row["id"]: {"name": row["name"], "staff": row["role"] != "customer"} for row in rows}
-
-
 async def ticket_page(viewer: User, number: int, locale: str) -> TicketPage:
     """The page of a ticket the viewer may see; TicketNotFound otherwise (other people's look absent)."""
     ticket = await visibility.get_for(viewer, number)
-    messages = (
-        await Message.select(Message.id, Message.author, Message.body, Message.body_html, Message.created_at)
-        .where(visibility.messages_seen_by(None, ticket.id))
-        .order_by(Message.created_at)
-        .order_by(Message.id)
-    )
-    events = (
-        await Event.select(Event.kind, Event.actor, Event.old, Event.new, Event.created_at)
-        .where(visibility.events_seen_by(None, ticket.id) & (Event.kind != "created"))
-        .order_by(Event.created_at)
-        .order_by(Event.id)
-    )
+    said = await thread.read(None, ticket.id)  # the customer's view, for staff on this page too
+    messages, events = said.messages, [e for e in said.events if e["kind"] != "created"]
     files = await attachments.public_of(ticket.id)
-    people = await _people({m["author"] for m in messages if m["author"]} | {e["actor"] for e in events if e["actor"]})
     html = [await rendering.description_html(ticket), *await rendering.messages_html(messages)]
     timeline = [
         Entry(
             "message",
             m["created_at"],
-            people.get(m["author"], {}).get("name", ""),
-            people.get(m["author"], {}).get("staff", False),
+            m["author"] or "",
+            m["staff"],
             html=body,
             files=tuple(f for f in files if f["message"] == m["id"]),
         )
         for m, body in zip(messages, html[1:], strict=True)
     ]
-    timeline += [
-        Entry(e["kind"], e["created_at"], people.get(e["actor"], {}).get("name", ""), old=e["old"], new=e["new"])
-        for e in events
-    ]
+    timeline += [Entry(e["kind"], e["created_at"], e["actor"] or "", old=e["old"], new=e["new"]) for e in events]
     timeline.sort(key=lambda entry: entry.at)
     rating = await ratings.existing(ticket.id, ticket.resolutions) if ticket.resolutions else None
     done = Status(ticket.status) in (Status.RESOLVED, Status.CLOSED)

@@ -13,7 +13,7 @@ from litestar.params import Body, FromPath, FromQuery, HeaderParameter
 
 from auth.tables import User
 from portal.settings import Settings
-from portal.tickets import api_view, conversation, ratings, visibility
+from portal.tickets import api_view, conversation, ratings, thread, visibility
 from portal.tickets.errors import TicketError
 from portal.tickets.filing import NewTicket, open_ticket
 from portal.tickets.mail import ticket_link
@@ -186,7 +186,7 @@ async def read_ticket(
 ) -> Detail:
     """The ticket with its conversation and timeline; internal notes and events for staff only."""
     ticket = await visibility.get_for(viewer, number)
-    said = await api_view.conversation(viewer, ticket)
+    said = await thread.read(viewer, ticket.id)
     fields = ticket.custom_fields
     return Detail(
         number=number,
@@ -207,8 +207,11 @@ async def read_ticket(
         closed_at=ticket.closed_at,
         resolutions=ticket.resolutions,
         url=ticket_link(settings, ticket.id),
-        messages=[MessageOut(**m) for m in said.messages],
-        events=[EventOut(**e) for e in said.events],
+        messages=[
+            MessageOut(m["id"], m["author"], m["staff"], m["body"], m["internal"], m["created_at"])
+            for m in said.messages
+        ],
+        events=[EventOut(e["kind"], e["old"], e["new"], e["public"], e["created_at"]) for e in said.events],
     )
 
 
