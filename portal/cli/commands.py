@@ -300,4 +300,3 @@ def send_mail(once: bool) -> None:
 
 
 main.add_command(insights)
-
