@@ -26,6 +26,7 @@ from portal.web.access_log import AccessLogMiddleware
 from portal.web.api_auth import ApiTokenMiddleware
 from portal.web.deps import dependencies
 from portal.web.guards import PUBLIC, access_guard
+from portal.web.input_guard import InputGuardMiddleware
 from portal.web.page_cache import PageCacheMiddleware
 from portal.web.routes import (
     account,
@@ -126,6 +127,7 @@ def create_app(settings: Settings) -> Litestar:
         middleware=[
             AccessLogMiddleware(access_lines),
             HostCheckMiddleware(settings),
+            InputGuardMiddleware(),
             PageCacheMiddleware(settings, kb),
             SessionMiddleware(settings),
             ApiTokenMiddleware(settings),

@@ -15,6 +15,7 @@ from auth.errors import AccountError, InvalidLink, NotFound, RateLimited
 from kb.articles import ArticleError, ArticleNotFound
 from portal import i18n
 from portal.tickets.errors import NotAllowed, TicketError, TicketNotFound
+from portal.web.input_guard import BadInput
 from portal.web.messages import describe
 from portal.web.session import request_locale
 
@@ -52,6 +53,7 @@ def _reason(status: int) -> str:
         404: "not found",
         405: "method not allowed",
         429: "too many requests",
+        431: "request headers too large",
     }.get(status, "server error")
 
 
@@ -81,6 +83,13 @@ def _invalid_field(exc: ValidationException) -> dict[str, str]:
         named = _BODY_FIELD.search(reason)
         field = named.group(1) or named.group(2) if named else ""
     return {**({"field": field} if field else {}), "reason": reason}
+
+
+def bad_input(request: Request, exc: BadInput) -> Response:
+    """Malformed input refused at the boundary (portal/web/input_guard): what was wrong, and where."""
+    user = request.scope.get("user")
+    i18n.set_locale(request_locale(user, request.cookies, request.headers.get("accept-language"), "en"))
+    return _page(request, exc.status_code, describe(exc.code), where=exc.where, code=exc.code)
 
 
 def account_error(request: Request, exc: AccountError) -> Response:
@@ -114,6 +123,7 @@ def ticket_error(request: Request, exc: TicketError) -> Response:
 
 
 HANDLERS = {
+    BadInput: bad_input,
     HTTPException: http_error,
     AccountError: account_error,
     ArticleError: article_error,
