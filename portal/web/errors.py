@@ -13,7 +13,7 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from auth.errors import AccountError, InvalidLink, NotFound, RateLimited
 from kb.articles import ArticleError, ArticleNotFound
-from portal import i18n
+from portal import db, i18n
 from portal.tickets.errors import NotAllowed, TicketError, TicketNotFound
 from portal.web.input_guard import BadInput
 from portal.web.messages import describe
@@ -54,6 +54,8 @@ def _reason(status: int) -> str:
         405: "method not allowed",
         429: "too many requests",
         431: "request headers too large",
+        503: "temporarily unavailable",
+        507: "no space left",
     }.get(status, "server error")
 
 
@@ -103,8 +105,19 @@ def account_error(request: Request, exc: AccountError) -> Response:
 
 
 def server_error(request: Request, exc: Exception) -> Response:
+    if (outage := db.OUTAGE.report(exc)) is not None:
+        return unavailable(request, outage)
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return _page(request, HTTP_500_INTERNAL_SERVER_ERROR)
+
+
+def unavailable(request: Request, exc: db.DatabaseUnavailable) -> Response:
+    """The database is away or the disk is full: a quick, honest answer, logged once per outage."""
+    db.OUTAGE.report(exc)
+    user = request.scope.get("user")
+    i18n.set_locale(request_locale(user, request.cookies, request.headers.get("accept-language"), "en"))
+    status, code = (507, "storage_full") if exc.full else (503, "database_unavailable")
+    return _page(request, status, describe(code), {"retry-after": str(exc.retry_after)})
 
 
 def article_error(request: Request, exc: ArticleError) -> Response:
@@ -123,6 +136,7 @@ def ticket_error(request: Request, exc: TicketError) -> Response:
 
 
 HANDLERS = {
+    db.DatabaseUnavailable: unavailable,
     BadInput: bad_input,
     HTTPException: http_error,
     AccountError: account_error,

@@ -31,6 +31,8 @@ def describe(code: str) -> str:
         "number_out_of_range": _("A number in the request is too large."),
         "invalid_json": _("The request body is not valid JSON, or it is nested too deeply."),
         "headers_too_large": _("The request headers are too large."),
+        "database_unavailable": _("The service is temporarily unavailable. Please try again in a minute."),
+        "storage_full": _("There is no space left to store this. Please try again later."),
         "query_too_long": _("The search is too long: use fewer words (500 characters at most)."),
         "own_role": _("You cannot change your own role or deactivate yourself."),
         "registered": _("Check your mailbox: we sent you a link to confirm your email address."),
