@@ -7,6 +7,7 @@ from __future__ import annotations
 from piccolo.columns.combination import Where
 
 from auth.tables import Organization, Role, User
+from portal import logs
 from portal.tickets.errors import TicketNotFound
 from portal.tickets.tables import NUMBER_BASE, Attachment, Event, Message, Ticket
 
@@ -76,5 +77,7 @@ async def get_for(user: User, number: int) -> Ticket:
         query = query.where(condition)
     ticket = await query.first()
     if ticket is None:
+        if condition is not None and await Ticket.exists().where(Ticket.id == id_of(number)):
+            logs.security_event("ticket_access", "refused", user_id=user.id, ticket=number)
         raise TicketNotFound()
     return ticket

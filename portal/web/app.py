@@ -24,6 +24,7 @@ from portal.settings import Settings
 from portal.web import errors
 from portal.web.access_log import AccessLogMiddleware
 from portal.web.api_auth import ApiTokenMiddleware
+from portal.web.client import OriginMiddleware
 from portal.web.deps import dependencies
 from portal.web.guards import PUBLIC, access_guard
 from portal.web.input_guard import InputGuardMiddleware
@@ -127,6 +128,7 @@ def create_app(settings: Settings) -> Litestar:
         middleware=[
             AccessLogMiddleware(access_lines),
             HostCheckMiddleware(settings),
+            OriginMiddleware(settings),
             InputGuardMiddleware(),
             PageCacheMiddleware(settings, kb),
             SessionMiddleware(settings),

@@ -13,8 +13,9 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from auth.errors import AccountError, InvalidLink, NotFound, RateLimited
 from kb.articles import ArticleError, ArticleNotFound
-from portal import db, i18n
+from portal import db, i18n, logs
 from portal.tickets.errors import NotAllowed, TicketError, TicketNotFound
+from portal.web.client import client_ip
 from portal.web.input_guard import BadInput
 from portal.web.messages import describe
 from portal.web.session import request_locale
@@ -69,6 +70,16 @@ def http_error(request: Request, exc: HTTPException) -> Response:
         extra = _invalid_field(exc)
     elif exc.status_code == 403 and "csrf" in str(exc.detail).lower():
         detail = "csrf"
+        user = request.scope.get("user")
+        # Raised outside the middleware that tells the security log who calls: say it here.
+        logs.security_event(
+            "csrf",
+            "refused",
+            user_id=user.id if user else None,
+            client=client_ip(request, request.app.state.settings),
+            route=request.scope.get("path_template"),
+            method=request.method,
+        )
     headers = {"retry-after": exc.headers["retry-after"]} if exc.headers and "retry-after" in exc.headers else None
     return _page(request, exc.status_code, detail, headers, **extra)
 
@@ -129,6 +140,9 @@ def article_error(request: Request, exc: ArticleError) -> Response:
 def ticket_error(request: Request, exc: TicketError) -> Response:
     """Absent and not-yours are one answer (404), so ticket numbers reveal nothing."""
     status = 404 if isinstance(exc, TicketNotFound) else 403 if isinstance(exc, NotAllowed) else 400
+    if isinstance(exc, NotAllowed):
+        user = request.scope.get("user")
+        logs.security_event("ticket_action", "refused", user_id=user.id if user else None, code=exc.code)
     if _wants_json(request):
         extra = {"code": exc.code, **({"field": exc.field} if exc.field else {})}
         return _page(request, status, describe(exc.code) if status == 400 else "", **extra)
