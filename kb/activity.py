@@ -4,7 +4,10 @@ reading must not cost a database write per page."""
 from __future__ import annotations
 
 import json
+import logging
+import re
 import secrets
+import sqlite3
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -12,6 +15,10 @@ from datetime import UTC, datetime
 
 from kb.tables import Article, SearchLog
 
+log = logging.getLogger("kb.activity")
+# NUL (PostgreSQL's text cannot hold it) and lone surrogates (no UTF-8 for them): a search log row
+# must be storable whatever the reader typed, and one row must never sink a batch of others.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 CLICK_PATIENCE_S = 300  # a click may name a search another process has not written yet
 _IDS_PER_UPDATE = 500  # ids in one IN (...): well below SQLite's limit on query parameters
 _ROWS_PER_INSERT = 5000  # searches per statement: one JSON parameter of a megabyte or so
@@ -31,6 +38,33 @@ _INSERT_SEARCHES = {
         " (r ->> 7)::integer, {}::timestamptz FROM json_array_elements({}::json) AS r"
     ),
 }
+
+
+def _storable(text: str) -> str:
+    return _UNSTORABLE.sub("", text)
+
+
+async def _insert_searches(insert: str, now: datetime, rows: list[list]) -> None:
+    """The rows in one statement; should the database refuse it (a user deleted meanwhile, a value it
+    cannot hold), each row on its own, so only the refused ones are lost, and said so in the log."""
+    try:
+        await SearchLog.raw(insert, now, json.dumps(rows, ensure_ascii=False))
+        return
+    except (OSError, sqlite3.OperationalError):
+        raise  # the database is away, not one row's fault: retrying row by row would only repeat it
+    except Exception as exc:
+        if len(rows) == 1:
+            log.warning("a search could not be logged: %s: %s", type(exc).__name__, exc)
+            return
+    refused = 0
+    for row in rows:
+        try:
+            await SearchLog.raw(insert, now, json.dumps([row], ensure_ascii=False))
+        except (OSError, sqlite3.OperationalError):
+            raise
+        except Exception:
+            refused += 1
+    log.warning("%d of %d searches could not be logged; the others were", refused, len(rows))
 
 
 @dataclass(slots=True)
@@ -66,7 +100,15 @@ class ReaderActivity:
     ) -> str:
         """Log a search; returns the token its result links carry, so a click can be tied to it."""
         token = secrets.token_hex(8)
-        self._searches[token] = _Search(token, query.strip()[:500], locale, category[:80], results, user_id, source)
+        self._searches[token] = _Search(
+            token,
+            _storable(query).strip()[:500],
+            _storable(locale)[:5],
+            _storable(category)[:80],
+            results,
+            user_id,
+            _storable(source)[:10],
+        )
         return token
 
     def click(self, token: str, article_id: int) -> None:
@@ -98,7 +140,7 @@ class ReaderActivity:
         insert = _INSERT_SEARCHES["sqlite" if SearchLog._meta.db.engine_type == "sqlite" else "postgres"]
         now = datetime.now(UTC)
         for start in range(0, len(rows), _ROWS_PER_INSERT):
-            await SearchLog.raw(insert, now, json.dumps(rows[start : start + _ROWS_PER_INSERT], ensure_ascii=False))
+            await _insert_searches(insert, now, rows[start : start + _ROWS_PER_INSERT])
         for token, (article_id, since) in clicks.items():
             done = (
                 await SearchLog.update({SearchLog.clicked: article_id})

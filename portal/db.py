@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import io
+import logging
 import re
 import sqlite3
 import weakref
@@ -23,7 +25,11 @@ from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionTy
 if TYPE_CHECKING:
     import aiosqlite
 
+log = logging.getLogger("portal.db")
 SQLITE_BUSY_TIMEOUT_S = 30
+# A dead or unreachable PostgreSQL must cost a request a moment, not asyncpg's default minute.
+CONNECT_TIMEOUT_S = 2
+RETRY_AFTER_S = 5
 # Connections kept open for reuse; more are opened while more queries run at once, then closed.
 SQLITE_IDLE_CONNECTIONS = 16
 POSTGRES_POOL_SIZE = 10
@@ -39,6 +45,90 @@ def is_sqlite_write(query: str) -> bool:
 
 class MigrationError(RuntimeError):
     """Migrations could not be applied; the message says which and why."""
+
+
+class DatabaseUnavailable(Exception):
+    """The database (or the disk under it or under the data directory) cannot serve the request now;
+    a retry later may succeed. `full` says the disk is full, not the database away."""
+
+    def __init__(self, cause: str, *, full: bool = False) -> None:
+        super().__init__(cause)
+        self.cause = cause
+        self.full = full
+        self.retry_after = RETRY_AFTER_S
+
+
+# SQLSTATE classes and codes that mean "not now", not "this statement is wrong": connection
+# exceptions (08), insufficient resources (53: too many connections, disk full), operator
+# intervention (57: shutdown, cannot connect now), and a database that is gone or closed (3D000, 55000).
+_PG_UNAVAILABLE = ("08", "53", "57", "3D000")
+_SQLITE_UNAVAILABLE = ("unable to open database", "disk i/o error", "database or disk is full", "readonly database")
+
+
+def unavailable(exc: BaseException) -> DatabaseUnavailable | None:
+    """The outage behind a driver's or the system's error, or None when it is an ordinary failure."""
+    if isinstance(exc, DatabaseUnavailable):
+        return exc
+    if isinstance(exc, OSError) and exc.errno in {errno.ENOSPC, errno.EDQUOT}:
+        return DatabaseUnavailable("no space left on the disk", full=True)
+    if isinstance(exc, sqlite3.OperationalError):
+        message = str(exc).lower()
+        if any(words in message for words in _SQLITE_UNAVAILABLE):
+            return DatabaseUnavailable(f"SQLite: {exc}", full="full" in message)
+        return None
+    from asyncpg import exceptions as pg
+
+    if isinstance(exc, pg.PostgresError):
+        state = getattr(exc, "sqlstate", "") or ""
+        if state == "53100":
+            return DatabaseUnavailable(f"PostgreSQL: {exc}", full=True)
+        if state.startswith(_PG_UNAVAILABLE) or (state == "55000" and "connections" in str(exc)):
+            return DatabaseUnavailable(f"PostgreSQL: {type(exc).__name__}: {exc}")
+        return None
+    if isinstance(exc, OSError | asyncio.TimeoutError | pg.InterfaceError):
+        # Refused, reset, timed out, or a pool/connection closed under the query.
+        return DatabaseUnavailable(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
+    return None
+
+
+def asyncpg_errors():
+    from asyncpg import exceptions
+
+    return exceptions
+
+
+class Outage:
+    """One log line when the database becomes unavailable and one when it answers again, however many
+    requests fail in between (each is answered 503 without a traceback)."""
+
+    def __init__(self) -> None:
+        self.active = False
+
+    def report(self, exc: BaseException) -> DatabaseUnavailable | None:
+        """The outage `exc` stands for (logged when it is news), or None for an ordinary error."""
+        outage = unavailable(exc)
+        if outage is not None and not self.active:
+            self.active = True
+            log.error("database unavailable: %s; answering 503 until it is back", outage.cause)
+        return outage
+
+    def over(self) -> None:
+        if self.active:
+            self.active = False
+            log.warning("database available again")
+
+
+OUTAGE = Outage()
+
+
+class _Answering:
+    """Marks the end of an outage at the first query that succeeds after it."""
+
+    async def run_querystring(self, *args: Any, **kwargs: Any) -> Any:
+        result = await super().run_querystring(*args, **kwargs)  # type: ignore[misc]
+        if OUTAGE.active:
+            OUTAGE.over()
+        return result
 
 
 class _SQLiteTransaction(SQLiteTransaction):
@@ -87,7 +177,7 @@ class _SQLiteTransaction(SQLiteTransaction):
         return exception is None
 
 
-class PooledSQLiteEngine(SQLiteEngine):
+class PooledSQLiteEngine(_Answering, SQLiteEngine):
     """Piccolo's SQLite engine with connections reused while the pool is open, like asyncpg's.
 
     Piccolo opens a connection (a new thread, a connect, a PRAGMA) for every query outside a
@@ -162,14 +252,18 @@ class PooledSQLiteEngine(SQLiteEngine):
         return await connection.execute_fetchall(query, args or [])
 
 
+class AnsweringPostgresEngine(_Answering, PostgresEngine):
+    """Piccolo's PostgreSQL engine that notices when the database answers again after an outage."""
+
+
 def engine_for(url: str) -> Engine:
     if url.startswith("sqlite:///"):
         return PooledSQLiteEngine(path=url.removeprefix("sqlite:///"))
     parts = urlsplit(url)
-    config: dict[str, Any] = {"dsn": url.replace("postgres://", "postgresql://", 1)}
+    config: dict[str, Any] = {"dsn": url.replace("postgres://", "postgresql://", 1), "timeout": CONNECT_TIMEOUT_S}
     if not parts.path.strip("/"):
         raise ValueError("the PostgreSQL URL must name a database")
-    return PostgresEngine(config=config)
+    return AnsweringPostgresEngine(config=config)
 
 
 def bind(engine: Engine) -> None:
@@ -239,14 +333,19 @@ async def _keep_session(_connection: Any) -> None:
 
 async def open_pool(engine: Engine) -> None:
     if isinstance(engine, PostgresEngine):
-        await engine.start_connection_pool(min_size=1, max_size=POSTGRES_POOL_SIZE, reset=_keep_session)
+        # No floor of idle connections: asyncpg would log a traceback each time a dead database
+        # kept it from restoring the floor; connections open on first use and stay for reuse.
+        await engine.start_connection_pool(min_size=0, max_size=POSTGRES_POOL_SIZE, reset=_keep_session)
     elif isinstance(engine, PooledSQLiteEngine):
         await engine.start_connection_pool()
 
 
 async def close_pool(engine: Engine) -> None:
     if isinstance(engine, PostgresEngine) and engine.pool is not None:
-        await engine.close_connection_pool()
+        try:  # a graceful close waits for the server to answer, which a dead database never does
+            await asyncio.wait_for(engine.close_connection_pool(), CONNECT_TIMEOUT_S)
+        except (TimeoutError, OSError, asyncpg_errors().InterfaceError):
+            engine.pool.terminate()
     elif isinstance(engine, PooledSQLiteEngine):
         await engine.close_connection_pool()
 

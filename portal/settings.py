@@ -107,6 +107,7 @@ class Settings:
     session_idle_minutes: int = 60 * 24 * 7
     session_absolute_hours: int = 24 * 30
     trusted_proxies: tuple[str, ...] = ()
+    allowed_hosts: tuple[str, ...] = ()
     demo_accounts: bool = True
     background_jobs: bool = True
     database_pool: bool = True
@@ -179,6 +180,7 @@ class Settings:
         if not 1 <= attachment_mb <= 1024:
             raise SettingsError("PORTAL_ATTACHMENT_MAX_MB must be between 1 and 1024")
         proxies = tuple(p.strip() for p in env.get("PORTAL_TRUSTED_PROXIES", "").split(",") if p.strip())
+        hosts = tuple(h.strip().lower() for h in env.get("PORTAL_ALLOWED_HOSTS", "").split(",") if h.strip())
         try:
             oidc_providers = providers_from_env(env, require_https=production)
         except ProviderConfigError as exc:
@@ -199,6 +201,7 @@ class Settings:
             session_idle_minutes=int(env.get("PORTAL_SESSION_IDLE_MINUTES", str(60 * 24 * 7))),
             session_absolute_hours=int(env.get("PORTAL_SESSION_ABSOLUTE_HOURS", str(24 * 30))),
             trusted_proxies=proxies,
+            allowed_hosts=hosts,
             demo_accounts=_bool(env.get("PORTAL_DEMO_ACCOUNTS", "false" if production else "true")),
             background_jobs=_bool(env.get("PORTAL_BACKGROUND_JOBS", "true")),
             database_pool=_bool(env.get("PORTAL_DATABASE_POOL", "true")),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from auth import organizations, users
 from auth.errors import InvalidInput
 from auth.tables import Organization, Role, SupportPlan, User
-from portal import i18n
+from portal import i18n, logs
 from portal.accounts.flows import create_account
 from portal.db import write_transaction
 from portal.settings import Settings
@@ -51,11 +51,23 @@ async def save_user(admin: User, account: User, role: str, organization: str, ac
     new_role = _role(role)
     if account.id == admin.id and (new_role != Role(admin.role) or not active):
         raise InvalidInput("role", "own_role")
+    role_was, active_was, organization_was = Role(account.role), account.is_active, account.organization
     async with write_transaction():
         org_id = _organization_id(organization)
         if org_id is not None and not await users.organization_exists(org_id):
             raise InvalidInput("organization", "organization_unknown")
-        return await users.set_role_and_status(account, new_role, org_id, active)
+        saved = await users.set_role_and_status(account, new_role, org_id, active)
+    if (role_was, active_was, organization_was) != (new_role, active, org_id):
+        logs.security_event(
+            "account_changed",
+            "success",
+            user_id=admin.id,
+            target_user=account.id,
+            role=f"{role_was.value}->{new_role.value}",
+            active=f"{active_was}->{active}",
+            organization=f"{organization_was}->{org_id}",
+        )
+    return saved
 
 
 async def create_organization(name: str, plan: str, shares_tickets: bool) -> Organization:

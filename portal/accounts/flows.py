@@ -7,9 +7,10 @@ from datetime import timedelta
 from urllib.parse import urlencode
 
 from auth import links, ratelimit, sessions, users
-from auth.errors import InvalidInput
+from auth.errors import AccountError, InvalidInput, RateLimited
 from auth.links import Purpose
 from auth.tables import Role, User
+from portal import logs
 from portal.db import write_transaction
 from portal.notify.outbox import enqueue
 from portal.settings import Settings
@@ -95,24 +96,39 @@ async def verify_email(token: str) -> User:
 
 async def sign_in(client: Client, email: str, password: str, replaces: str | None) -> tuple[User, str]:
     """Check the credentials and open a new session; returns the user and the new session secret."""
-    await ratelimit.hit(ratelimit.SIGN_IN_PER_ADDRESS, client.ip)
-    await ratelimit.hit(ratelimit.SIGN_IN_PER_ACCOUNT, email.strip().lower()[:254])
-    user = await users.authenticate(email, password)
+    try:
+        await ratelimit.hit(ratelimit.SIGN_IN_PER_ADDRESS, client.ip)
+        await ratelimit.hit(ratelimit.SIGN_IN_PER_ACCOUNT, email.strip().lower()[:254])
+    except RateLimited:
+        logs.security_event("sign_in", "locked_out", client=client.ip)
+        raise
+    try:
+        user = await users.authenticate(email, password)
+    except AccountError as exc:
+        logs.security_event("sign_in", "failure", client=client.ip, reason=exc.code)
+        raise
     async with write_transaction():
         secret = await sessions.start(user, ip=client.ip, user_agent=client.user_agent, replaces=replaces)
         await users.record_login(user)
+    logs.security_event("sign_in", "success", user_id=user.id, client=client.ip)
     return user, secret
 
 
 async def request_password_reset(settings: Settings, client: Client, email: str) -> None:
     """Mail a reset link if the account exists; the caller answers the same either way."""
-    await ratelimit.hit(ratelimit.RESET_PER_ADDRESS, client.ip)
-    await ratelimit.hit(ratelimit.RESET_PER_ACCOUNT, email.strip().lower()[:254])
+    try:
+        await ratelimit.hit(ratelimit.RESET_PER_ADDRESS, client.ip)
+        await ratelimit.hit(ratelimit.RESET_PER_ACCOUNT, email.strip().lower()[:254])
+    except RateLimited:
+        logs.security_event("password_reset_request", "locked_out", client=client.ip)
+        raise
     async with write_transaction():
         user = await users.find_by_email(email)
         if user is None or not user.is_active:
+            logs.security_event("password_reset_request", "no_account", client=client.ip)
             return
         await _mail_link(settings, user, Purpose.RESET, "password_reset", "/password/reset")
+    logs.security_event("password_reset_request", "mailed", user_id=user.id, client=client.ip)
 
 
 async def reset_password(

@@ -15,7 +15,7 @@ from kb.files import count_inputs
 from kb.frontmatter import ArticleFormatError
 from kb.indexing import IndexSync, index_at
 from kb.tables import Article
-from portal import db
+from portal import db, logs
 from portal.cli import support
 from portal.cli.insight_commands import insights
 from portal.i18n import LOCALES
@@ -149,7 +149,9 @@ def token_create(email: str, name: str) -> None:
         user = await users.find_by_email(email)
         if user is None or not user.is_active:
             raise click.ClickException(f"no active account {email}")
-        return await api_tokens.create(user, name)
+        raw = await api_tokens.create(user, name)
+        logs.security_event("api_token_created", "success", user_id=user.id, client="command line")
+        return raw
 
     try:
         raw = support.run(create())
@@ -176,6 +178,9 @@ def token_revoke(email: str, token_id: int | None) -> None:
             raise click.ClickException(f"no account {email}")
         if token_id is not None:
             await api_tokens.revoke(user, token_id)
+            logs.security_event(
+                "api_token_revoked", "success", user_id=user.id, token_id=token_id, client="command line"
+            )
             return []
         return await api_tokens.list_for(user)
 

@@ -11,6 +11,7 @@ import time
 from auth import ratelimit, sessions
 from kb.activity import ReaderActivity
 from kb.indexing import IndexSync
+from portal import db
 from portal.accounts.flows import session_lifetime
 from portal.insights import recurring
 from portal.knowledge.content import catch_up
@@ -57,8 +58,9 @@ async def run(settings: Settings, kb: IndexSync | None = None, activity: ReaderA
                     await recurring.rebuild()
         except asyncio.CancelledError:
             raise
-        except Exception:
-            log.exception("background pass failed")
+        except Exception as exc:
+            if db.OUTAGE.report(exc) is None:  # an outage is logged once, not at every pass
+                log.exception("background pass failed")
         await asyncio.sleep(MAIL_EVERY_S)
 
 

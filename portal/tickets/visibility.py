@@ -7,6 +7,7 @@ from __future__ import annotations
 from piccolo.columns.combination import Where
 
 from auth.tables import Organization, Role, User
+from portal import logs
 from portal.tickets.errors import TicketNotFound
 from portal.tickets.tables import NUMBER_BASE, Attachment, Event, Message, Ticket
 
@@ -94,7 +95,10 @@ async def _may_see(user: User, row: dict) -> bool:
 async def get_for(user: User, number: int) -> Ticket:
     """The ticket with its requester and assignee, if the user may see it; TicketNotFound otherwise."""
     rows = await Ticket.raw(_TICKET, id_of(number))
-    if not rows or not await _may_see(user, rows[0]):
+    if not rows:
+        raise TicketNotFound()
+    if not await _may_see(user, rows[0]):
+        logs.security_event("ticket_access", "refused", user_id=user.id, ticket=number)
         raise TicketNotFound()
     row = rows[0]
     people = {

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from litestar.enums import ScopeType
+from litestar.exceptions import HTTPException
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -31,6 +32,11 @@ class AccessLogMiddleware(ASGIMiddleware):
 
         try:
             await next_app(scope, receive, recording)
+        except HTTPException as exc:
+            # Raised by a middleware below this one (CSRF, input checks) and answered further out:
+            # the client gets exc's status, and so does the log line, not a 500.
+            status = exc.status_code
+            raise
         finally:
             user = scope.get("user")
             fields = {

@@ -12,7 +12,7 @@ from litestar import Litestar, Router
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.static_files import create_static_files_router
 
@@ -24,8 +24,10 @@ from portal.settings import Settings
 from portal.web import errors
 from portal.web.access_log import AccessLogMiddleware
 from portal.web.api_auth import ApiTokenMiddleware
+from portal.web.client import OriginMiddleware
 from portal.web.deps import dependencies
 from portal.web.guards import PUBLIC, access_guard
+from portal.web.input_guard import InputGuardMiddleware
 from portal.web.limits import Limits, RateLimitMiddleware
 from portal.web.page_cache import PageCacheMiddleware
 from portal.web.routes import (
@@ -44,6 +46,7 @@ from portal.web.routes import (
     staff_tickets,
     tickets,
 )
+from portal.web.security_headers import HostCheckMiddleware, security_headers
 from portal.web.session import SessionMiddleware
 from portal.web.templating import template_config
 
@@ -52,7 +55,7 @@ log = logging.getLogger("portal.web")
 
 
 def openapi_config() -> OpenAPIConfig:
-    """The API's schema at /schema (JSON) and /schema/swagger; its routes are public like any docs."""
+    """The API's schema at /schema (JSON); its routes are public like any docs."""
     return OpenAPIConfig(
         title="Support portal API",
         version="1",
@@ -60,7 +63,8 @@ def openapi_config() -> OpenAPIConfig:
         components=Components(
             security_schemes={"BearerToken": SecurityScheme(type="http", scheme="bearer", description="pt_…")}
         ),
-        render_plugins=[JsonRenderPlugin(), SwaggerRenderPlugin()],
+        # JSON only: Swagger UI needs inline script and a CDN, which the Content-Security-Policy refuses.
+        render_plugins=[JsonRenderPlugin()],
         # The app-wide access guard refuses routes without an access rule: the schema's router gives one.
         openapi_router=Router(path="/schema", route_handlers=[], opt=PUBLIC, include_in_schema=False),
     )
@@ -125,6 +129,9 @@ def create_app(settings: Settings) -> Litestar:
         guards=[access_guard],
         middleware=[
             AccessLogMiddleware(access_lines),
+            HostCheckMiddleware(settings),
+            OriginMiddleware(settings),
+            InputGuardMiddleware(),
             PageCacheMiddleware(settings, kb, limits),
             SessionMiddleware(settings),
             ApiTokenMiddleware(settings),
@@ -140,6 +147,7 @@ def create_app(settings: Settings) -> Litestar:
         # Logging is portal.logs.configure's (JSON in production); Litestar's default would replace it.
         logging_config=None,
         exception_handlers=errors.HANDLERS,
+        before_send=[security_headers(settings)],
         openapi_config=openapi_config(),
         include_in_schema=False,
         debug=False,

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from litestar import Request
 from litestar.connection import ASGIConnection
+from litestar.enums import ScopeType
+from litestar.middleware import ASGIMiddleware
+from litestar.types import ASGIApp, Receive, Scope, Send
 
 from portal.accounts.flows import Client
+from portal.logs import REQUEST_ORIGIN
 from portal.settings import Settings
 
 
@@ -18,6 +23,22 @@ def client_ip(connection: ASGIConnection, settings: Settings) -> str:
         if address not in settings.trusted_proxies:
             return address
     return peer
+
+
+class OriginMiddleware(ASGIMiddleware):
+    """Tells the security log (portal.logs.security_event) who calls, and on which route."""
+
+    scopes = (ScopeType.HTTP,)
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        origin = REQUEST_ORIGIN.set((client_ip(Request(scope), self.settings), scope.get("path_template") or "?"))
+        try:
+            await next_app(scope, receive, send)
+        finally:
+            REQUEST_ORIGIN.reset(origin)
 
 
 def client_of(connection: ASGIConnection, settings: Settings) -> Client:

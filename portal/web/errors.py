@@ -14,8 +14,10 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from auth.errors import AccountError, InvalidLink, NotFound, RateLimited
 from kb.articles import ArticleError, ArticleNotFound
 from kb.search import SearchBusy
-from portal import i18n
+from portal import db, i18n, logs
 from portal.tickets.errors import NotAllowed, TicketError, TicketNotFound
+from portal.web.client import client_ip
+from portal.web.input_guard import BadInput
 from portal.web.messages import describe
 from portal.web.session import request_locale
 
@@ -53,7 +55,9 @@ def _reason(status: int) -> str:
         404: "not found",
         405: "method not allowed",
         429: "too many requests",
-        503: "service unavailable",
+        431: "request headers too large",
+        503: "temporarily unavailable",
+        507: "no space left",
     }.get(status, "server error")
 
 
@@ -67,6 +71,16 @@ def http_error(request: Request, exc: HTTPException) -> Response:
         extra = _invalid_field(exc)
     elif exc.status_code == 403 and "csrf" in str(exc.detail).lower():
         detail = "csrf"
+        user = request.scope.get("user")
+        # Raised outside the middleware that tells the security log who calls: say it here.
+        logs.security_event(
+            "csrf",
+            "refused",
+            user_id=user.id if user else None,
+            client=client_ip(request, request.app.state.settings),
+            route=request.scope.get("path_template"),
+            method=request.method,
+        )
     headers = {"retry-after": exc.headers["retry-after"]} if exc.headers and "retry-after" in exc.headers else None
     return _page(request, exc.status_code, detail, headers, **extra)
 
@@ -85,6 +99,13 @@ def _invalid_field(exc: ValidationException) -> dict[str, str]:
     return {**({"field": field} if field else {}), "reason": reason}
 
 
+def bad_input(request: Request, exc: BadInput) -> Response:
+    """Malformed input refused at the boundary (portal/web/input_guard): what was wrong, and where."""
+    user = request.scope.get("user")
+    i18n.set_locale(request_locale(user, request.cookies, request.headers.get("accept-language"), "en"))
+    return _page(request, exc.status_code, describe(exc.code), where=exc.where, code=exc.code)
+
+
 def account_error(request: Request, exc: AccountError) -> Response:
     if isinstance(exc, RateLimited):
         return _page(request, 429, describe("rate_limited"), {"retry-after": str(exc.retry_after)})
@@ -96,6 +117,8 @@ def account_error(request: Request, exc: AccountError) -> Response:
 
 
 def server_error(request: Request, exc: Exception) -> Response:
+    if (outage := db.OUTAGE.report(exc)) is not None:
+        return unavailable(request, outage)
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return _page(request, HTTP_500_INTERNAL_SERVER_ERROR)
 
@@ -103,6 +126,15 @@ def server_error(request: Request, exc: Exception) -> Response:
 def search_busy(request: Request, exc: SearchBusy) -> Response:
     """More searches at once than the CPUs can run and the queue can hold: come back shortly."""
     return _page(request, 503, describe("search_busy"), {"retry-after": str(exc.retry_after)})
+
+
+def unavailable(request: Request, exc: db.DatabaseUnavailable) -> Response:
+    """The database is away or the disk is full: a quick, honest answer, logged once per outage."""
+    db.OUTAGE.report(exc)
+    user = request.scope.get("user")
+    i18n.set_locale(request_locale(user, request.cookies, request.headers.get("accept-language"), "en"))
+    status, code = (507, "storage_full") if exc.full else (503, "database_unavailable")
+    return _page(request, status, describe(code), {"retry-after": str(exc.retry_after)})
 
 
 def article_error(request: Request, exc: ArticleError) -> Response:
@@ -114,6 +146,9 @@ def article_error(request: Request, exc: ArticleError) -> Response:
 def ticket_error(request: Request, exc: TicketError) -> Response:
     """Absent and not-yours are one answer (404), so ticket numbers reveal nothing."""
     status = 404 if isinstance(exc, TicketNotFound) else 403 if isinstance(exc, NotAllowed) else 400
+    if isinstance(exc, NotAllowed):
+        user = request.scope.get("user")
+        logs.security_event("ticket_action", "refused", user_id=user.id if user else None, code=exc.code)
     if _wants_json(request):
         extra = {"code": exc.code, **({"field": exc.field} if exc.field else {})}
         return _page(request, status, describe(exc.code) if status == 400 else "", **extra)
@@ -121,6 +156,8 @@ def ticket_error(request: Request, exc: TicketError) -> Response:
 
 
 HANDLERS = {
+    db.DatabaseUnavailable: unavailable,
+    BadInput: bad_input,
     HTTPException: http_error,
     AccountError: account_error,
     ArticleError: article_error,

@@ -43,6 +43,14 @@ def _descriptions() -> dict[str, str]:
         "organization_exists": _("An organization with this name already exists."),
         "organization_name_invalid": _("Enter the organization's name (200 characters at most)."),
         "invalid_role": _("Choose a role from the list."),
+        "invalid_characters": _(
+            "The request contains characters that cannot be stored (such as NUL) or is not valid UTF-8."
+        ),
+        "number_out_of_range": _("A number in the request is too large."),
+        "invalid_json": _("The request body is not valid JSON, or it is nested too deeply."),
+        "headers_too_large": _("The request headers are too large."),
+        "database_unavailable": _("The service is temporarily unavailable. Please try again in a minute."),
+        "storage_full": _("There is no space left to store this. Please try again later."),
         "query_too_long": _("The search is too long: use fewer words (500 characters at most)."),
         "own_role": _("You cannot change your own role or deactivate yourself."),
         "registered": _("Check your mailbox: we sent you a link to confirm your email address."),

@@ -76,7 +76,7 @@ def test_the_command_line_prints_a_working_token(settings, database_url):
     assert result.exit_code == 0, result.output
     raw = result.stdout.strip()
     assert raw.startswith("pt_")
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(settings), base_url="http://portal.test") as client:
         response = client.post("/api/tickets", json=NEW, headers=bearer(raw))
         assert response.status_code == 201, response.text
     unknown = CliRunner().invoke(cli.main, ["token", "create", "--email", "nobody@example.com"], env=env)

@@ -12,7 +12,7 @@ from litestar.response import Redirect, Template
 from auth import api_tokens, users
 from auth.errors import InvalidInput
 from auth.tables import User
-from portal import i18n
+from portal import i18n, logs
 from portal.accounts import oidc_signin, personal
 from portal.accounts.flows import Client
 from portal.settings import Settings
@@ -98,6 +98,7 @@ async def create_token(
         secret = await api_tokens.create(viewer, data.token_name)
     except InvalidInput as exc:
         return await _full_page(viewer, settings, 400, token_error=exc.code, token_name=data.token_name)
+    logs.security_event("api_token_created", "success", user_id=viewer.id)
     page = await _full_page(viewer, settings, new_token=secret)
     page.set_header("cache-control", "no-store")  # a secret on the page must not stay in caches
     return page
@@ -106,6 +107,7 @@ async def create_token(
 @post("/profile/tokens/{token_id:int}/revoke", opt=SIGNED_IN)
 async def revoke_token(viewer: NamedDependency[User], token_id: FromPath[int]) -> Redirect:
     await api_tokens.revoke(viewer, token_id)
+    logs.security_event("api_token_revoked", "success", user_id=viewer.id, token_id=token_id)
     return Redirect(path="/profile?done=token_revoked")
 
 
