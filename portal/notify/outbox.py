@@ -10,8 +10,11 @@ class InvalidRecipient(ValueError):
     """An address that would break the message headers."""
 
 
-async def enqueue(to_address: str, template: str, locale: str, **context: object) -> OutboxMessage:
-    """Queue one email; call it inside the transaction that records the event it reports."""
+async def enqueue(
+    to_address: str, template: str, locale: str, *, message_id: str = "", thread_root: str = "", **context: object
+) -> OutboxMessage:
+    """Queue one email; call it inside the transaction that records the event it reports.
+    `message_id` and `thread_root` (both `<…@…>`) let mail clients group a conversation."""
     if one_line(to_address) != to_address or "@" not in to_address:
         raise InvalidRecipient(to_address)
     email = render(template, locale, **context)
@@ -20,6 +23,8 @@ async def enqueue(to_address: str, template: str, locale: str, **context: object
         subject=email.subject[:300],
         body_text=email.text,
         body_html=email.html,
+        message_id=one_line(message_id),
+        thread_root=one_line(thread_root),
     )
     await message.save()
     return message
