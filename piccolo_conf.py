@@ -18,5 +18,6 @@ APP_REGISTRY = AppRegistry(
         "portal.notify.piccolo_app",
         "portal.tickets.piccolo_app",
         "portal.insights.piccolo_app",
+        "portal.channels.piccolo_app",
     ]
 )

@@ -93,6 +93,9 @@ class Settings:
     log_json: bool = False
     oidc_providers: tuple[Provider, ...] = ()
     attachment_max_bytes: int = 10 * MB
+    imap_url: str = ""
+    inbound_unknown: str = "hold"
+    inbound_max_bytes: int = 25 * MB
 
     @property
     def production(self) -> bool:
@@ -151,6 +154,12 @@ class Settings:
             oidc_providers = providers_from_env(env, require_https=production)
         except ProviderConfigError as exc:
             raise SettingsError(str(exc)) from exc
+        imap_url = env.get("PORTAL_IMAP_URL", "")
+        if imap_url and urlsplit(imap_url).scheme not in {"imap", "imaps"}:
+            raise SettingsError("PORTAL_IMAP_URL must start with imaps:// (or imap:// on a trusted network)")
+        inbound_unknown = env.get("PORTAL_INBOUND_UNKNOWN", "hold").strip().lower()
+        if inbound_unknown not in {"hold", "create"}:
+            raise SettingsError("PORTAL_INBOUND_UNKNOWN must be 'hold' or 'create'")
         return cls(
             env=mode,
             data_dir=data_dir,
@@ -177,4 +186,7 @@ class Settings:
             log_json=_bool(env.get("PORTAL_LOG_JSON", "true" if production else "false")),
             oidc_providers=oidc_providers,
             attachment_max_bytes=attachment_mb * MB,
+            imap_url=imap_url,
+            inbound_unknown=inbound_unknown,
+            inbound_max_bytes=_positive(env.get("PORTAL_INBOUND_MAX_MB", "25"), "PORTAL_INBOUND_MAX_MB") * MB,
         )
