@@ -11,7 +11,7 @@ import shutil
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -140,14 +140,11 @@ class Imap:
         return len(data[0].split())
 
 
-@pytest.fixture(scope="session")
-def imap_server(tmp_path_factory) -> Iterator[Imap]:
-    if not Path(DOVECOT).exists():
-        missing("dovecot (apt-get install dovecot-imapd)")
-    root = tmp_path_factory.mktemp("dovecot")
+def start(root: Path) -> tuple[Imap, Callable[[], None]]:
+    """dovecot serving one mailbox from `root`; returns it and the function that stops it."""
     _login, _internal, uid, gid = _accounts()
     for folder in ("run", "state", "home"):
-        (root / folder).mkdir()
+        (root / folder).mkdir(exist_ok=True)
     (root / "passwd").write_text(f"{USER}:{{PLAIN}}{PASSWORD}\n")
     port = free_port()
     config = root / "dovecot.conf"
@@ -160,27 +157,39 @@ def imap_server(tmp_path_factory) -> Iterator[Imap]:
             if str(parent) in ("/", "/tmp"):
                 break
             os.chmod(parent, os.stat(parent).st_mode | 0o011)
+
+    def stop() -> None:
+        subprocess.run([DOVECOT, "-c", str(config), "stop"], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+
     # dovecot forks into the background: the daemon must not hold our pipes open.
     with (root / "start.log").open("w") as output:
         started = subprocess.run([DOVECOT, "-c", str(config)], stdout=output, stderr=subprocess.STDOUT)
     if started.returncode != 0:
-        pytest.fail(f"dovecot did not start: {(root / 'start.log').read_text()}")
+        raise RuntimeError(f"dovecot did not start: {(root / 'start.log').read_text()}")
     server = Imap(url=f"imap://{USER}:{PASSWORD}@127.0.0.1:{port}/INBOX", port=port)
     deadline = time.monotonic() + 20
     while True:
         try:
             server.count()
-            break
+            return server, stop
         except (OSError, imaplib.IMAP4.error):
             if time.monotonic() > deadline:
+                stop()
                 log = (root / "dovecot.log").read_text() if (root / "dovecot.log").exists() else ""
-                subprocess.run(
-                    [DOVECOT, "-c", str(config), "stop"], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
-                )
-                pytest.fail(f"dovecot does not answer: {log[-2000:]}")
+                raise RuntimeError(f"dovecot does not answer: {log[-2000:]}") from None
             time.sleep(0.1)
+
+
+@pytest.fixture(scope="session")
+def imap_server(tmp_path_factory) -> Iterator[Imap]:
+    if not Path(DOVECOT).exists():
+        missing("dovecot (apt-get install dovecot-imapd)")
+    try:
+        server, stop = start(tmp_path_factory.mktemp("dovecot"))
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
     yield server
-    subprocess.run([DOVECOT, "-c", str(config), "stop"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    stop()
 
 
 @pytest.fixture

@@ -274,3 +274,25 @@ async def test_the_commands_fetch_from_imap_and_take_a_message_on_stdin(settings
     again = await asyncio.to_thread(runner.invoke, main, ["mail", "receive"], input=piped)
     assert again.output.startswith("duplicate")
     assert [t.subject for t in await _tickets()] == ["From IMAP", "From the MTA"]
+
+
+async def test_staff_decide_on_held_mail_in_the_workspace_and_customers_cannot(client, settings, people, imap):
+    from tests.helpers import post_form, sign_in
+
+    imap.append(letter("Newcomer <new@prospect.test>", "Demo please", "Can we see a demo?"))
+    await imap_poll.fetch(settings)
+    (held,) = await intake.held()
+    await sign_in(client, "ann@example.com")
+    assert (await client.get("/staff/inbound")).status_code in (403, 404)
+    await client.post("/logout")
+    client.cookies.clear()
+    await sign_in(client, "agent@example.com")
+    listing = await client.get("/staff/inbound", headers={"Accept-Language": "ru"})
+    assert listing.status_code == 200 and "Can we see a demo?" in listing.text
+    accepted = await post_form(client, f"/staff/inbound/{held.id}/accept", {})
+    ticket = (await _tickets())[0]
+    assert (
+        accepted.status_code in (302, 303) and accepted.headers["location"] == f"/staff/tickets/{number_of(ticket.id)}"
+    )
+    again = await post_form(client, f"/staff/inbound/{held.id}/discard", {})
+    assert again.headers["location"] == "/staff/inbound?error=1" and await Ticket.count() == 1
