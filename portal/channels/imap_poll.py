@@ -8,6 +8,7 @@ import imaplib
 import logging
 import re
 import ssl
+import time
 from collections import Counter
 from urllib.parse import unquote, urlsplit
 
@@ -25,7 +26,19 @@ class MailboxError(RuntimeError):
     """The mailbox could not be reached or read."""
 
 
-def _connect(url: str) -> imaplib.IMAP4:
+def _connect(url: str, attempts: int = 3) -> imaplib.IMAP4:
+    """Logged in with the mailbox selected; a server's "[UNAVAILABLE]" (its auth process busy) is tried again."""
+    for attempt in range(attempts):
+        try:
+            return _open(url)
+        except MailboxError as exc:
+            if "UNAVAILABLE" not in str(exc) or attempt == attempts - 1:
+                raise
+            time.sleep(0.2 * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
+def _open(url: str) -> imaplib.IMAP4:
     parts = urlsplit(url)
     host = parts.hostname or "localhost"
     try:

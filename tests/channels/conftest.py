@@ -10,6 +10,7 @@ import pwd
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -105,8 +106,17 @@ class Imap:
     port: int
 
     def connect(self) -> imaplib.IMAP4:
-        conn = imaplib.IMAP4("127.0.0.1", self.port, timeout=10)
-        conn.login(USER, PASSWORD)
+        for attempt in range(5):
+            conn = imaplib.IMAP4("127.0.0.1", self.port, timeout=10)
+            try:
+                conn.login(USER, PASSWORD)
+                break
+            except imaplib.IMAP4.error as exc:
+                # dovecot answers "[UNAVAILABLE]" when its auth process is busy on a loaded machine.
+                conn.shutdown()
+                if "UNAVAILABLE" not in str(exc) or attempt == 4:
+                    raise
+                time.sleep(0.2)
         conn.select("INBOX")
         return conn
 
@@ -181,15 +191,20 @@ def start(root: Path) -> tuple[Imap, Callable[[], None]]:
 
 
 @pytest.fixture(scope="session")
-def imap_server(tmp_path_factory) -> Iterator[Imap]:
+def imap_server() -> Iterator[Imap]:
     if not Path(DOVECOT).exists():
         missing("dovecot (apt-get install dovecot-imapd)")
+    # Its own directory, not pytest's numbered ones: another pytest run on the machine prunes those
+    # while this server still reads its password file and sockets there.
+    root = Path(tempfile.mkdtemp(prefix="portal-dovecot-"))
     try:
-        server, stop = start(tmp_path_factory.mktemp("dovecot"))
+        server, stop = start(root)
     except RuntimeError as exc:
+        shutil.rmtree(root, ignore_errors=True)
         pytest.fail(str(exc))
     yield server
     stop()
+    shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture
