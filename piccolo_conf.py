@@ -19,5 +19,6 @@ APP_REGISTRY = AppRegistry(
         "portal.tickets.piccolo_app",
         "portal.sla.piccolo_app",
         "portal.insights.piccolo_app",
+        "portal.channels.piccolo_app",
     ]
 )

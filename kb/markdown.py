@@ -18,7 +18,7 @@ from mdit_py_plugins.anchors import anchors_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 from mdit_py_plugins.tasklists import tasklists_plugin
 
-__all__ = ["Heading", "Rendered", "heading_slug", "plain_text", "render"]
+__all__ = ["Heading", "Rendered", "absolute", "heading_slug", "mail_text", "plain_text", "render"]
 
 # Only these schemes may appear in href/src. markdown-it's own validator lets
 # data:image/* through; we refuse every data: URL (SVG and friends are not worth the risk).
@@ -71,6 +71,13 @@ def _validate_link(url: str) -> bool:
 def _is_external(href: str) -> bool:
     parts = urlsplit(href)
     return parts.scheme in ("http", "https") or (not parts.scheme and href.startswith("//"))
+
+
+def absolute(href: str, base_url: str) -> str:
+    """A site-relative link ("/kb/…") made absolute for a reader outside the site (an email)."""
+    if base_url and href.startswith("/") and not href.startswith("//"):
+        return base_url.rstrip("/") + href
+    return href
 
 
 def _render_link_open(self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
@@ -152,10 +159,16 @@ def _inline_text(token: Token) -> str:
     return "".join(child.content for child in token.children or () if child.type in ("text", "code_inline"))
 
 
-def render(text: str) -> Rendered:
+def render(text: str, *, base_url: str = "") -> Rendered:
+    """Safe HTML; with `base_url`, site-relative links become absolute (for email)."""
     md = _renderer()
     env: dict = {}
     tokens = md.parse(text, env)
+    if base_url:
+        for child in (c for t in tokens if t.type == "inline" for c in t.children or ()):
+            for attr in ("href", "src"):
+                if child.attrGet(attr):
+                    child.attrSet(attr, absolute(str(child.attrGet(attr)), base_url))
     return Rendered(html=md.renderer.render(tokens, md.options, env), toc=_toc(tokens))
 
 
@@ -180,4 +193,81 @@ def _plain_inline(children: Sequence[Token]) -> list[str]:
             out.append(" ")
         elif child.type == "image":
             out.append(child.content)  # the alt text
+    return out
+
+
+def mail_text(markdown: str, base_url: str = "") -> str:
+    """Markdown as an email's plain text: paragraphs, "- " lists and indented code kept, markup
+    dropped, every link written out as its (absolute) URL."""
+    lines: list[str] = []
+    prefixes: list[str] = []  # "> " for quotes, list markers for items
+    counters: list[int] = []  # the next number of each open list (0: bulleted)
+    pending_marker = ""
+    row: list[str] | None = None  # the cells of the table row being read
+    for token in _renderer().parse(markdown, {}):
+        kind = token.type
+        if kind == "tr_open":
+            row = []
+        elif kind == "tr_close" and row is not None:
+            lines.append("".join(prefixes) + " | ".join(row))
+            row = None
+        elif kind == "inline" and row is not None:
+            row.append("".join(_mail_inline(token.children or (), base_url)).replace("\n", " "))
+        elif kind in ("bullet_list_open", "ordered_list_open"):
+            counters.append(int(token.attrGet("start") or 1) if kind == "ordered_list_open" else 0)
+        elif kind in ("bullet_list_close", "ordered_list_close"):
+            counters.pop()
+            lines.append("")
+        elif kind == "list_item_open":
+            number = counters[-1] if counters else 0
+            pending_marker = f"{number}. " if number else "- "
+            if number:
+                counters[-1] += 1
+            prefixes.append(" " * len(pending_marker))
+        elif kind == "list_item_close":
+            prefixes.pop()
+        elif kind == "blockquote_open":
+            prefixes.append("> ")
+        elif kind == "blockquote_close":
+            prefixes.pop()
+        elif kind in ("inline", "fence", "code_block", "hr"):
+            if kind == "inline":
+                text = "".join(_mail_inline(token.children or (), base_url))
+            elif kind == "hr":
+                text = "----"
+            else:
+                text = "\n".join("    " + line for line in token.content.rstrip("\n").split("\n"))
+            indent = "".join(prefixes)
+            for n, line in enumerate(text.split("\n")):
+                lead = indent
+                if n == 0 and pending_marker:
+                    lead = indent[: -len(pending_marker)] + pending_marker
+                lines.append((lead + line).rstrip())
+            pending_marker = ""
+            if kind in ("fence", "code_block") and not counters:
+                lines.append("")
+        elif kind in ("paragraph_close", "heading_close", "table_close") and not counters:
+            lines.append("")
+    text = "\n".join(lines)
+    return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
+
+
+def _mail_inline(children: Sequence[Token], base_url: str) -> list[str]:
+    out: list[str] = []
+    hrefs: list[tuple[str, int]] = []
+    for child in children:
+        if child.type in ("text", "code_inline"):
+            out.append(child.content)
+        elif child.type in ("softbreak", "hardbreak"):
+            out.append("\n")
+        elif child.type == "link_open":
+            hrefs.append((absolute(str(child.attrGet("href") or ""), base_url), len(out)))
+        elif child.type == "link_close" and hrefs:
+            href, start = hrefs.pop()
+            label = "".join(out[start:])
+            if href and label.strip() != href and label.strip() != href.removeprefix("mailto:"):
+                out.append(f" ({href})")
+        elif child.type == "image":
+            src = absolute(str(child.attrGet("src") or ""), base_url)
+            out.append(f"{child.content} ({src})" if src else child.content)
     return out

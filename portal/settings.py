@@ -126,6 +126,9 @@ class Settings:
     rate_address_writes: tuple[int, int] = (300, 600)
     rate_api: tuple[int, int] = (600, 60)
     rate_staff_factor: int = 5
+    imap_url: str = ""
+    inbound_unknown: str = "hold"
+    inbound_max_bytes: int = 25 * MB
 
     @property
     def production(self) -> bool:
@@ -185,6 +188,12 @@ class Settings:
             oidc_providers = providers_from_env(env, require_https=production)
         except ProviderConfigError as exc:
             raise SettingsError(str(exc)) from exc
+        imap_url = env.get("PORTAL_IMAP_URL", "")
+        if imap_url and urlsplit(imap_url).scheme not in {"imap", "imaps"}:
+            raise SettingsError("PORTAL_IMAP_URL must start with imaps:// (or imap:// on a trusted network)")
+        inbound_unknown = env.get("PORTAL_INBOUND_UNKNOWN", "hold").strip().lower()
+        if inbound_unknown not in {"hold", "create"}:
+            raise SettingsError("PORTAL_INBOUND_UNKNOWN must be 'hold' or 'create'")
         return cls(
             env=mode,
             data_dir=data_dir,
@@ -215,4 +224,7 @@ class Settings:
             attachment_max_bytes=attachment_mb * MB,
             **{name.removeprefix("PORTAL_").lower(): _rate(env, name, v) for name, v in RATE_DEFAULTS.items()},
             rate_staff_factor=_positive(env.get("PORTAL_RATE_STAFF_FACTOR", "5"), "PORTAL_RATE_STAFF_FACTOR"),
+            imap_url=imap_url,
+            inbound_unknown=inbound_unknown,
+            inbound_max_bytes=_positive(env.get("PORTAL_INBOUND_MAX_MB", "25"), "PORTAL_INBOUND_MAX_MB") * MB,
         )

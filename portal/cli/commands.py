@@ -265,7 +265,7 @@ def reindex() -> None:
 
 @main.group()
 def mail() -> None:
-    """Read the local mailbox the portal delivers into when PORTAL_SMTP_URL is not set."""
+    """Read the local mailbox the portal delivers into when PORTAL_SMTP_URL is not set; take mail in."""
 
 
 @mail.command("list")
@@ -290,6 +290,51 @@ def mail_show(number: int) -> None:
     letter = found[number]
     click.echo(f"From: {letter.message['From']}\nTo: {letter.to}\nDate: {letter.date}\nSubject: {letter.subject}\n")
     click.echo(text_of(letter.message))
+
+
+@mail.command("receive")
+def mail_receive() -> None:
+    """Take one RFC 822 message from standard input (an MTA's pipe): a ticket, a reply or a held message.
+    Exits 75 (try again later) when the database fails, so that the MTA keeps the message."""
+    import sys
+
+    from portal.channels import intake
+
+    settings = support.settings()
+    raw = sys.stdin.buffer.read(settings.inbound_max_bytes + 1)
+
+    async def take():
+        await support.ready(settings)
+        return await intake.receive(settings, raw)
+
+    try:
+        outcome = support.run(take())
+    except Exception as exc:
+        click.echo(f"not processed, try again later: {exc}", err=True)
+        sys.exit(75)
+    click.echo(f"{outcome.status} {outcome.reason} {f'#{outcome.number}' if outcome.number else ''}".strip())
+
+
+@mail.command("fetch")
+@click.option("--url", default=None, help="The mailbox (default: PORTAL_IMAP_URL).")
+def mail_fetch(url: str | None) -> None:
+    """Process every message in the IMAP mailbox once; each is removed after its outcome is committed."""
+    from portal.channels import imap_poll
+
+    settings = support.settings()
+    url = url or settings.imap_url
+    if not url:
+        raise click.ClickException("set PORTAL_IMAP_URL (imaps://user:password@host/INBOX) or pass --url")
+
+    async def poll():
+        await support.ready(settings)
+        return await imap_poll.fetch(settings, url)
+
+    try:
+        counts = support.run(poll())
+    except imap_poll.MailboxError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(", ".join(f"{status} {n}" for status, n in sorted(counts.items())) or "The mailbox is empty.")
 
 
 @main.command("send-mail")

@@ -13,6 +13,7 @@ from kb.activity import ReaderActivity
 from kb.indexing import IndexSync
 from portal import db
 from portal.accounts.flows import session_lifetime
+from portal.channels import imap_poll
 from portal.insights import recurring
 from portal.knowledge.content import catch_up
 from portal.notify import sender
@@ -26,12 +27,13 @@ MAIL_EVERY_S = 2.0
 PURGE_EVERY_S = 600.0
 ESCALATE_EVERY_S = 10.0  # an escalation goes out within a minute of its moment
 REGROUP_EVERY_S = 300.0  # new and resolved tickets join their groups within minutes
+INBOUND_EVERY_S = 60.0  # PORTAL_IMAP_URL is polled once a minute
 
 
 async def run(settings: Settings, kb: IndexSync | None = None, activity: ReaderActivity | None = None) -> None:
     """Until cancelled; several processes may run it at once (claims keep mail single-sent)."""
     transport = sender.transport_for(settings.smtp_url, settings.maildir)
-    last_purge = last_regroup = last_sweep = last_escalation = 0.0
+    last_purge = last_regroup = last_sweep = last_escalation = last_inbound = 0.0
     while True:
         try:
             await sender.deliver_due(transport, settings.mail_from)
@@ -56,6 +58,10 @@ async def run(settings: Settings, kb: IndexSync | None = None, activity: ReaderA
                 last_regroup = time.monotonic()
                 if await recurring.stale():
                     await recurring.rebuild()
+            if settings.imap_url and time.monotonic() - last_inbound > INBOUND_EVERY_S:
+                last_inbound = time.monotonic()
+                # Several processes may poll at once: each message's claim in the database lets one take it.
+                await imap_poll.fetch(settings)
         except asyncio.CancelledError:
             raise
         except Exception as exc:

@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
+from email.utils import format_datetime, parseaddr
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -38,7 +38,15 @@ def build_message(row: OutboxMessage, sender: str) -> EmailMessage:
     message["To"] = row.to_address
     message["Subject"] = row.subject
     message["Date"] = format_datetime(row.created_at)
-    message["Message-ID"] = make_msgid(idstring=f"outbox-{row.id}", domain="portal")
+    # The same id on every attempt: a retry after a lost answer is recognised as the same message.
+    domain = parseaddr(sender)[1].rpartition("@")[2] or "portal"
+    message["Message-ID"] = row.message_id or f"<outbox-{row.id}@{domain}>"
+    if row.thread_root:
+        message["In-Reply-To"] = row.thread_root
+        message["References"] = row.thread_root
+    # Vacation responders and other robots answer none of our mail: no loops.
+    message["Auto-Submitted"] = "auto-generated"
+    message["X-Auto-Response-Suppress"] = "All"
     message.set_content(row.body_text)
     if row.body_html:
         message.add_alternative(row.body_html, subtype="html")

@@ -16,3 +16,6 @@ class OutboxMessage(Table):
     last_error = Text(default="")
     created_at = Timestamptz(default=TimestamptzNow())
     sent_at = Timestamptz(null=True, default=None)
+    # Threading: our Message-ID (stable across retries) and the root of the conversation it belongs to.
+    message_id = Varchar(length=250, default="")
+    thread_root = Varchar(length=250, default="")

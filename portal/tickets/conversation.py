@@ -40,8 +40,15 @@ async def _mail_requester(settings: Settings, ticket: Ticket, template: str, **c
     await mail(settings, await _requester(ticket), template, ticket, **context)
 
 
-async def _move(settings: Settings, ticket: Ticket, target: Status, actor: User | None, now: datetime) -> None:
-    """Change the status (inside the caller's transaction): timestamps, the paused clock, the event, mail."""
+def _rating_link(settings: Settings, ticket: Ticket, now: datetime) -> str:
+    return f"{settings.base_url}/rate/{ratings.make_token(settings.secret_key, ticket.id, ticket.resolutions, now)}"
+
+
+async def _move(
+    settings: Settings, ticket: Ticket, target: Status, actor: User | None, now: datetime, *, quiet: bool = False
+) -> None:
+    """Change the status (inside the caller's transaction): timestamps, the paused clock, the event,
+    mail (unless `quiet`: the caller's own mail tells it)."""
     current = Status(ticket.status)
     check(current, target)
     if current == Status.PENDING and ticket.paused_at is not None:
@@ -65,11 +72,12 @@ async def _move(settings: Settings, ticket: Ticket, target: Status, actor: User 
     await Event(
         ticket=ticket.id, actor=actor.id if actor else None, kind=kind, old=current.value, new=target.value
     ).save()
+    if quiet:
+        return
     if target == Status.PENDING:
         await _mail_requester(settings, ticket, "ticket_pending")
     elif target == Status.RESOLVED:
-        token = ratings.make_token(settings.secret_key, ticket.id, ticket.resolutions, now)
-        await _mail_requester(settings, ticket, "ticket_resolved", rating_link=f"{settings.base_url}/rate/{token}")
+        await _mail_requester(settings, ticket, "ticket_resolved", rating_link=_rating_link(settings, ticket, now))
 
 
 async def change_status(settings: Settings, actor: User, ticket: Ticket, target: str) -> Ticket:
@@ -110,11 +118,16 @@ async def reply(
         if not staff and status in (Status.PENDING, Status.RESOLVED):
             await _move(settings, ticket, Status.OPEN, author, now)
         elif then and then != ticket.status and staff:
-            await _move(settings, ticket, Status(then), author, now)
+            # A public answer and the status it leaves the ticket in reach the customer as one mail.
+            await _move(settings, ticket, Status(then), author, now, quiet=not internal)
         ticket.updated_at = now
         await ticket.save([Ticket.first_responded_at, Ticket.escalated_at, Ticket.updated_at])
         if staff and not internal:
-            await _mail_requester(settings, ticket, "ticket_reply", message=body, author=author.name)
+            moved = ticket.status if then == ticket.status and then in (Status.PENDING, Status.RESOLVED) else ""
+            rating_link = _rating_link(settings, ticket, now) if moved == Status.RESOLVED else ""
+            await _mail_requester(
+                settings, ticket, "ticket_reply", message=body, author=author.name, then=moved, rating_link=rating_link
+            )
         elif not staff and ticket.assignee:
             agent = await User.objects().where(User.id == _id(ticket.assignee)).first()
             await mail(settings, agent, "ticket_customer_reply", ticket, message=body)

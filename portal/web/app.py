@@ -42,6 +42,7 @@ from portal.web.routes import (
     kb_staff,
     oidc,
     profile,
+    staff_inbound,
     staff_ticket_articles,
     staff_tickets,
     tickets,
@@ -117,6 +118,7 @@ def create_app(settings: Settings) -> Litestar:
             *kb_staff.ROUTES,
             *staff_tickets.ROUTES,
             *staff_ticket_articles.ROUTES,
+            *staff_inbound.ROUTES,
             *insights.ROUTES,
             *tickets.routes(settings),
             create_static_files_router(

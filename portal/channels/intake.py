@@ -1,0 +1,246 @@
+"""Inbound mail becomes a ticket, a reply on its ticket, a held message for staff, or a logged
+refusal: one message at a time, claimed in the database so that it is processed once however many
+pollers fetch it, and committed before its mailbox copy may go."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email.utils import parseaddr
+
+from auth import users
+from auth.tables import Role, User
+from portal.channels.parsing import Parsed, cut_history, parse
+from portal.channels.tables import InboundMail
+from portal.db import is_unique_violation, write_transaction
+from portal.settings import Settings
+from portal.tickets import attachments, uploads, visibility
+from portal.tickets.attachments import AttachmentRefused, Incoming
+from portal.tickets.errors import TicketError
+from portal.tickets.filing import NewTicket
+from portal.tickets.mail import read_message_ids
+from portal.tickets.tables import Ticket
+
+log = logging.getLogger("portal.inbound")
+# A claim whose taker died (the process was killed mid-message) may be taken again after this.
+CLAIM_LEASE = timedelta(minutes=5)
+DONE = frozenset({"filed", "replied", "held", "ignored", "refused", "accepted", "discarded"})
+HEADERS_READ = 256 * 1024  # of a message too large to take, the headers are read to log it
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    # filed, replied, held, ignored, refused; "duplicate" when processed before; "busy" while another poller has it
+    status: str
+    reason: str = ""
+    number: int | None = None
+
+    @property
+    def settled(self) -> bool:
+        """Committed (now or before): the mailbox copy may be removed."""
+        return self.status != "busy"
+
+
+def own_addresses(settings: Settings) -> frozenset[str]:
+    return frozenset(a for a in {parseaddr(settings.mail_from)[1].lower()} if a)
+
+
+async def receive(settings: Settings, raw: bytes, size: int | None = None) -> Outcome:
+    """Process one RFC 822 message (`size`: its full size, when only its headers were fetched).
+    Raises only when the database fails (the message stays in the mailbox and is tried again);
+    every problem of the message itself ends in an outcome."""
+    size = len(raw) if size is None else size
+    too_large = size > settings.inbound_max_bytes
+    parsed = parse(raw[:HEADERS_READ] if too_large else raw, own_addresses(settings))
+    row = await _claim(parsed, size)
+    if row is None:
+        current = await InboundMail.select(InboundMail.status).where(InboundMail.message_key == parsed.key).first()
+        return Outcome("duplicate" if current and current["status"] in DONE else "busy")
+    try:
+        outcome = await _decide(settings, parsed, row, too_large)
+    except TicketError as exc:
+        outcome = await _settle(row, "held", exc.code)
+    except Exception:
+        # The database or a bug: give the claim back so that the next pass tries again.
+        await InboundMail.delete().where(InboundMail.id == row.id)
+        raise
+    log.info("inbound %s from %s: %s %s", parsed.key[:80], parsed.sender or "?", outcome.status, outcome.reason)
+    return outcome
+
+
+async def _claim(parsed: Parsed, size: int) -> InboundMail | None:
+    row = InboundMail(
+        message_key=parsed.key,
+        sender=parsed.sender,
+        sender_name=parsed.sender_name,
+        subject=parsed.subject,
+        size=size,
+        claimed_at=datetime.now(UTC),
+    )
+    try:
+        async with write_transaction():
+            await row.save()
+        return row
+    except Exception as exc:
+        if not is_unique_violation(exc):
+            raise
+    now = datetime.now(UTC)
+    # Taken before: only a claim whose lease ran out (its taker died) is taken again.
+    won = (
+        await InboundMail.update({InboundMail.claimed_at: now})
+        .where(
+            (InboundMail.message_key == parsed.key)
+            & (InboundMail.status == "claimed")
+            & (InboundMail.claimed_at < now - CLAIM_LEASE)
+        )
+        .returning(InboundMail.id)
+    )
+    if not won:
+        return None
+    return await InboundMail.objects().where(InboundMail.id == won[0]["id"]).first()
+
+
+async def _settle(
+    row: InboundMail, status: str, reason: str = "", ticket_id: int | None = None, body: str = ""
+) -> Outcome:
+    values: dict = {InboundMail.status: status, InboundMail.reason: reason[:40], InboundMail.ticket: ticket_id}
+    if status == "held":
+        values[InboundMail.body] = body
+    await InboundMail.update(values).where(InboundMail.id == row.id)
+    return Outcome(status, reason, visibility.number_of(ticket_id) if ticket_id else None)
+
+
+async def _decide(settings: Settings, parsed: Parsed, row: InboundMail, too_large: bool) -> Outcome:
+    if too_large:
+        log.warning("inbound %s refused: %s bytes is over the limit", parsed.key[:80], row.size)
+        return await _settle(row, "refused", "too_large")
+    if parsed.problem:
+        log.warning("inbound %s refused: %s", parsed.key[:80], parsed.problem)
+        return await _settle(row, "refused", parsed.problem)
+    if parsed.robot:
+        return await _settle(row, "ignored", parsed.robot)
+    sender = await users.find_by_email(parsed.sender)
+    if sender is not None and not sender.is_active:
+        return await _settle(row, "held", "inactive_sender", body=parsed.text)
+    if parsed.authentication_failed:
+        return await _settle(row, "held", "unauthenticated", body=parsed.text)
+    ticket_id = _answered_ticket(settings, parsed)
+    if ticket_id is not None:
+        return await _reply(settings, parsed, row, sender, ticket_id)
+    if sender is None:
+        if settings.inbound_unknown != "create":
+            return await _settle(row, "held", "unknown_sender", body=parsed.text)
+        sender = await _new_customer(settings, parsed)
+    return await _file(settings, parsed, row, sender)
+
+
+def _answered_ticket(settings: Settings, parsed: Parsed) -> int | None:
+    """The ticket a reply answers: our signed Message-ID it refers to, else [#N] in the subject."""
+    signed = read_message_ids(settings, parsed.references)
+    if signed:
+        return signed[0]
+    return visibility.id_of(parsed.number) if parsed.number else None
+
+
+async def _reply(settings: Settings, parsed: Parsed, row: InboundMail, sender: User | None, ticket_id: int) -> Outcome:
+    if sender is None:
+        known = ticket_id if await _exists(ticket_id) else None
+        return await _settle(row, "held", "unknown_sender", known, parsed.text)
+    try:
+        # Visibility decides who may add to a ticket: requester, a sharing organization, staff.
+        ticket = await visibility.get_for(sender, visibility.number_of(ticket_id))
+    except TicketError:
+        return await _settle(row, "held", "not_allowed", body=parsed.text)
+    text, files = await _acceptable(settings, cut_history(parsed.text), parsed)
+    async with write_transaction():
+        await uploads.reply(settings, sender, ticket, text, files)
+        return await _settle(row, "replied", ticket_id=ticket.id)
+
+
+async def _file(settings: Settings, parsed: Parsed, row: InboundMail, requester: User) -> Outcome:
+    text, files = await _acceptable(settings, parsed.text, parsed)
+    draft = NewTicket(
+        type="question",
+        subject=parsed.subject or _first_words(text),
+        description=text,
+        channel="email",
+        idempotency_key="mail:" + hashlib.sha256(parsed.key.encode()).hexdigest()[:40],
+    )
+    async with write_transaction():
+        ticket = await uploads.file_ticket(settings, requester, draft, files)
+        return await _settle(row, "filed", ticket_id=ticket.id)
+
+
+async def _acceptable(settings: Settings, text: str, parsed: Parsed) -> tuple[str, list[Incoming]]:
+    """The files the allow-list takes (as many as a form may carry); the others are named in the text."""
+    accepted: list[Incoming] = []
+    refused: list[str] = []
+    for file in parsed.files:
+        incoming = Incoming(file.filename, io.BytesIO(file.data))
+        try:
+            if len(accepted) >= attachments.MAX_FILES:
+                raise AttachmentRefused("too_many", file.filename)
+            await attachments.check_all([incoming], settings.attachment_max_bytes)
+        except AttachmentRefused:
+            refused.append(file.filename)
+            continue
+        incoming.stream.seek(0)
+        accepted.append(incoming)
+    if refused:
+        text = f"{text}\n\n(Not attached: {', '.join(refused)})".strip()
+    return text or "(no text)", accepted
+
+
+def _first_words(text: str) -> str:
+    words = " ".join(text.split())
+    return (words[:80] or "(no subject)").strip()
+
+
+async def _exists(ticket_id: int) -> bool:
+    return await Ticket.exists().where(Ticket.id == ticket_id)
+
+
+async def _new_customer(settings: Settings, parsed: Parsed) -> User:
+    """An unconfirmed customer account for a sender the portal does not know (PORTAL_INBOUND_UNKNOWN=create);
+    they set a password with "forgot password" when they want to sign in."""
+    name = parsed.sender_name or parsed.sender.split("@")[0]
+    try:
+        async with write_transaction():
+            return await users.create_user(
+                parsed.sender, name[:200], role=Role.CUSTOMER, time_zone=settings.default_time_zone
+            )
+    except Exception as exc:
+        if is_unique_violation(exc) and (user := await users.find_by_email(parsed.sender)):
+            return user  # created by another poller a moment ago
+        raise
+
+
+async def decide_held(settings: Settings, staff: User, held_id: int, accept: bool) -> Outcome:
+    """Staff accept a held message (it becomes a ticket of its sender, whose account is made if
+    needed) or discard it."""
+    if not visibility.is_staff(staff):
+        raise TicketError("not_allowed")
+    row = await InboundMail.objects().where((InboundMail.id == held_id) & (InboundMail.status == "held")).first()
+    if row is None:
+        raise TicketError("held_mail_gone")
+    if not accept:
+        await InboundMail.update({InboundMail.status: "discarded", InboundMail.decided_by: staff.id}).where(
+            InboundMail.id == row.id
+        )
+        return Outcome("discarded")
+    parsed = Parsed(key=row.message_key, sender=row.sender, sender_name=row.sender_name, subject=row.subject)
+    parsed.text = row.body
+    requester = await users.find_by_email(row.sender) or await _new_customer(settings, parsed)
+    outcome = await _file(settings, parsed, row, requester)
+    await InboundMail.update({InboundMail.status: "accepted", InboundMail.decided_by: staff.id}).where(
+        InboundMail.id == row.id
+    )
+    return Outcome("accepted", number=outcome.number)
+
+
+async def held(limit: int = 100) -> list[InboundMail]:
+    """The held messages staff have yet to decide on, oldest first."""
+    return await InboundMail.objects().where(InboundMail.status == "held").order_by(InboundMail.id).limit(limit)
