@@ -245,8 +245,15 @@ def main() -> None:
     print(f"in-process search, {len(timings)} queries: p50 {p50:.2f} ms  p99 {p99:.2f} ms  (target p99 <= 10 ms)")
     print(f"HTTP ({client}, {args.seconds} s each after one request per page, one server process):")
     print(f"  hello        {hello_rate:8.0f} req/s")
-    print(f"  search page  {search_rate:8.0f} req/s  = {search_rate / hello_rate:.2f} x hello  (target >= 0.30)")
-    print(f"  article page {article_rate:8.0f} req/s  = {article_rate / hello_rate:.2f} x hello  (target >= 0.50)")
+    # Both replay warmed anonymous pages, so they time the page cache; bench/pages.py times distinct searches.
+    print(
+        f"  search page, {len(search_paths)} warmed queries replayed (page cache)  {search_rate:8.0f} req/s"
+        f"  = {search_rate / hello_rate:.2f} x hello  (target >= 0.30)"
+    )
+    print(
+        f"  article page, {len(article_paths)} warmed pages replayed (page cache)  {article_rate:8.0f} req/s"
+        f"  = {article_rate / hello_rate:.2f} x hello  (target >= 0.50)"
+    )
     answered = load["ok"] + load["busy"] + load["errors"]
     print(
         f"search load: {args.clients} clients, {args.load_seconds} s, every request a different query "
