@@ -13,6 +13,7 @@ from auth.oidc.directory import DIRECTORY, Directory
 from auth.oidc.errors import OidcError
 from auth.tables import User
 from auth.tokens import new_secret
+from portal import logs
 from portal.accounts.flows import Client
 from portal.db import write_transaction
 from portal.settings import Settings
@@ -120,7 +121,31 @@ async def come_back(
     replaces: str | None,
     directory: Directory = DIRECTORY,
 ) -> SignedIn | LinkNeeded:
-    """Finish a sign-in the provider sent back: a session, a link to confirm, or an OidcError."""
+    """Finish a sign-in the provider sent back: a session, a link to confirm, or an OidcError.
+    Either way a security event says how it ended (the provider's name and a code, never a token)."""
+    try:
+        outcome = await _come_back(settings, client, name, callback, browser_secret, replaces, directory)
+    except OidcError as exc:
+        logs.security_event("sign_in", "failure", client=client.ip, method="oidc", provider=name, reason=exc.code)
+        raise
+    if isinstance(outcome, SignedIn):
+        logs.security_event(
+            "sign_in", "success", user_id=outcome.user.id, client=client.ip, method="oidc", provider=name
+        )
+    else:
+        logs.security_event("sign_in", "link_password_asked", client=client.ip, method="oidc", provider=name)
+    return outcome
+
+
+async def _come_back(
+    settings: Settings,
+    client: Client,
+    name: str,
+    callback: Callback,
+    browser_secret: str | None,
+    replaces: str | None,
+    directory: Directory,
+) -> SignedIn | LinkNeeded:
     provider = provider_named(settings, name)
     async with write_transaction():
         attempt = await records.claim(callback.state)
@@ -211,6 +236,7 @@ async def confirm_link(client: Client, raw: str | None, password: str, replaces:
     await ratelimit.hit(ratelimit.SIGN_IN_PER_ACCOUNT, pending.email)
     user = await users.get(pending.user)
     if not await passwords.verify_password(user.password_hash, password):
+        logs.security_event("sign_in", "failure", user_id=user.id, client=client.ip, method="oidc_link")
         raise InvalidCredentials()
     async with write_transaction():
         pending = await records.claim_link(raw)
@@ -218,7 +244,9 @@ async def confirm_link(client: Client, raw: str | None, password: str, replaces:
         await records.link(user, pending.provider, identity)
         # The provider vouched for this address and the password proved the account: it is confirmed.
         await users.mark_verified(user)
-        return await _open_session(user, client, pending.next_path, replaces)
+        signed_in = await _open_session(user, client, pending.next_path, replaces)
+    logs.security_event("sign_in", "success", user_id=user.id, client=client.ip, method="oidc_link")
+    return signed_in
 
 
 async def linked_identities(settings: Settings, user: User) -> list[LinkedIdentity]:

@@ -32,7 +32,12 @@ async def test_the_sign_in_page_offers_the_provider(portal):
     assert "Войти через Acme SSO" in russian.text
 
 
-async def test_a_first_time_user_gets_an_account_from_the_provider(portal, at_provider, idp):
+def security_lines(caplog) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.name == "portal.security"]
+
+
+async def test_a_first_time_user_gets_an_account_from_the_provider(portal, at_provider, idp, caplog):
+    caplog.set_level("INFO", logger="portal.security")
     authorize = await harness.start_at_portal(portal, next_path="/profile")
     query = parse_qs(urlsplit(authorize).query)
     assert authorize.startswith(idp.issuer)
@@ -52,6 +57,9 @@ async def test_a_first_time_user_gets_an_account_from_the_provider(portal, at_pr
     identity = await OidcIdentity.objects().where(OidcIdentity.user == user.id).first()
     assert (identity.issuer, identity.subject) == (idp.issuer, "ann")
     assert await OidcLogin.count() == 0  # the attempt was used up
+    signed = [line for line in security_lines(caplog) if "event=sign_in" in line]
+    assert len(signed) == 1 and "outcome=success" in signed[0] and f"user_id={user.id}" in signed[0]
+    assert "method=oidc" in signed[0] and "provider=acme" in signed[0] and "code=" not in signed[0]
 
 
 async def test_a_returning_user_is_recognised_even_with_a_new_email(portal, at_provider, idp):
@@ -120,7 +128,8 @@ async def test_a_callback_from_another_browser_is_refused(oidc_settings, at_prov
         assert await OidcLogin.count() == 0
 
 
-async def test_cancelling_at_the_provider_signs_nobody_in(portal, at_provider):
+async def test_cancelling_at_the_provider_signs_nobody_in(portal, at_provider, caplog):
+    caplog.set_level("INFO", logger="portal.security")
     authorize = await harness.start_at_portal(portal)
     back = await harness.cancel_at_provider(at_provider, authorize, PORTAL)
     assert parse_qs(urlsplit(back).query)["error"] == ["access_denied"]
@@ -129,6 +138,8 @@ async def test_cancelling_at_the_provider_signs_nobody_in(portal, at_provider):
     assert "Sign-in was cancelled at the provider" in answer.text
     assert await signed_in_as(portal) is None
     assert await OidcLogin.count() == 0 and await User.count() == 0
+    failed = [line for line in security_lines(caplog) if "event=sign_in" in line]
+    assert len(failed) == 1 and "outcome=failure" in failed[0] and "reason=oidc_denied" in failed[0]
 
 
 async def test_an_expired_attempt_is_refused(portal, at_provider):
