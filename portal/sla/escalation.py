@@ -14,6 +14,7 @@ from portal.db import write_transaction
 from portal.notify.outbox import Outgoing, enqueue_many, prepare_each
 from portal.settings import Settings
 from portal.sla.tables import Escalation
+from portal.tickets.groups import Audience, audience
 from portal.tickets.tables import Event, Ticket
 from portal.tickets.visibility import number_of
 
@@ -36,6 +37,7 @@ _COLUMNS = (
     Ticket.subject,
     Ticket.status,
     Ticket.assignee,
+    Ticket.staff_group,
     Ticket.created_at,
     Ticket.triage_due,
     Ticket.first_response_due,
@@ -78,29 +80,26 @@ def due_stages(ticket: dict, now: datetime) -> tuple[list[str], datetime | None]
 
 @dataclass(slots=True)
 class Recipients:
-    supervisors: list[dict]
-    agents: list[dict]
+    audience: Audience
     people: dict[int, dict]
 
-    def of(self, who: str, assignee: int | None) -> list[dict]:
+    def of(self, who: str, assignee: int | None, group: int | None) -> list[dict]:
         if who == "supervisors":
-            return self.supervisors
+            return self.audience.supervisors_of(group)
         if who == "assignee" and assignee in self.people:
             return [self.people[assignee]]
-        return self.agents
+        return self.audience.agents_of(group)
 
 
-async def _recipients(assignees: set[int]) -> Recipients:
-    # No staff groups yet: a ticket's supervisors are all supervisors (admins when there are none),
-    # its agents all agents.
+async def _recipients(assignees: set[int], groups: set[int]) -> Recipients:
+    """The active staff, and who of them hears of each group's tickets (a ticket without a group: all
+    supervisors, admins when there are none; all agents)."""
     fields = (User.id, User.email, User.name, User.locale, User.time_zone, User.role)
     staff = User.role.is_in([Role.AGENT.value, Role.SUPERVISOR.value, Role.ADMIN.value])
     rows = await User.select(*fields).where((User.is_active == True) & (staff | User.id.is_in([0, *assignees])))  # noqa: E712
-    people = {row["id"]: row for row in rows}
-    supervisors = [r for r in rows if r["role"] == Role.SUPERVISOR] or [r for r in rows if r["role"] == Role.ADMIN]
-    agents = [r for r in rows if r["role"] == Role.AGENT] or supervisors
     staff_roles = (Role.AGENT, Role.SUPERVISOR, Role.ADMIN)
-    return Recipients(supervisors, agents, {i: r for i, r in people.items() if r["role"] in staff_roles})
+    people = {r["id"]: r for r in rows if r["role"] in staff_roles}
+    return Recipients(await audience(list(people.values()), groups), people)
 
 
 def staff_link(settings: Settings, ticket_id: int) -> str:
@@ -134,7 +133,10 @@ async def run_pass(settings: Settings, now: datetime | None = None, limit: int =
         return 0
     plans = {t["id"]: due_stages(t, now) for t in tickets}
     claims = [(t["id"], stage, t[STAGES[stage][0]]) for t in tickets for stage in plans[t["id"]][0]]
-    recipients = await _recipients({t["assignee"] for t in tickets if t["assignee"]}) if claims else None
+    recipients = None
+    if claims:
+        assignees = {t["assignee"] for t in tickets if t["assignee"]}
+        recipients = await _recipients(assignees, {t["staff_group"] for t in tickets if t["staff_group"]})
     by_id = {t["id"]: t for t in tickets}
     async with write_transaction():
         won = await _claim(claims, now)
@@ -152,7 +154,8 @@ async def run_pass(settings: Settings, now: datetime | None = None, limit: int =
             )
         mails = []
         for ticket_id, stage in sorted(won):
-            people = recipients.of(STAGES[stage][1], by_id[ticket_id]["assignee"])
+            ticket = by_id[ticket_id]
+            people = recipients.of(STAGES[stage][1], ticket["assignee"], ticket["staff_group"])
             mails += _mails(settings, people, stage, by_id[ticket_id])
         await enqueue_many(mails, now)
         await _reschedule(tickets, plans)

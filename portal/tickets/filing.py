@@ -141,6 +141,7 @@ async def _new_ticket(
     zone = checked.time_zone
     due = await levels.deadlines(checked.plan, checked.priority, checked.type, now, zone, holidays, percent)
     coordinator = org.coordinator if org else None
+    group = (await types.routing()).get(checked.type)
     return Ticket(
         requester=requester.id,
         organization=org.id if org else None,
@@ -151,6 +152,7 @@ async def _new_ticket(
         custom_fields=checked.answers,
         channel=draft.channel,
         assignee=coordinator,
+        staff_group=group,
         first_response_due=due.first_response,
         resolution_due=due.resolution,
         triage_due=due.triage,
