@@ -139,7 +139,8 @@ async def _new_ticket(
     now = datetime.now(UTC)
     holidays, percent = settings.holidays, settings.sla_warn_percent
     zone = checked.time_zone
-    due = await levels.deadlines(checked.plan, checked.priority, checked.type, now, zone, holidays, percent)
+    org_id = org.id if org else None
+    due = await levels.deadlines(checked.plan, checked.priority, checked.type, now, zone, holidays, percent, org_id)
     coordinator = org.coordinator if org else None
     group = (await types.routing()).get(checked.type)
     return Ticket(

@@ -15,7 +15,7 @@ from auth.tables import Role, SupportPlan, User
 from portal.accounts import administration
 from portal.settings import Settings
 from portal.web.guards import ADMIN
-from portal.web.routes import admin_groups
+from portal.web.routes import admin_groups, admin_organizations
 
 FORM = Body(media_type=RequestEncodingType.URL_ENCODED)
 
@@ -140,4 +140,5 @@ ROUTES = [
     create_organization,
     save_organization,
     *admin_groups.ROUTES,
+    *admin_organizations.ROUTES,
 ]
