@@ -1,4 +1,4 @@
-"""The `portal` command: serve, migrate, createuser, token, kb, reindex, mail, send-mail (and insights)."""
+"""The `portal` command: serve, migrate, createuser, token, kb, reindex, mail, send-mail (and insights, org)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from kb.tables import Article
 from portal import db, logs
 from portal.cli import support
 from portal.cli.insight_commands import insights
+from portal.cli.org_commands import org
 from portal.i18n import LOCALES
 from portal.knowledge import content
 from portal.settings import Settings
@@ -360,3 +361,4 @@ def send_mail(once: bool) -> None:
 
 
 main.add_command(insights)
+main.add_command(org)

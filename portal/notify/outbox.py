@@ -2,8 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import NamedTuple, Protocol
+
+from markupsafe import escape
+
 from portal.notify.render import one_line, render
 from portal.notify.tables import OutboxMessage
+
+# Stands in for the recipient's name while one rendering serves several recipients: a private-use
+# character no template, escaping or subject folding changes.
+_NAME = "\ue000name\ue000"
+_ROWS_PER_INSERT = 500  # 9 values a row: well under SQLite's and PostgreSQL's limits on parameters
 
 
 class InvalidRecipient(ValueError):
@@ -37,7 +48,54 @@ async def enqueue(
     return message
 
 
-async def enqueue_many(messages: list[OutboxMessage]) -> None:
-    """Queue prepared emails in one statement, inside the caller's transaction."""
-    if messages:
-        await OutboxMessage.insert(*messages)
+class Outgoing(NamedTuple):
+    """A rendered email, lighter than an OutboxMessage when a pass queues hundreds."""
+
+    to_address: str
+    subject: str
+    body_text: str
+    body_html: str
+
+
+class _Mail(Protocol):
+    to_address: str
+    subject: str
+    body_text: str
+    body_html: str
+
+
+def prepare_each(people: Iterable[tuple[str, str]], template: str, locale: str, **context: object) -> list[Outgoing]:
+    """The same email to each (address, name), rendered once: the template's `name` is all that differs.
+    Addresses that would break the headers are left out."""
+    people = [(address, name) for address, name in people if one_line(address) == address and "@" in address]
+    if not people:
+        return []
+    email = render(template, locale, **context, name=_NAME)
+    subject = email.subject[:300]
+    return [
+        Outgoing(
+            address,
+            subject.replace(_NAME, one_line(name)),
+            email.text.replace(_NAME, name),
+            email.html.replace(_NAME, str(escape(name))),
+        )
+        for address, name in people
+    ]
+
+
+async def enqueue_many(messages: Sequence[_Mail], now: datetime | None = None) -> None:
+    """Queue prepared emails in a few multi-row statements, inside the caller's transaction (building
+    the statement from table objects cost more than rendering the mails)."""
+    now = now or datetime.now(UTC)
+    for start in range(0, len(messages), _ROWS_PER_INSERT):
+        chunk = messages[start : start + _ROWS_PER_INSERT]
+        args: list[object] = []
+        for m in chunk:
+            args += [m.to_address, m.subject[:300], m.body_text, m.body_html, now, now]
+        values = ", ".join("({}, {}, {}, {}, 'pending', 0, {}, '', {})" for _ in chunk)
+        # Only placeholders are formatted in; the values travel as arguments.
+        await OutboxMessage.raw(
+            "INSERT INTO outbox_message (to_address, subject, body_text, body_html, status, attempts, "  # noqa: S608
+            f"next_attempt_at, last_error, created_at) VALUES {values}",
+            *args,
+        )

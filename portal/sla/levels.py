@@ -22,6 +22,11 @@ _LEVEL = (
 )
 
 
+_ORGANIZATION_HOLIDAYS = (
+    "SELECT h.day FROM sla_holiday h JOIN sla_org_calendar c ON c.calendar = h.calendar WHERE c.organization = {}"
+)
+
+
 class NoServiceLevel(LookupError):
     """Neither the plan nor Standard has a target for this priority."""
 
@@ -59,15 +64,28 @@ async def holidays_of(calendar_id: int | None) -> frozenset[date]:
     return frozenset(_day(row["day"]) for row in rows)
 
 
+async def organization_holidays(organization: int | None) -> frozenset[date]:
+    """The days off of the organization's own holiday calendar, if an admin chose one."""
+    if not organization:
+        return frozenset()
+    return frozenset(_day(row["day"]) for row in await Holiday.raw(_ORGANIZATION_HOLIDAYS, organization))
+
+
 async def level(
-    plan: str, priority: str, ticket_type: str, time_zone: str, holidays: frozenset[date] = frozenset()
+    plan: str,
+    priority: str,
+    ticket_type: str,
+    time_zone: str,
+    holidays: frozenset[date] = frozenset(),
+    organization: int | None = None,
 ) -> Level:
-    """What the plan promises for this priority and type, counted in which calendar."""
+    """What the plan promises for this priority and type, counted in which calendar (the plan's holidays,
+    the organization's and PORTAL_HOLIDAYS)."""
     rows = await SupportPlan.raw(_LEVEL, plan, FALLBACK_PLAN, priority, ticket_type, plan)
     if not rows:
         raise NoServiceLevel(f"{plan}/{priority}/{ticket_type}")
     row = rows[0]
-    days = holidays | await holidays_of(row["holiday_calendar"])
+    days = holidays | await holidays_of(row["holiday_calendar"]) | await organization_holidays(organization)
     if row["around_the_clock"]:
         calendar = BusinessCalendar.always(time_zone)
     else:
@@ -90,9 +108,10 @@ async def deadlines(
     time_zone: str,
     holidays: frozenset[date] = frozenset(),
     warn_percent: int = 80,
+    organization: int | None = None,
 ) -> Deadlines:
     """The ticket's deadlines, its triage moment and its warnings, all in its calendar's working time."""
-    found = await level(plan, priority, ticket_type, time_zone, holidays)
+    found = await level(plan, priority, ticket_type, time_zone, holidays, organization)
     calendar = found.calendar
     first = calendar.add(opened, found.first_response)
     resolution = None if found.resolution is None else calendar.add(opened, found.resolution)

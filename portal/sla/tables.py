@@ -8,6 +8,7 @@ from piccolo.table import Table
 
 USER = LazyTableReference(table_class_name="User", app_name="auth")
 TICKET = LazyTableReference(table_class_name="Ticket", app_name="tickets")
+ORGANIZATION = LazyTableReference(table_class_name="Organization", module_path="auth.tables")
 
 
 class HolidayCalendar(Table, tablename="sla_calendar"):
@@ -21,6 +22,13 @@ class Holiday(Table, tablename="sla_holiday"):
     calendar = ForeignKey(HolidayCalendar, on_delete=OnDelete.cascade, index=True)
     day = Date()
     name = Varchar(length=100, default="")
+
+
+class OrganizationCalendar(Table, tablename="sla_org_calendar"):
+    """An organization's own holidays (kept here: auth knows nothing of service levels)."""
+
+    organization = ForeignKey(ORGANIZATION, unique=True, on_delete=OnDelete.cascade)
+    calendar = ForeignKey(HolidayCalendar, on_delete=OnDelete.cascade, index=True)
 
 
 class SupportPlan(Table, tablename="sla_plan"):

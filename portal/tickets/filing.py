@@ -139,8 +139,10 @@ async def _new_ticket(
     now = datetime.now(UTC)
     holidays, percent = settings.holidays, settings.sla_warn_percent
     zone = checked.time_zone
-    due = await levels.deadlines(checked.plan, checked.priority, checked.type, now, zone, holidays, percent)
+    org_id = org.id if org else None
+    due = await levels.deadlines(checked.plan, checked.priority, checked.type, now, zone, holidays, percent, org_id)
     coordinator = org.coordinator if org else None
+    group = (await types.routing()).get(checked.type)
     return Ticket(
         requester=requester.id,
         organization=org.id if org else None,
@@ -152,6 +154,7 @@ async def _new_ticket(
         custom_fields=checked.answers,
         channel=draft.channel,
         assignee=coordinator,
+        staff_group=group,
         first_response_due=due.first_response,
         resolution_due=due.resolution,
         triage_due=due.triage,

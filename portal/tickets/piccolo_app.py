@@ -4,11 +4,21 @@ import os
 
 from piccolo.conf.apps import AppConfig
 
-from portal.tickets.tables import Attachment, CustomField, Event, Message, Rating, Ticket, TicketType
+from portal.tickets.tables import (
+    Attachment,
+    CustomField,
+    Event,
+    GroupMember,
+    Message,
+    Rating,
+    StaffGroup,
+    Ticket,
+    TicketType,
+)
 
 APP_CONFIG = AppConfig(
     app_name="tickets",
     migrations_folder_path=os.path.join(os.path.dirname(__file__), "piccolo_migrations"),
-    table_classes=[TicketType, CustomField, Ticket, Message, Attachment, Event, Rating],
+    table_classes=[TicketType, CustomField, Ticket, Message, Attachment, Event, Rating, StaffGroup, GroupMember],
     migration_dependencies=["auth.piccolo_app"],
 )

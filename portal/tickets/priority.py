@@ -27,10 +27,11 @@ async def change_priority(settings: Settings, actor: User, ticket: Ticket, prior
     if priority == ticket.priority:
         return ticket
     requester = await User.objects().where(User.id == getattr(ticket.requester, "id", ticket.requester)).first()
-    plan, time_zone, _org = await plan_of(requester)
-    holidays, percent = settings.holidays, settings.sla_warn_percent
-    before = await deadlines(plan, ticket.priority, ticket.type, ticket.created_at, time_zone, holidays, percent)
-    after = await deadlines(plan, priority, ticket.type, ticket.created_at, time_zone, holidays, percent)
+    plan, time_zone, org = await plan_of(requester)
+    holidays, percent, org_id = settings.holidays, settings.sla_warn_percent, org.id if org else None
+    opened = ticket.created_at
+    before = await deadlines(plan, ticket.priority, ticket.type, opened, time_zone, holidays, percent, org_id)
+    after = await deadlines(plan, priority, ticket.type, opened, time_zone, holidays, percent, org_id)
     async with write_transaction():
         if ticket.first_responded_at is None:
             ticket.first_response_due = after.first_response

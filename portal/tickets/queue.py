@@ -12,6 +12,7 @@ from auth.tables import Organization, Role, User
 from portal.i18n import current_locale
 from portal.sla.policy import RANK
 from portal.tickets import rendering
+from portal.tickets.groups import groups_of
 from portal.tickets.tables import Attachment, CustomField, Event, Message, Ticket, TicketType
 from portal.tickets.visibility import STAFF, id_of, number_of
 from portal.tickets.workflow import ACTIVE, TRANSITIONS, Status
@@ -19,7 +20,7 @@ from portal.tickets.workflow import ACTIVE, TRANSITIONS, Status
 PER_PAGE = 50
 DUE_SOON = timedelta(hours=1)
 STATUS_CHOICES = ("active", *(s.value for s in Status), "all")
-ASSIGNED_CHOICES = ("anyone", "mine", "unassigned")
+ASSIGNED_CHOICES = ("anyone", "mine", "unassigned", "groups")  # groups: the pools of the viewer's groups
 QUEUE_FLAGS = frozenset({"overdue", "soon", "paused"})
 # The deadline that matters next: the first response until one is sent, then the resolution.
 NEXT_DUE = (
@@ -128,6 +129,8 @@ async def queue_rows(filters: QueueFilters, viewer_id: int, now: datetime) -> tu
         query = query.where(Ticket.assignee == viewer_id)
     elif filters.assigned == "unassigned":
         query = query.where(Ticket.assignee.is_null())
+    elif filters.assigned == "groups":
+        query = query.where(Ticket.staff_group.is_in([0, *await groups_of(viewer_id)]))
     if filters.type:
         query = query.where(Ticket.type == filters.type)
     if filters.priority:

@@ -11,6 +11,22 @@ ORGANIZATION = LazyTableReference(table_class_name="Organization", module_path="
 NUMBER_BASE = 1000  # ticket #1001 is the first: numbers people read out on the phone
 
 
+class StaffGroup(Table, tablename="staff_group"):
+    """A team with a shared pool ("Support L1", "Repairs", "Sales"): ticket types route new tickets to it."""
+
+    name = Varchar(length=100, unique=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class GroupMember(Table, tablename="staff_group_member"):
+    """An agent in a group, or a supervisor attached to it (a supervisor attached to none oversees all)."""
+
+    key = Varchar(length=40, unique=True)  # "<group id>:<user id>": Piccolo has no composite UNIQUE
+    staff_group = ForeignKey(StaffGroup, on_delete=OnDelete.cascade, index=True)
+    member = ForeignKey(USER, on_delete=OnDelete.cascade, index=True)
+    supervises = Boolean(default=False)
+
+
 class TicketType(Table, tablename="ticket_type"):
     """What a ticket is about; admins rename, add and retire types (old tickets keep theirs)."""
 
@@ -19,6 +35,8 @@ class TicketType(Table, tablename="ticket_type"):
     name_ru = Varchar(length=100)
     position = Integer(default=0)
     active = Boolean(default=True)
+    # New tickets of this type land in the group's pool ("group" is an SQL keyword: hence the name).
+    staff_group = ForeignKey(StaffGroup, null=True, default=None, on_delete=OnDelete.set_null)
 
 
 class CustomField(Table, tablename="ticket_custom_field"):
@@ -48,6 +66,7 @@ class Ticket(Table):
     custom_fields = JSON(default="{}")
     channel = Varchar(length=10, default="web")
     assignee = ForeignKey(USER, null=True, default=None, on_delete=OnDelete.set_null, index=True)
+    staff_group = ForeignKey(StaffGroup, null=True, default=None, on_delete=OnDelete.set_null, index=True)
     first_response_due = Timestamptz(null=True, default=None)
     resolution_due = Timestamptz(null=True, default=None)
     # Escalation (portal.sla.escalation): the plan's triage moment, the warnings before the deadlines

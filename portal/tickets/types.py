@@ -13,17 +13,34 @@ from portal.tickets.tables import CustomField, TicketType
 MAX_FIELD = 500
 CACHE_SECONDS = 5.0
 _CACHE: dict[tuple[int, str], tuple[float, dict[str, list[dict]]]] = {}
+_ROUTING: dict[tuple[int, str], tuple[float, dict[str, int]]] = {}
 
 
 async def active_types() -> list[dict]:
     return await TicketType.select().where(TicketType.active == True).order_by(TicketType.position)  # noqa: E712
 
 
+def _engine_key() -> tuple[int, str]:
+    engine = current_engine()
+    return (id(engine), str(getattr(engine, "path", "")) or str(getattr(engine, "config", "")))
+
+
+async def routing() -> dict[str, int]:
+    """Type slug → the staff group its new tickets go to, cached like the catalog."""
+    key = _engine_key()
+    cached = _ROUTING.get(key)
+    if cached is not None and time.monotonic() - cached[0] < CACHE_SECONDS:
+        return cached[1]
+    rows = await TicketType.select(TicketType.slug, TicketType.staff_group).where(TicketType.staff_group.is_not_null())
+    routes = {row["slug"]: row["staff_group"] for row in rows}
+    _ROUTING[key] = (time.monotonic(), routes)
+    return routes
+
+
 async def _catalog() -> dict[str, list[dict]]:
     """Active type slug → its active custom fields, read once every few seconds per process and
     database: filing a ticket must not cost two more queries (admin changes show within seconds)."""
-    engine = current_engine()
-    key = (id(engine), str(getattr(engine, "path", "")) or str(getattr(engine, "config", "")))
+    key = _engine_key()
     cached = _CACHE.get(key)
     if cached is not None and time.monotonic() - cached[0] < CACHE_SECONDS:
         return cached[1]
@@ -46,6 +63,7 @@ async def _catalog() -> dict[str, list[dict]]:
 def forget() -> None:
     """Drop the cached catalog (after an admin changed types or fields in this process)."""
     _CACHE.clear()
+    _ROUTING.clear()
 
 
 async def check_type(slug: str) -> str:

@@ -31,6 +31,7 @@ ROLE_LEVEL = {
 PUBLIC: dict[str, Any] = {"access": Access.PUBLIC}
 SIGNED_IN: dict[str, Any] = {"access": Access.USER}
 STAFF: dict[str, Any] = {"access": Access.STAFF}
+SUPERVISOR: dict[str, Any] = {"access": Access.SUPERVISOR}
 ADMIN: dict[str, Any] = {"access": Access.ADMIN}
 READER: dict[str, Any] = {"access": Access.READER}
 # Added to the opt of GET routes that answer JSON: they carry no form, so the CSRF middleware need not

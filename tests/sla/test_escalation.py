@@ -103,6 +103,19 @@ async def test_triage_reaches_the_supervisors_at_fifteen_minutes_not_fourteen(se
     assert [(e["new"], e["public"]) for e in events] == [("triage", False)]
 
 
+async def test_supervisors_sharing_a_language_each_get_their_own_greeting(settings, people):
+    await create_user(settings, "pat@example.com", Role.SUPERVISOR, name="Pat <Ops> & Co")
+    monday = datetime(2026, 11, 23, 10, 0, tzinfo=MSK)
+    await _file(settings, people["ann"], monday)
+    await escalation.run_pass(settings, monday + timedelta(minutes=15))
+    (boss,) = await _mails("boss@example.com")
+    (pat,) = await _mails("pat@example.com")
+    assert boss.subject == pat.subject
+    assert "Hello Sam Boss," in boss.body_text and "Pat" not in boss.body_text
+    assert "Hello Pat <Ops> & Co," in pat.body_text
+    assert "Pat &lt;Ops&gt; &amp; Co" in pat.body_html and "<Ops>" not in pat.body_html
+
+
 async def test_triage_counts_business_hours_from_monday_morning(settings, people):
     saturday = datetime(2026, 11, 28, 11, 0, tzinfo=MSK)
     await _file(settings, people["ann"], saturday)

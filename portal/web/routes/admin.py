@@ -15,6 +15,7 @@ from auth.tables import Role, SupportPlan, User
 from portal.accounts import administration
 from portal.settings import Settings
 from portal.web.guards import ADMIN
+from portal.web.routes import admin_groups, admin_organizations
 
 FORM = Body(media_type=RequestEncodingType.URL_ENCODED)
 
@@ -130,4 +131,14 @@ async def save_organization(organization_id: FromPath[int], data: Annotated[Orga
     return Redirect(path="/admin/organizations?done=organization_saved")
 
 
-ROUTES = [users_page, create_user, user_page, save_user, organizations_page, create_organization, save_organization]
+ROUTES = [
+    users_page,
+    create_user,
+    user_page,
+    save_user,
+    organizations_page,
+    create_organization,
+    save_organization,
+    *admin_groups.ROUTES,
+    *admin_organizations.ROUTES,
+]

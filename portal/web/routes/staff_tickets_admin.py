@@ -9,7 +9,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Template
 
-from portal.tickets import admin_types
+from portal.tickets import admin_types, groups
 from portal.tickets.admin_types import KINDS, TypeNotFound
 from portal.tickets.errors import TicketError
 from portal.web.guards import ADMIN
@@ -32,6 +32,10 @@ class FieldForm(msgspec.Struct):
     required: str = ""
 
 
+class RouteForm(msgspec.Struct):
+    group: str = ""  # a staff group's id, or empty for the general queue
+
+
 class ActiveForm(msgspec.Struct):
     active: str = ""  # "1" restores, anything else retires
 
@@ -40,7 +44,7 @@ async def _types_page(status: int = 200, **context: object) -> Template:
     return Template(
         template_name="admin/ticket_types.html",
         status_code=status,
-        context={"types": await admin_types.all_types(), **context},
+        context={"types": await admin_types.all_types(), "groups": await groups.all_groups(), **context},
     )
 
 
@@ -95,6 +99,16 @@ async def set_type_active(type_id: FromPath[int], data: Annotated[ActiveForm, FO
     return Redirect(path=f"/admin/ticket-types?done=ticket_type_{'restored' if ticket_type.active else 'retired'}")
 
 
+@post("/admin/ticket-types/{type_id:int}/group", opt=ADMIN)
+async def route_type(type_id: FromPath[int], data: Annotated[RouteForm, FORM]) -> Response:
+    await _type(type_id)
+    try:
+        await groups.route_type(type_id, int(data.group) if data.group.isdigit() else None)
+    except groups.GroupNotFound:
+        return await _types_page(status=400, error="group_not_found", failed=type_id)
+    return Redirect(path="/admin/ticket-types?done=ticket_type_routed")
+
+
 @get("/admin/ticket-types/{type_id:int}/fields", opt=ADMIN)
 async def fields_page(type_id: FromPath[int], done: FromQuery[str | None] = None) -> Template:
     return await _fields_page(type_id, done=done)
@@ -124,4 +138,4 @@ async def set_field_active(
     return Redirect(path=f"/admin/ticket-types/{type_id}/fields?done=custom_field_{state}")
 
 
-ROUTES = [types_page, add_type, rename_type, set_type_active, fields_page, add_field, set_field_active]
+ROUTES = [types_page, add_type, rename_type, set_type_active, route_type, fields_page, add_field, set_field_active]
