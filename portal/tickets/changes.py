@@ -19,17 +19,19 @@ from portal.tickets.workflow import InvalidTransition, check
 KEEP = object()  # a fact the change leaves as it is (None is a value: "back to the queue")
 
 
-async def change_type(actor: User, ticket: Ticket, slug: str) -> Ticket:
-    """Give the ticket another active type; the timeline records it for staff. The answers to the old
-    type's fields stay as they were given."""
+async def change_type(settings: Settings, actor: User, ticket: Ticket, slug: str) -> Ticket:
+    """Give the ticket another active type, whose targets its deadlines then follow; the timeline
+    records it for staff. The answers to the old type's fields stay as they were given."""
     if not is_staff(actor):
         raise NotAllowed()
     slug = await types.check_type(slug)
     if slug == ticket.type:
         return ticket
+    move = await priority.deadlines_moved(settings, ticket, ticket.priority, slug)
     async with write_transaction():
+        move()
         old, ticket.type, ticket.updated_at = ticket.type, slug, datetime.now(UTC)
-        await ticket.save([Ticket.type, Ticket.updated_at])
+        await ticket.save([Ticket.type, *priority.DEADLINES, Ticket.updated_at])
         await Event(ticket=ticket.id, actor=actor.id, kind="type", old=old, new=slug, public=False).save()
     return ticket
 
@@ -57,7 +59,7 @@ async def apply(settings: Settings, actor: User, ticket: Ticket, changes: Change
     if changes.type is not KEEP:
         await types.check_type(changes.type if isinstance(changes.type, str) else "")
     if changes.type is not KEEP:
-        await change_type(actor, ticket, changes.type)
+        await change_type(settings, actor, ticket, changes.type)
     if changes.priority is not KEEP:
         await priority.change_priority(settings, actor, ticket, changes.priority)
     if agent is not None:

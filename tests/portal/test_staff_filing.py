@@ -227,3 +227,19 @@ async def test_customers_do_not_reach_the_staff_form(client, people):
         client, "/staff/tickets/new", {"requester": str(people["bob"].id), **NEW, "action": "file"}
     )
     assert answer.status_code == 404 and await Ticket.count() == 0
+
+
+async def test_a_new_type_moves_the_deadlines_to_its_targets(client, people):
+    number = await _filed_by_ann(client, people)
+    filed = await _ticket(number)
+    # A critical incident is answered at least as fast as a high-priority ticket.
+    await _patch(client, people, number, {"type": "critical_incident"})
+    critical = await _ticket(number)
+    assert critical.first_response_due < filed.first_response_due
+    assert critical.resolution_due < filed.resolution_due
+    # Ideas have no resolution deadline; a question has one again.
+    await _patch(client, people, number, {"type": "feature_request"})
+    assert (await _ticket(number)).resolution_due is None
+    await _patch(client, people, number, {"type": "question"})
+    again = await _ticket(number)
+    assert (again.first_response_due, again.resolution_due) == (filed.first_response_due, filed.resolution_due)
