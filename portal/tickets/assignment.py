@@ -22,6 +22,14 @@ async def assignable_agents() -> list[dict]:
     return await User.select(User.id, User.name, User.email).where(_assignable()).order_by(User.name)
 
 
+async def agent_by_email(email: str) -> int:
+    """The id of the active staff member with this email; TicketError("assignee_invalid") otherwise."""
+    row = await User.select(User.id).where(_assignable() & (User.email == email.strip().lower())).first()
+    if row is None:
+        raise TicketError("assignee_invalid", "assignee")
+    return row["id"]
+
+
 async def assign(settings: Settings, actor: User, ticket: Ticket, agent_id: int) -> Ticket:
     """Give the ticket to an active staff member; the timeline records it for staff only."""
     if not is_staff(actor):

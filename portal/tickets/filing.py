@@ -19,7 +19,7 @@ from portal.tickets.visibility import is_staff
 
 MAX_SUBJECT = 200
 MAX_DESCRIPTION = 20_000
-CHANNELS = ("web", "email", "api", "phone", "staff")
+CHANNELS = ("web", "email", "api", "phone", "chat", "staff")
 # Every filing runs these two; building them with Piccolo's query builder cost more than running them.
 _BY_KEY = "SELECT * FROM ticket WHERE idempotency_key = {}"
 _ORGANIZATION = "SELECT * FROM organization WHERE id = {}"

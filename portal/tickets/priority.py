@@ -1,15 +1,17 @@
 """Staff change a ticket's priority, and its deadlines follow: the targets of the new priority counted
-from when the ticket was opened, keeping the time it already spent waiting for the customer."""
+from when the ticket was opened, keeping the time it already spent waiting for the customer (a change
+of type moves them the same way)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from auth.tables import User
 from portal.db import write_transaction
 from portal.settings import Settings
 from portal.sla.levels import deadlines
-from portal.sla.policy import RANK
+from portal.sla.policy import RANK, Deadlines
 from portal.tickets.errors import NotAllowed, TicketError
 from portal.tickets.filing import plan_of
 from portal.tickets.tables import Event, Ticket
@@ -19,6 +21,16 @@ from portal.tickets.workflow import Status
 FINISHED = {Status.RESOLVED.value, Status.CLOSED.value}
 
 
+# What moving the deadlines writes.
+DEADLINES = (
+    Ticket.first_response_due,
+    Ticket.resolution_due,
+    Ticket.first_response_warn_at,
+    Ticket.resolution_warn_at,
+    Ticket.escalate_at,
+)
+
+
 async def change_priority(settings: Settings, actor: User, ticket: Ticket, priority: str) -> Ticket:
     if not is_staff(actor):
         raise NotAllowed()
@@ -26,33 +38,43 @@ async def change_priority(settings: Settings, actor: User, ticket: Ticket, prior
         raise TicketError("priority_invalid", "priority")
     if priority == ticket.priority:
         return ticket
+    move = await deadlines_moved(settings, ticket, priority, ticket.type)
+    async with write_transaction():
+        move()
+        old, ticket.priority, ticket.updated_at = ticket.priority, priority, datetime.now(UTC)
+        await ticket.save([Ticket.priority, *DEADLINES, Ticket.updated_at])
+        await Event(ticket=ticket.id, actor=actor.id, kind="priority", old=old, new=priority).save()
+    return ticket
+
+
+async def deadlines_moved(settings: Settings, ticket: Ticket, priority: str, ticket_type: str) -> Callable[[], None]:
+    """What sets the ticket's deadlines (in memory; the caller saves DEADLINES) to the targets of this
+    priority and type; read before the caller's transaction, which on SQLite holds the write lock."""
     requester = await User.objects().where(User.id == getattr(ticket.requester, "id", ticket.requester)).first()
     plan, time_zone, org = await plan_of(requester)
     holidays, percent, org_id = settings.holidays, settings.sla_warn_percent, org.id if org else None
     opened = ticket.created_at
     before = await deadlines(plan, ticket.priority, ticket.type, opened, time_zone, holidays, percent, org_id)
-    after = await deadlines(plan, priority, ticket.type, opened, time_zone, holidays, percent, org_id)
-    async with write_transaction():
+    after = await deadlines(plan, priority, ticket_type, opened, time_zone, holidays, percent, org_id)
+
+    def move() -> None:
         if ticket.first_responded_at is None:
             ticket.first_response_due = after.first_response
             ticket.first_response_warn_at = after.first_response_warning
-        if ticket.status not in FINISHED and ticket.resolution_due and before.resolution and after.resolution:
-            # Pauses pushed the old deadline past its target by working time: the new one keeps that.
-            waited = before.calendar.between(before.resolution, ticket.resolution_due)
-            ticket.resolution_due = after.calendar.add(after.resolution, waited)
-            ticket.resolution_warn_at = after.calendar.add(after.resolution_warning, waited)
-        old, ticket.priority, ticket.updated_at = ticket.priority, priority, datetime.now(UTC)
-        ticket.escalate_at = ticket.updated_at  # the escalation pass looks at the new deadlines
-        await ticket.save(
-            [
-                Ticket.priority,
-                Ticket.first_response_due,
-                Ticket.resolution_due,
-                Ticket.first_response_warn_at,
-                Ticket.resolution_warn_at,
-                Ticket.escalate_at,
-                Ticket.updated_at,
-            ]
-        )
-        await Event(ticket=ticket.id, actor=actor.id, kind="priority", old=old, new=priority).save()
-    return ticket
+        if ticket.status not in FINISHED:
+            _move_resolution(ticket, before, after)
+        ticket.escalate_at = datetime.now(UTC)  # the escalation pass looks at the new deadlines
+
+    return move
+
+
+def _move_resolution(ticket: Ticket, before: Deadlines, after: Deadlines) -> None:
+    if after.resolution is None:  # a type without a resolution target
+        ticket.resolution_due = ticket.resolution_warn_at = None
+    elif ticket.resolution_due and before.resolution:
+        # Pauses pushed the old deadline past its target by working time: the new one keeps that.
+        waited = before.calendar.between(before.resolution, ticket.resolution_due)
+        ticket.resolution_due = after.calendar.add(after.resolution, waited)
+        ticket.resolution_warn_at = after.calendar.add(after.resolution_warning, waited)
+    else:  # from a type that had none
+        ticket.resolution_due, ticket.resolution_warn_at = after.resolution, after.resolution_warning

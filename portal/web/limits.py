@@ -67,6 +67,8 @@ ROUTES: dict[tuple[str, str], tuple[Kind, ...]] = {
     ("POST", "/tickets/{number}/close"): TICKETS,
     ("POST", "/tickets/{number}/rating"): TICKETS,
     ("POST", "/api/tickets"): TICKETS,
+    ("PATCH", "/api/tickets/{number}"): OTHER_WRITES,
+    ("POST", "/staff/tickets/new"): TICKETS,
     ("POST", "/api/tickets/{number}/messages"): TICKETS,
     ("POST", "/api/tickets/{number}/rating"): TICKETS,
 }

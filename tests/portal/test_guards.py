@@ -33,7 +33,10 @@ async def test_anonymous_visitors_are_sent_to_sign_in_on_every_non_public_page(c
             continue
         for method in handler.http_methods:
             url = _concrete(path)
-            response = await (client.get(url) if method == "GET" else post_form(client, url, {}))
+            if method in ("GET", "POST"):
+                response = await (client.get(url) if method == "GET" else post_form(client, url, {}))
+            else:  # the API's PATCH: JSON, no form
+                response = await client.request(method, url, json={})
             if url.startswith("/api/"):  # programs get a JSON answer, not a sign-in page
                 assert response.status_code == 401 and response.json()["status"] == 401, f"{method} {url}"
             else:

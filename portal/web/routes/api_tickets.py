@@ -7,15 +7,16 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import msgspec
-from litestar import get, post
+from litestar import get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import Body, FromPath, FromQuery, HeaderParameter
 
 from auth.tables import User
+from portal.channels import for_customer
 from portal.settings import Settings
-from portal.tickets import api_view, conversation, ratings, thread, visibility
+from portal.tickets import api_view, changes, conversation, ratings, thread, visibility
 from portal.tickets.errors import TicketError
-from portal.tickets.filing import NewTicket, open_ticket
+from portal.tickets.filing import NewTicket
 from portal.tickets.mail import ticket_link
 from portal.web.api_auth import SECURITY, TOKEN_ONLY
 
@@ -30,6 +31,17 @@ class TicketIn(msgspec.Struct):
     description: str
     priority: str = "normal"
     custom_fields: dict[str, str] = msgspec.field(default_factory=dict)
+    requester: str | None = None  # staff only: the customer's email
+    channel: str | None = None  # staff only: phone, email, chat or staff
+
+
+class ChangesIn(msgspec.Struct):
+    """Staff only; a member left out stays as it is, "assignee": null gives the ticket back to the queue."""
+
+    status: str | msgspec.UnsetType = msgspec.UNSET
+    assignee: str | msgspec.UnsetType | None = msgspec.UNSET
+    priority: str | msgspec.UnsetType = msgspec.UNSET
+    type: str | msgspec.UnsetType = msgspec.UNSET
 
 
 class MessageIn(msgspec.Struct):
@@ -146,7 +158,8 @@ async def file_ticket(
     settings: NamedDependency[Settings],
     idempotency_key: Annotated[str | None, HeaderParameter(name="Idempotency-Key", required=False)] = None,
 ) -> Filed:
-    """File a ticket; a retry with the same Idempotency-Key answers with the ticket already made."""
+    """File a ticket; a retry with the same Idempotency-Key answers with the ticket already made. Staff
+    file for a customer with "requester" (their email) and "channel"."""
     draft = NewTicket(
         type=data.type,
         subject=data.subject,
@@ -156,7 +169,7 @@ async def file_ticket(
         channel="api",
         idempotency_key=_key(idempotency_key),
     )
-    ticket = await open_ticket(settings, viewer, draft)
+    ticket = await for_customer.file_by_email(settings, viewer, data.requester, data.channel, draft)
     return Filed(
         number=visibility.number_of(ticket.id),
         status=ticket.status,
@@ -185,6 +198,10 @@ async def read_ticket(
     viewer: NamedDependency[User], settings: NamedDependency[Settings], number: FromPath[int]
 ) -> Detail:
     """The ticket with its conversation and timeline; internal notes and events for staff only."""
+    return await _detail(viewer, settings, number)
+
+
+async def _detail(viewer: User, settings: Settings, number: int) -> Detail:
     ticket = await visibility.get_for(viewer, number)
     said = await thread.read(viewer, ticket.id)
     fields = ticket.custom_fields
@@ -215,6 +232,21 @@ async def read_ticket(
     )
 
 
+@patch("/api/tickets/{number:int}", **API)
+async def change_ticket(
+    data: Annotated[ChangesIn, Body()],
+    viewer: NamedDependency[User],
+    settings: NamedDependency[Settings],
+    number: FromPath[int],
+) -> Detail:
+    """Staff change the status, assignee (an email, or null), priority or type; all or none."""
+    ticket = await visibility.get_for(viewer, number)
+    wanted = {name: getattr(data, name) for name in ChangesIn.__struct_fields__}
+    kept = {name: value for name, value in wanted.items() if value is not msgspec.UNSET}
+    await changes.apply(settings, viewer, ticket, changes.Changes(**kept))
+    return await _detail(viewer, settings, number)
+
+
 @post("/api/tickets/{number:int}/messages", status_code=201, **API)
 async def post_message(
     data: Annotated[MessageIn, Body()],
@@ -243,4 +275,4 @@ async def rate_ticket(data: Annotated[RatingIn, Body()], viewer: NamedDependency
     return Rated(ticket=number, resolution=rating.resolution, score=rating.score, comment=rating.comment)
 
 
-ROUTES = [file_ticket, list_tickets, read_ticket, post_message, rate_ticket]
+ROUTES = [file_ticket, list_tickets, read_ticket, change_ticket, post_message, rate_ticket]

@@ -29,7 +29,7 @@ from portal.tickets.queue import (
 from portal.tickets.tables import Ticket
 from portal.tickets.workflow import InvalidTransition, Status
 from portal.web.guards import STAFF
-from portal.web.routes import staff_tickets_admin
+from portal.web.routes import staff_tickets_admin, staff_tickets_new
 
 FORM = Body(media_type=RequestEncodingType.URL_ENCODED)
 THEN = {"keep": None, "pending": Status.PENDING.value, "resolved": Status.RESOLVED.value}
@@ -185,4 +185,13 @@ async def change_priority(
     return Redirect(path=f"/staff/tickets/{number}?done=ticket_priority_changed")
 
 
-ROUTES = [queue, ticket_page, add_message, change_status, assign, change_priority, *staff_tickets_admin.ROUTES]
+ROUTES = [
+    *staff_tickets_new.ROUTES,
+    queue,
+    ticket_page,
+    add_message,
+    change_status,
+    assign,
+    change_priority,
+    *staff_tickets_admin.ROUTES,
+]

@@ -23,7 +23,8 @@ from portal.web.routes import rating, tickets_page
 from portal.web.routes.tickets_forms import TicketForm, form_context, new_form_key, read
 
 
-async def _fields(slug: str) -> list[dict]:
+async def fields_of(slug: str) -> list[dict]:
+    """The type's custom fields with their labels in the reader's language (every ticket form shows these)."""
     locale = i18n.current_locale()
     return [{**f, "label": self_service.localized(f, "label", locale)} for f in await types.fields_of(slug)]
 
@@ -52,7 +53,7 @@ async def _form_page(
         "form": form,
         "types": kinds,
         "priorities": await self_service.priorities_for(viewer),
-        "fields": await _fields(form.type),
+        "fields": await fields_of(form.type),
         "article_title": await _article_title(form.article),
         "preview": preview,
         "files_dropped": files_dropped,
@@ -77,7 +78,8 @@ async def new_ticket(
 @get("/tickets/new/fields", opt=SIGNED_IN)
 async def type_fields(type: FromQuery[str] = "") -> Template:
     """The fields of one type, for the form's script to swap in when the type changes."""
-    return Template(template_name="tickets/_fields.html", context={"fields": await _fields(type), "form": TicketForm()})
+    context = {"fields": await fields_of(type), "form": TicketForm()}
+    return Template(template_name="tickets/_fields.html", context=context)
 
 
 async def create(
