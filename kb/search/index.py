@@ -21,7 +21,7 @@ from kb.search.model import Hit, IndexDoc, IndexHealth, QueryTooLong, SearchPage
 from kb.search.query import MAX_QUERY_CHARS, parse_user_text, plan
 from kb.search.ranking import TITLE_FIELD, rerank
 from kb.search.schema import stored_updated_at
-from kb.search.scorer import leaves, score_all
+from kb.search.scorer import Leaf, leaf_of, leaves, score_all
 from kb.search.scoring import RANKING, Ranking
 from kb.search.semantic import EMBEDDER, Embedder
 from kb.search.snippets import snippet_html
@@ -169,23 +169,24 @@ class SearchIndex:
             )
             stems = {stem(word) for word in (*user.words, *fixes.values())}
             hits = [
-                self._hit(searcher, docnum, score, stems)
+                self._hit(parts, docnum, score, stems)
                 for docnum, score in ranked[(page - 1) * per_page : page * per_page]
             ]
         return SearchPage(hits, matches.total, did_you_mean(q, fixes), page, per_page)
 
     @staticmethod
-    def _hit(searcher: Searcher, docnum: int, score: float, stems: set[str]) -> Hit:
-        # Copied out into plain values: nothing may refer to the searcher after it is returned.
-        fields = searcher.stored_fields(docnum)
-        text = fields.get("body") or fields.get("summary") or ""
+    def _hit(parts: list[Leaf], docnum: int, score: float, stems: set[str]) -> Hit:
+        # Plain values from the per-segment cache: nothing may refer to the searcher after it is returned.
+        leaf = leaf_of(parts, docnum)
+        doc = docnum - leaf.base
+        fields = leaf.data.hit_fields(leaf.reader)[doc]
         return Hit(
-            id=int(fields["id"]),
-            slug=fields["slug"],
-            title=fields["title"],
-            snippet_html=snippet_html(text, stems),
-            category=fields.get("category") or None,
-            locale=fields["locale"],
+            id=fields.id,
+            slug=fields.slug,
+            title=fields.title,
+            snippet_html=snippet_html(leaf.data.snippet_text(leaf.reader, doc), stems, prepared=True),
+            category=fields.category,
+            locale=fields.locale,
             score=round(float(score), 4),
         )
 
