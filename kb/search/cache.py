@@ -100,6 +100,7 @@ class SegmentData:
         self._build_lock = threading.Lock()  # one thread builds per-document data; the others wait
         self._vectors: np.ndarray | None = None
         self._hit_fields: list[HitFields] | None = None
+        self._lexicon: tuple[list[str], np.ndarray] | None = None
         self.texts = StoredTexts()
 
     def norms(self, reader: IndexReader, field: FieldWeight, avg_length: float) -> array:
@@ -212,6 +213,20 @@ class SegmentData:
                 break
             budget -= count
             self.postings(reader, text, fields, k1, avg_lengths)
+
+    def lexicon(self, reader: IndexReader, fieldnames: tuple[str, ...]) -> tuple[list[str], np.ndarray]:
+        """Every unstemmed word of the segment, sorted, with the number of documents (per field, summed)
+        that have it: what an unfinished word may become, most used first (kb.search.suggest)."""
+        with self._build_lock:
+            if self._lexicon is None:
+                frequency: dict[str, int] = {}
+                for name in fieldnames:
+                    for btext, info in reader.iter_field(name):
+                        text = btext.decode("utf-8")
+                        frequency[text] = frequency.get(text, 0) + info.doc_frequency()
+                ordered = sorted(frequency)
+                self._lexicon = (ordered, np.array([frequency[w] for w in ordered], dtype=np.int64))
+            return self._lexicon
 
     def doc_terms(self, reader: IndexReader, field: str) -> list[frozenset[str]]:
         """Each document's indexed terms of a short field (the title's stems), by segment docnum.
