@@ -125,9 +125,14 @@ def _wrk(url: str, paths: list[str], seconds: int, workdir: Path, headers: dict[
     script = workdir / "paths.lua"
     listed = ",".join(json.dumps(p) for p in paths)
     sent = "".join(f"wrk.headers[{json.dumps(k)}] = {json.dumps(v)}\n" for k, v in headers.items())
+    # Each of wrk's threads runs its own copy of the script: without an offset per thread both would
+    # request the same paths in the same order, and a list of "distinct" pages would be asked twice each.
     script.write_text(
-        f"{sent}paths = {{{listed}}}\ni = 0\nrequest = function()\n  i = i % #paths + 1\n"
-        "  return wrk.format('GET', paths[i])\nend\n"
+        f"{sent}paths = {{{listed}}}\nthreads = 0\n"
+        "setup = function(thread)\n  thread:set('offset', threads)\n  threads = threads + 1\nend\n"
+        "init = function(args)\n  i = offset\nend\n"
+        "request = function()\n  i = i % #paths + 1\n  local path = paths[i]\n  i = i + 1\n"
+        "  return wrk.format('GET', path)\nend\n"
     )
     out = subprocess.run(
         ["wrk", "-t2", "-c32", f"-d{seconds}s", "-s", str(script), url], capture_output=True, text=True, check=True

@@ -69,6 +69,7 @@ def script_language(text: str) -> str:
     return "ru" if _CYRILLIC_RE.search(text) else "en"
 
 
+@lru_cache(maxsize=200_000)
 def stem(word: str) -> str:
     """Snowball stem of a folded word, in the language its script says (Cyrillic → Russian)."""
     if word.isdigit():

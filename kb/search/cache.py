@@ -21,6 +21,7 @@ from whoosh.matching import FilterMatcher, Matcher
 from whoosh.reading import IndexReader, TermNotFound
 
 from kb.search.semantic import DIMENSIONS, decode
+from kb.search.stored import HitFields, StoredTexts, hit_fields, snippet_source
 
 __all__ = ["EngineCache", "FieldWeight", "SegmentData", "TermPostings", "read_postings"]
 
@@ -40,11 +41,11 @@ class FieldWeight:
 
 @dataclass(frozen=True, slots=True)
 class TermPostings:
-    docs: array  # segment-local document numbers, ascending
-    sats: array  # BM25F saturated term frequency per document, idf not applied
+    docs: np.ndarray  # int32 segment-local document numbers, ascending
+    sats: np.ndarray  # float32 BM25F saturated term frequency per document, idf not applied
 
 
-_EMPTY = TermPostings(array("i"), array("f"))
+_EMPTY = TermPostings(np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float32))
 
 
 def read_postings(reader: IndexReader, field: str, text: str) -> tuple[list[int], list[float]]:
@@ -98,6 +99,9 @@ class SegmentData:
         self._doc_terms: dict[str, list[frozenset[str]]] = {}
         self._build_lock = threading.Lock()  # one thread builds per-document data; the others wait
         self._vectors: np.ndarray | None = None
+        self._hit_fields: list[HitFields] | None = None
+        self._lexicon: tuple[list[str], np.ndarray] | None = None
+        self.texts = StoredTexts()
 
     def norms(self, reader: IndexReader, field: FieldWeight, avg_length: float) -> array:
         """1 / (1 - b + b * length / average) per document: BM25's length normalisation.
@@ -157,7 +161,10 @@ class SegmentData:
                 docs = sorted(combined) if len(combined) > len(docs) else docs
                 values = [combined[doc] for doc in docs]
             saturation = k1 + 1
-            postings = TermPostings(array("i", docs), array("f", [tf * saturation / (tf + k1) for tf in values]))
+            postings = TermPostings(
+                np.array(docs, dtype=np.int32),
+                np.array([tf * saturation / (tf + k1) for tf in values], dtype=np.float32),
+            )
         with self._lock:
             self._terms[key] = postings
             self._cached_postings += len(postings.docs)
@@ -207,6 +214,20 @@ class SegmentData:
             budget -= count
             self.postings(reader, text, fields, k1, avg_lengths)
 
+    def lexicon(self, reader: IndexReader, fieldnames: tuple[str, ...]) -> tuple[list[str], np.ndarray]:
+        """Every unstemmed word of the segment, sorted, with the number of documents (per field, summed)
+        that have it: what an unfinished word may become, most used first (kb.search.suggest)."""
+        with self._build_lock:
+            if self._lexicon is None:
+                frequency: dict[str, int] = {}
+                for name in fieldnames:
+                    for btext, info in reader.iter_field(name):
+                        text = btext.decode("utf-8")
+                        frequency[text] = frequency.get(text, 0) + info.doc_frequency()
+                ordered = sorted(frequency)
+                self._lexicon = (ordered, np.array([frequency[w] for w in ordered], dtype=np.int64))
+            return self._lexicon
+
     def doc_terms(self, reader: IndexReader, field: str) -> list[frozenset[str]]:
         """Each document's indexed terms of a short field (the title's stems), by segment docnum.
 
@@ -225,13 +246,35 @@ class SegmentData:
 
     def vectors(self, reader: IndexReader) -> np.ndarray:
         """Every document's meaning vector (kb.search.semantic), one row per segment docnum."""
+        self._load_stored(reader)
+        assert self._vectors is not None
+        return self._vectors
+
+    def hit_fields(self, reader: IndexReader) -> list[HitFields]:
+        """Every document's short stored fields (kb.search.stored), by segment docnum."""
+        self._load_stored(reader)
+        assert self._hit_fields is not None
+        return self._hit_fields
+
+    def snippet_text(self, reader: IndexReader, doc: int) -> str:
+        """The document's snippet text: from memory, else read from the index and kept (within budget)."""
+        return self.texts.get(doc, lambda: snippet_source(reader.stored_fields(doc)))
+
+    def _load_stored(self, reader: IndexReader) -> None:
+        # One pass over the stored documents fills the vectors, the hit fields and the snippet texts.
         with self._build_lock:
-            if self._vectors is None:
-                rows = np.zeros((reader.doc_count_all(), DIMENSIONS), dtype=np.float32)
-                for doc in range(len(rows)):
-                    rows[doc] = decode(reader.stored_fields(doc).get("vector"))
-                self._vectors = rows
-            return self._vectors
+            if self._vectors is not None:
+                return
+            rows = np.zeros((reader.doc_count_all(), DIMENSIONS), dtype=np.float32)
+            fields: list[HitFields] = []
+            for doc in range(len(rows)):
+                stored = reader.stored_fields(doc)
+                rows[doc] = decode(stored.get("vector"))
+                fields.append(hit_fields(stored))
+                if self.texts.size < self.texts.budget:
+                    self.texts.put(doc, snippet_source(stored))
+            self._hit_fields = fields
+            self._vectors = rows
 
 
 class EngineCache:

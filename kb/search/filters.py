@@ -20,19 +20,21 @@ def filter_mask(
     parts: list[Leaf],
     generation: str,
     cache: EngineCache,
-    locale: str,
+    locale: str | tuple[str, ...],
     category: str | None,
     public_only: bool,
 ) -> bytearray:
-    """mask[docnum] == 1 when the document may be returned; deleted documents never may."""
+    """mask[docnum] == 1 when the document may be returned; deleted documents never may. `locale`: one
+    language, or several (a search across languages)."""
+    locales = (locale,) if isinstance(locale, str) else tuple(sorted(set(locale)))
     state = tuple((leaf.data.key[1], leaf.reader.segment().deleted_count()) for leaf in parts)
-    signature = (generation, state, locale, category or "", public_only)
+    signature = (generation, state, locales, category or "", public_only)
 
     def build() -> bytearray:
         mask = bytearray(searcher.doc_count_all())
         for leaf in parts:
             reader = leaf.reader
-            allowed = _docs(reader, "locale", locale)
+            allowed = set().union(*(_docs(reader, "locale", one) for one in locales))
             if category:
                 allowed &= _docs(reader, "category", category)
             if public_only:

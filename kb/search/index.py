@@ -18,16 +18,16 @@ from kb.search.busy import SearchBusy, SearchGate
 from kb.search.cache import EngineCache
 from kb.search.filters import filter_mask
 from kb.search.model import Hit, IndexDoc, IndexHealth, QueryTooLong, SearchPage, Suggestion
-from kb.search.query import MAX_QUERY_CHARS, parse_user_text, plan
+from kb.search.query import MAX_QUERY_CHARS, UserQuery, parse_user_text, plan
 from kb.search.ranking import TITLE_FIELD, rerank
 from kb.search.schema import stored_updated_at
-from kb.search.scorer import leaves, score_all
+from kb.search.scorer import Leaf, leaf_of, leaves, score_all
 from kb.search.scoring import RANKING, Ranking
 from kb.search.semantic import EMBEDDER, Embedder
 from kb.search.snippets import snippet_html
-from kb.search.spelling import SPELLING_FIELDS, corrections, did_you_mean
+from kb.search.spelling import SPELLING_FIELDS, did_you_mean, spell
 from kb.search.store import IndexStore, IndexUnavailable
-from kb.search.suggest import suggestions
+from kb.search.suggest import complete, typed, weigh
 
 __all__ = ["IndexUnavailable", "SearchBusy", "SearchIndex", "fingerprint_of", "run_search"]
 
@@ -121,6 +121,7 @@ class SearchIndex:
                 leaf.data.doc_terms(leaf.reader, TITLE_FIELD)
                 leaf.data.vectors(leaf.reader)
                 leaf.data.vocabulary(leaf.reader, SPELLING_FIELDS)
+                leaf.data.lexicon(leaf.reader, SPELLING_FIELDS)
             for locale in LOCALES:
                 filter_mask(searcher, parts, generation, self._cache, locale, None, True)
 
@@ -144,7 +145,7 @@ class SearchIndex:
     def search(
         self,
         q: str,
-        locale: str,
+        locale: str | tuple[str, ...],
         category: str | None = None,
         page: int = 1,
         per_page: int = 10,
@@ -159,7 +160,11 @@ class SearchIndex:
         with self.gate.slot(), self._reading() as (generation, searcher):
             parts = leaves(searcher, generation, self._cache)
             self._cache.forget_except(generation, {leaf.data.key[1] for leaf in parts})
-            fixes = corrections(searcher.reader(), parts, user.words)
+            fixes, known = spell(searcher.reader(), parts, user.words)
+            if not (known or fixes):
+                # No word the articles use, nor a correction to one: what the words' beginnings would
+                # match ("quantum" → "quantities") is unrelated, so nothing is found.
+                return SearchPage([], 0, None, page, per_page)
             terms = plan(user, fixes, self.ranking)
             mask = filter_mask(searcher, parts, generation, self._cache, locale, category, public_only)
             depth = max(page * per_page, self.ranking.depth)
@@ -169,34 +174,58 @@ class SearchIndex:
             )
             stems = {stem(word) for word in (*user.words, *fixes.values())}
             hits = [
-                self._hit(searcher, docnum, score, stems)
+                self._hit(parts, docnum, score, stems)
                 for docnum, score in ranked[(page - 1) * per_page : page * per_page]
             ]
         return SearchPage(hits, matches.total, did_you_mean(q, fixes), page, per_page)
 
     @staticmethod
-    def _hit(searcher: Searcher, docnum: int, score: float, stems: set[str]) -> Hit:
-        # Copied out into plain values: nothing may refer to the searcher after it is returned.
-        fields = searcher.stored_fields(docnum)
-        text = fields.get("body") or fields.get("summary") or ""
+    def _hit(parts: list[Leaf], docnum: int, score: float, stems: set[str]) -> Hit:
+        # Plain values from the per-segment cache: nothing may refer to the searcher after it is returned.
+        leaf = leaf_of(parts, docnum)
+        doc = docnum - leaf.base
+        fields = leaf.data.hit_fields(leaf.reader)[doc]
         return Hit(
-            id=int(fields["id"]),
-            slug=fields["slug"],
-            title=fields["title"],
-            snippet_html=snippet_html(text, stems),
-            category=fields.get("category") or None,
-            locale=fields["locale"],
+            id=fields.id,
+            slug=fields.slug,
+            title=fields.title,
+            snippet_html=snippet_html(leaf.data.snippet_text(leaf.reader, doc), stems, prepared=True),
+            category=fields.category,
+            locale=fields.locale,
             score=round(float(score), 4),
         )
 
-    def suggest(self, prefix: str, locale: str, limit: int = 8, public_only: bool = True) -> list[Suggestion]:
-        """Titles containing the typed words, the last one possibly unfinished; shortest first."""
+    def suggest(
+        self, prefix: str, locale: str | tuple[str, ...], limit: int = 8, public_only: bool = True
+    ) -> list[Suggestion]:
+        """Articles for what is typed so far, ranked as a search ranks them: any of the words, in
+        either form, typos corrected, the last word possibly unfinished (kb.search.suggest)."""
         if len(prefix) > MAX_QUERY_CHARS:
             raise QueryTooLong(f"a search may have at most {MAX_QUERY_CHARS} characters")
+        text = typed(prefix)
+        if not text.finished.words and len(text.partial) < 2:
+            return []
         with self.gate.slot(), self._reading() as (generation, searcher):
             parts = leaves(searcher, generation, self._cache)
+            completions = complete(parts, text.partial)
+            # Nothing begins with it: the word is finished, or misspelt (then corrected like the others).
+            finished = text.finished.words + (() if completions or not text.partial else (text.partial,))
+            fixes, known = spell(searcher.reader(), parts, finished)
+            if not (known or fixes or completions):
+                return []
+            words = tuple(dict.fromkeys(finished)) + tuple(w for w in completions if w not in finished)
+            completions = {w: completions[w] for w in words[len(dict.fromkeys(finished)) :]}
+            user = UserQuery(prefix, words)
+            terms = weigh(plan(user, fixes, self.ranking), user, completions)
             mask = filter_mask(searcher, parts, generation, self._cache, locale, None, public_only)
-            return suggestions(searcher, parts, mask, prefix, max(1, min(limit, 50)))
+            matches = score_all(searcher, parts, terms, mask, self.ranking, self.ranking.depth)
+            vector = self.embedder.embed(prefix) if self.ranking.semantic_weight else None
+            results = []
+            for docnum, _ in rerank(matches, terms, self.ranking, vector)[: max(1, min(limit, 50))]:
+                leaf = leaf_of(parts, docnum)
+                fields = leaf.data.hit_fields(leaf.reader)[docnum - leaf.base]
+                results.append(Suggestion(fields.slug, fields.title, fields.locale))
+            return results
 
 
 async def run_search(index: SearchIndex, fn: Callable[..., T], *args: object) -> T:

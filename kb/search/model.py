@@ -53,6 +53,7 @@ class SearchPage:
 class Suggestion:
     slug: str
     title: str
+    locale: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,20 +6,13 @@ from __future__ import annotations
 import numpy as np
 
 from kb.search.query import QueryTerm
-from kb.search.scorer import Leaf, Matches
+from kb.search.scorer import Matches, leaf_of
 from kb.search.scoring import Ranking
 
 __all__ = ["TITLE_FIELD", "rerank"]
 
 # The stemmed title field holds exactly the title's stems, stop words left out.
 TITLE_FIELD = "title"
-
-
-def _leaf_of(parts: list[Leaf], docnum: int) -> Leaf:
-    for leaf in parts:
-        if leaf.base <= docnum < leaf.base + leaf.reader.doc_count_all():
-            return leaf
-    raise LookupError(docnum)
 
 
 def _title_shares(matches: Matches, docs: list[int], terms: list[QueryTerm], ranking: Ranking) -> list[float]:
@@ -33,10 +26,15 @@ def _title_shares(matches: Matches, docs: list[int], terms: list[QueryTerm], ran
         if term.channel in stem_channels:
             word_stems.setdefault(term.word, set()).add(term.text)
     mass = sum(word_idf.values()) or 1.0
+    every_stem = set().union(*word_stems.values())
+    titles = {id(leaf): leaf.data.doc_terms(leaf.reader, TITLE_FIELD) for leaf in matches.leaves}
     shares = []
     for doc in docs:
-        leaf = _leaf_of(matches.leaves, doc)
-        title = leaf.data.doc_terms(leaf.reader, TITLE_FIELD)[doc - leaf.base]
+        leaf = leaf_of(matches.leaves, doc)
+        title = titles[id(leaf)][doc - leaf.base]
+        if every_stem.isdisjoint(title):
+            shares.append(0.0)
+            continue
         shares.append(
             sum(word_idf.get(w, 0.0) for w, stems in word_stems.items() if not stems.isdisjoint(title)) / mass
         )
@@ -44,10 +42,11 @@ def _title_shares(matches: Matches, docs: list[int], terms: list[QueryTerm], ran
 
 
 def _cosines(matches: Matches, docs: list[int], query_vector: np.ndarray) -> list[float]:
+    vectors = {id(leaf): leaf.data.vectors(leaf.reader) for leaf in matches.leaves}
     cosines = []
     for doc in docs:
-        leaf = _leaf_of(matches.leaves, doc)
-        cosines.append(float(leaf.data.vectors(leaf.reader)[doc - leaf.base] @ query_vector))
+        leaf = leaf_of(matches.leaves, doc)
+        cosines.append(float(vectors[id(leaf)][doc - leaf.base] @ query_vector))
     return cosines
 
 

@@ -7,9 +7,13 @@ from html import escape
 
 from kb.search.analysis import WORD_PATTERN, fold, stem
 
-__all__ = ["snippet_html"]
+__all__ = ["snippet_html", "snippet_text"]
 
 _SCAN_LIMIT = 20_000  # characters of an article looked at: snippets come from the first screens anyway
+_WIDTH = 220
+# A snippet starts at most a little before its first match within _SCAN_LIMIT and is _WIDTH long:
+# nothing past this many characters of the folded text can be shown.
+_KEPT = _SCAN_LIMIT + 4 * _WIDTH
 _WORD_TAIL = re.compile(WORD_PATTERN)
 
 
@@ -79,9 +83,17 @@ def _cut(text: str, start: int, width: int) -> tuple[int, int]:
     return start, end
 
 
-def snippet_html(text: str, stems: set[str], width: int = 220) -> str:
-    """Escaped passage of `text` with matched words wrapped in <mark>; safe to emit as HTML."""
-    text = " ".join(text[: _SCAN_LIMIT * 2].split())
+def snippet_text(text: str) -> str:
+    """What of an article's text a snippet may come from: whitespace folded to single spaces, cut where
+    no snippet reaches. Worth keeping in memory instead of the article (kb.search.stored)."""
+    return " ".join(text[: _SCAN_LIMIT * 2].split())[:_KEPT]
+
+
+def snippet_html(text: str, stems: set[str], width: int = _WIDTH, *, prepared: bool = False) -> str:
+    """Escaped passage of `text` with matched words wrapped in <mark>; safe to emit as HTML. `prepared`:
+    `text` already went through `snippet_text`."""
+    if not prepared:
+        text = snippet_text(text)
     matches = _matches(text, stems)
     start, end = _cut(text, _best_window(matches, width) if matches else 0, width)
     parts = ["…" if start > 0 else ""]

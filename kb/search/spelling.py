@@ -9,7 +9,7 @@ from whoosh.reading import IndexReader
 from kb.search.analysis import WORD_PATTERN, fold, stem
 from kb.search.scorer import Leaf
 
-__all__ = ["SPELLING_FIELDS", "corrections", "did_you_mean", "edits1"]
+__all__ = ["SPELLING_FIELDS", "corrections", "did_you_mean", "edits1", "spell"]
 
 # Unstemmed fields: a correction must be a real word, and stems are not words (trap 12).
 SPELLING_FIELDS = ("title_exact", "body_exact")
@@ -35,13 +35,26 @@ def edits1(word: str) -> set[str]:
 
 def corrections(reader: IndexReader, parts: list[Leaf], words: tuple[str, ...]) -> dict[str, str]:
     """Folded word → the most frequent indexed word one edit away, for words the index lacks."""
+    return spell(reader, parts, words)[0]
+
+
+def spell(reader: IndexReader, parts: list[Leaf], words: tuple[str, ...]) -> tuple[dict[str, str], set[str]]:
+    """(corrections as `corrections` returns them, the words the index knows as typed or by their stem).
+
+    A word neither known nor corrected is one the articles never use: its beginning may still match
+    other words ("quantum" → "quantities"), which only means something beside words the index knows."""
     vocabularies = [leaf.data.vocabulary(leaf.reader, SPELLING_FIELDS) for leaf in parts]
     found: dict[str, str] = {}
+    known: set[str] = set()
     for word in words:
-        if len(word) < 3 or word.isdigit() or any(word in vocab for vocab in vocabularies):
+        if any(word in vocab for vocab in vocabularies):
+            known.add(word)
             continue
         stemmed = stem(word)
         if any((name, stemmed) in reader for name in STEMMED_FIELDS):
+            known.add(word)
+            continue
+        if len(word) < 3 or word.isdigit():
             continue
         edits = edits1(word)
         candidates = set().union(*(edits & vocab for vocab in vocabularies))
@@ -50,7 +63,7 @@ def corrections(reader: IndexReader, parts: list[Leaf], words: tuple[str, ...]) 
                 sorted(candidates),
                 key=lambda c: sum(reader.doc_frequency(name, c) for name in SPELLING_FIELDS),
             )
-    return found
+    return found, known
 
 
 def did_you_mean(text: str, fixes: dict[str, str]) -> str | None:

@@ -3,9 +3,11 @@ the vote they leave on an article."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
+from urllib.parse import quote, unquote
 
 import anyio.to_thread
 
@@ -111,6 +113,29 @@ async def _article_page(slug: str) -> ArticleView:
     return ArticleView(
         article, rendered, category, await articles.related(article), await articles.translations(article)
     )
+
+
+# An article's page; /kb/search and /kb/category/... are other pages (the slug pattern excludes "/").
+_ARTICLE_PATH = re.compile(r"/kb/(?P<slug>[^/?#]+)(?P<rest>[?#].*)?")
+_NOT_ARTICLES = {"search"}
+
+
+async def in_language(path: str, locale: str) -> str:
+    """Where a reader who switches to `locale` on `path` goes: an article's translation into it when
+    there is one (its page, without the old page's query), else the same path."""
+    match = _ARTICLE_PATH.fullmatch(path)
+    if match is None or match["slug"] in _NOT_ARTICLES:
+        return path
+    try:
+        article = await articles.by_slug(unquote(match["slug"]))
+    except articles.ArticleNotFound:
+        return path
+    if article.locale == locale:
+        return path
+    for translation in await articles.translations(article):
+        if translation["locale"] == locale:
+            return f"/kb/{quote(translation['slug'])}"
+    return path
 
 
 async def vote(article_id: int, helpful: bool, comment: str, user_id: int | None) -> None:

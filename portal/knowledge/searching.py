@@ -1,4 +1,5 @@
-"""Searching the knowledge base as readers and staff do: one page of results, suggestions, the search log."""
+"""Searching the knowledge base as readers and staff do: one page of results, suggestions, the search log,
+and which languages a search looks in."""
 
 from __future__ import annotations
 
@@ -7,7 +8,10 @@ from typing import TypeVar
 
 from kb.activity import ReaderActivity
 from kb.indexing import IndexSync
+from kb.languages import LOCALES
 from kb.search import IndexUnavailable, SearchPage, Suggestion, run_search
+from kb.search.analysis import script_language
+from kb.tables import Article, Status
 
 T = TypeVar("T")
 
@@ -22,6 +26,18 @@ async def _run(sync: IndexSync, fn: Callable[[], T]) -> T:
         return await run_search(sync.index, fn)
 
 
+def languages(q: str, locale: str) -> tuple[str, ...]:
+    """Where a search looks first: the reader's language, and the language the query is written in
+    ("доставка" typed in the English interface looks in the Russian articles too)."""
+    written = script_language(q)
+    return (locale,) if written == locale or written not in LOCALES else (locale, written)
+
+
+def _everywhere(first: tuple[str, ...]) -> tuple[str, ...] | None:
+    """Where to look when the first languages found nothing: every language, if that is more."""
+    return LOCALES if set(LOCALES) - set(first) else None
+
+
 async def find(
     sync: IndexSync,
     q: str,
@@ -32,12 +48,19 @@ async def find(
     per_page: int = 10,
     staff: bool = False,
 ) -> SearchPage:
-    """One page of results, not logged (`search` logs it). Raises QueryTooLong."""
+    """One page of results, not logged (`search` logs it), in the reader's language and the query's,
+    and in every language when those have nothing. Hits keep their own `locale`. Raises QueryTooLong."""
+    first = languages(q, locale)
 
     def run() -> SearchPage:
-        return sync.index.search(
-            q, locale, category=category or None, page=page, per_page=per_page, public_only=not staff
-        )
+        def search(locales: tuple[str, ...]) -> SearchPage:
+            return sync.index.search(
+                q, locales, category=category or None, page=page, per_page=per_page, public_only=not staff
+            )
+
+        found = search(first)
+        wider = _everywhere(first)
+        return search(wider) if not found.total and wider else found
 
     return await _run(sync, run)
 
@@ -69,7 +92,35 @@ async def search(
 async def suggest(
     sync: IndexSync, prefix: str, locale: str, *, staff: bool = False, limit: int = 8
 ) -> list[Suggestion]:
+    """Articles for what is typed so far, in the same languages a search of it would look in."""
+    first = languages(prefix, locale)
+
     def run() -> list[Suggestion]:
-        return sync.index.suggest(prefix, locale, limit=limit, public_only=not staff)
+        found = sync.index.suggest(prefix, first, limit=limit, public_only=not staff)
+        wider = _everywhere(first)
+        return sync.index.suggest(prefix, wider, limit=limit, public_only=not staff) if not found and wider else found
 
     return await _run(sync, run)
+
+
+async def translations_into(article_ids: list[int], locale: str) -> dict[int, dict]:
+    """For each of the articles that has a published translation into `locale`: its slug and title."""
+    if not article_ids:
+        return {}
+    keys = {
+        row["id"]: row["translation_key"]
+        for row in await Article.select(Article.id, Article.translation_key).where(
+            Article.id.is_in(article_ids) & (Article.translation_key != "")
+        )
+    }
+    if not keys:
+        return {}
+    translated = {
+        row["translation_key"]: {"slug": row["slug"], "title": row["title"]}
+        for row in await Article.select(Article.translation_key, Article.slug, Article.title).where(
+            Article.translation_key.is_in(list(set(keys.values())))
+            & (Article.locale == locale)
+            & (Article.status == Status.PUBLISHED)
+        )
+    }
+    return {article_id: translated[key] for article_id, key in keys.items() if key in translated}

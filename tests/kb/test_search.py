@@ -197,3 +197,24 @@ def test_suggestions_complete_the_last_word(index):
     assert len(index.suggest("printer", "en", limit=3)) == 3
     assert index.suggest("", "en") == [] and index.suggest("zzzz", "en") == []
     assert index.suggest("refund", "ru") == []
+
+
+def test_suggestions_rank_like_search_on_any_of_the_words(index):
+    # Not every word needs to be in the title: the engine ranks as search does.
+    assert [s.slug for s in index.suggest("forgot my password", "en")][:1] == ["article-1"]
+    assert [s.slug for s in index.suggest("when does my refund come", "en")][:1] == ["article-3"]
+    assert [s.slug for s in index.suggest("pasword", "en")][:1] == ["article-1"]  # corrected like a search
+    assert [s.slug for s in index.suggest("пароль", "ru")][:1] == ["article-9"]
+    assert all(s.locale == "en" for s in index.suggest("printer", "en"))
+    assert {s.locale for s in index.suggest("пароль password", ("en", "ru"))} == {"en", "ru"}
+
+
+def test_words_the_index_does_not_know_match_nothing_by_their_beginnings(tmp_path):
+    index = SearchIndex(tmp_path / "search")
+    index.rebuild([doc(1, "Order quantities", "Change the quantities in your cart."), doc(2, "Refunds", "Money back.")])
+    assert index.search("xyzzy quantum banana", "en").total == 0  # "quantum" is not "quantities"
+    assert index.suggest("xyzzy quantum banana", "en") == []
+    assert [hit.id for hit in index.search("quantity", "en").results] == [1]  # a real word form still matches
+    assert [s.title for s in index.suggest("quant", "en")] == ["Order quantities"]  # a word being typed
+    assert [hit.id for hit in index.search("quantum refunds", "en").results][:1] == [2]
+    index.close()

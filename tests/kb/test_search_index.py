@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from kb.search import IndexDoc, IndexUnavailable, SearchIndex, fingerprint_of
+from kb.search import IndexDoc, IndexUnavailable, SearchIndex, fingerprint_of, stored
 from kb.search.cache import FieldWeight
 from kb.search.scoring import Channel, Ranking
 
@@ -198,3 +198,36 @@ def test_the_title_bonus_follows_changed_titles(tmp_path):
     index.apply(upserts=[doc(1, "Invoice refund", "refund invoice"), doc(2, "Parcel labels", "refund invoice")])
     assert found(index, "refund invoice") == [1, 2]
     index.close()
+
+
+def test_hits_show_the_current_title_and_text_after_changes(tmp_path):
+    index = SearchIndex(tmp_path / "search")
+    index.rebuild([doc(1, "Printer setup", "Plug the printer in."), doc(2, "Scanner setup", "Plug the scanner in.")])
+    index.warm_up()
+    assert [h.title for h in index.search("printer", "en").results] == ["Printer setup"]
+    index.apply(upserts=[doc(1, "Printer installation", "Unbox the printer first.")])
+    index.warm_up()
+    (hit,) = index.search("printer", "en").results
+    assert hit.title == "Printer installation" and "Unbox the <mark>printer</mark> first" in hit.snippet_html
+    index.close()
+
+
+def test_snippets_are_right_when_the_texts_kept_in_memory_are_few(tmp_path, monkeypatch):
+    monkeypatch.setattr(stored, "TEXT_BUDGET", 2_000)  # characters per segment: room for a few articles
+    index = SearchIndex(tmp_path / "search")
+    index.rebuild(doc(n, f"Guide {n}", f"Step {n}: restart the printer. " * 20) for n in range(1, 41))
+    index.warm_up()
+    results = index.search("printer", "en", per_page=50).results
+    assert len(results) == 40
+    assert all(f"Step {hit.id}: restart the <mark>printer</mark>" in hit.snippet_html for hit in results)
+    index.close()
+
+
+def test_kept_texts_stay_within_their_budget_and_are_read_again_when_dropped():
+    texts = stored.StoredTexts(budget=100)
+    for n in range(10):
+        texts.put(n, "x" * 30)
+    assert texts.size <= 100
+    reads = []
+    assert texts.get(0, lambda: reads.append(0) or "read again") == "read again" and reads == [0]
+    assert texts.get(9, lambda: reads.append(9) or "never") == "x" * 30 and reads == [0]

@@ -11,6 +11,7 @@ from litestar.response import Redirect, Template
 
 from auth.tables import User
 from portal import i18n
+from portal.knowledge import reading
 from portal.settings import Settings
 from portal.web.guards import PUBLIC
 from portal.web.redirects import safe_next
@@ -37,7 +38,9 @@ async def switch_language(
     if viewer is not None and viewer.locale != locale:
         viewer.locale = locale
         await viewer.save([User.locale])
-    return Redirect(path=safe_next(data.next), cookies=[language_cookie(settings, locale)])
+    # On an article with a translation into the new language, the translation opens.
+    target = await reading.in_language(safe_next(data.next), locale)
+    return Redirect(path=target, cookies=[language_cookie(settings, locale)])
 
 
 ROUTES = [home, switch_language]

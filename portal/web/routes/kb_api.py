@@ -75,7 +75,9 @@ async def suggest(
         found = await searching.suggest(kb, q, _locale(locale), limit=min(max(limit, 1), 20))
     except QueryTooLong:
         return _bad_query()
-    return Response({"suggestions": [{"slug": s.slug, "title": s.title, "url": f"/kb/{s.slug}"} for s in found]})
+    return Response(
+        {"suggestions": [{"slug": s.slug, "title": s.title, "url": f"/kb/{s.slug}", "locale": s.locale} for s in found]}
+    )
 
 
 @get("/api/kb/articles/{slug:str}", opt={**READER, **NO_FORM})

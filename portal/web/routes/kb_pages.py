@@ -67,6 +67,9 @@ async def search_page(
             status_code=400,
             context={**context, "result": None, "error": "query_too_long"},
         )
+    # Hits in another language than the reader's link to their translation when there is one.
+    other = [hit.id for hit in result.results if hit.locale != locale]
+    translations = await searching.translations_into(other, locale) if other else {}
     total, user_id = result.total, viewer.id if viewer else None
     # Every serving of the page is a search, and its result links carry that search's own log token.
     token = (
@@ -74,7 +77,8 @@ async def search_page(
         if page == 1
         else ""
     )
-    return Template(template_name="kb/search.html", context={**context, "result": result, "token": token})
+    context = {**context, "result": result, "token": token, "translations": translations}
+    return Template(template_name="kb/search.html", context=context)
 
 
 @get("/kb/category/{slug:str}", opt=CACHED_READER)

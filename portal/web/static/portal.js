@@ -11,20 +11,41 @@
       timer = setTimeout(function () { fn.apply(null, args); }, ms);
     };
   }
+  // The ARIA 1.2 combobox: focus stays in the input, arrows move aria-activedescendant over plain
+  // options (no links inside them: an option is the one interactive thing), Enter or a click opens one.
   function attach(form) {
     var input = form.querySelector("[data-suggest-input], input[type=search]");
     var list = form.querySelector(".suggestions");
     if (!input || !list) return;
     var endpoint = form.getAttribute("data-suggest");
-    // On the ticket form the articles open in a new tab carrying the form's key, so the draft stays put.
+    // On the ticket form the articles open in a new tab carrying the form's key, so the draft stays put,
+    // and the list stays in view while the customer writes on.
     var params = form.getAttribute("data-suggest-params");
     var title = form.querySelector("[data-suggest-title]");
     var lang = document.documentElement.lang || "en";
     var controller = null;
+    var active = -1;
+    function options() { return list.querySelectorAll("[role=option]"); }
     function show(visible) {
       list.hidden = !visible;
       if (title) title.hidden = !visible;
       input.setAttribute("aria-expanded", visible ? "true" : "false");
+      if (!visible) select(-1);
+    }
+    function select(index) {
+      var items = options();
+      active = index;
+      items.forEach(function (item, n) { item.setAttribute("aria-selected", n === index ? "true" : "false"); });
+      if (index >= 0 && items[index]) {
+        input.setAttribute("aria-activedescendant", items[index].id);
+        items[index].scrollIntoView({ block: "nearest" });
+      } else {
+        input.removeAttribute("aria-activedescendant");
+      }
+    }
+    function go(item) {
+      var url = item.getAttribute("data-url");
+      if (params) { window.open(url, "_blank", "noopener"); } else { window.location.assign(url); }
     }
     function clear() { list.innerHTML = ""; show(false); }
     var lookup = debounce(function (text) {
@@ -38,29 +59,40 @@
           (data.suggestions || []).forEach(function (s, i) {
             var li = document.createElement("li");
             li.setAttribute("role", "option");
-            li.id = "kb-suggestion-" + i;
-            var a = document.createElement("a");
-            a.href = params ? s.url + (s.url.indexOf("?") < 0 ? "?" : "&") + params : s.url;
-            if (params) { a.target = "_blank"; a.rel = "noopener"; }
-            a.textContent = s.title;
-            li.appendChild(a);
+            li.setAttribute("aria-selected", "false");
+            li.id = list.id + "-option-" + i;
+            li.setAttribute("data-url", params ? s.url + (s.url.indexOf("?") < 0 ? "?" : "&") + params : s.url);
+            li.textContent = s.title;
+            if (s.locale && s.locale !== lang) li.lang = s.locale;
+            // Keep the focus in the input when an option is pressed.
+            li.addEventListener("mousedown", function (e) { e.preventDefault(); });
+            li.addEventListener("click", function () { go(li); });
             list.appendChild(li);
           });
+          active = -1;
           show(list.children.length > 0);
         })
         .catch(function () {});
     }, 150);
     input.addEventListener("input", function () { lookup(input.value); });
     input.addEventListener("keydown", function (e) {
-      if (e.key === "Escape") clear();
-      if (e.key === "ArrowDown" && !list.hidden) { e.preventDefault(); list.querySelector("a").focus(); }
+      var count = options().length;
+      if (e.key === "ArrowDown" && count) {
+        e.preventDefault();
+        if (list.hidden) show(true);
+        select(Math.min(active + 1, count - 1));
+      } else if (e.key === "ArrowUp" && count && !list.hidden) {
+        e.preventDefault();
+        select(active - 1);
+      } else if (e.key === "Enter" && active >= 0 && !list.hidden) {
+        e.preventDefault();
+        go(options()[active]);
+      } else if (e.key === "Escape" && !list.hidden) {
+        e.preventDefault();
+        show(false);
+      }
     });
-    list.addEventListener("keydown", function (e) {
-      var current = document.activeElement.parentElement;
-      if (e.key === "ArrowDown" && current.nextElementSibling) { e.preventDefault(); current.nextElementSibling.firstChild.focus(); }
-      if (e.key === "ArrowUp") { e.preventDefault(); (current.previousElementSibling ? current.previousElementSibling.firstChild : input).focus(); }
-      if (e.key === "Escape") { clear(); input.focus(); }
-    });
+    if (!params) input.addEventListener("blur", function () { show(false); });
   }
   document.querySelectorAll("[data-suggest]").forEach(attach);
 
