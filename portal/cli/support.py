@@ -21,17 +21,29 @@ def settings() -> Settings:
 
 
 async def ready(settings: Settings) -> list[str]:
-    """Bind the engine, create the data directory, apply pending migrations."""
+    """Bind the engine, create the data directory, apply pending migrations; then, as the server
+    does, keep connections for reuse (a command that writes thousands of rows would otherwise open
+    a connection per query). `run` closes them."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = db.engine_for(settings.database_url)
     db.bind(engine)
     await db.prepare(engine)
-    return await db.migrate()
+    applied = await db.migrate()
+    if settings.database_pool:
+        await db.open_pool(engine)
+    return applied
+
+
+async def _closing_the_pool(coro):
+    try:
+        return await coro
+    finally:
+        await db.close_pool(db.current_engine())  # a no-op where no pool was opened
 
 
 def run(coro):
     try:
-        return asyncio.run(coro)
+        return asyncio.run(_closing_the_pool(coro))
     except db.MigrationError as exc:
         raise click.ClickException(f"migrations failed: {exc}") from exc
     except OSError as exc:

@@ -154,9 +154,16 @@ def test_a_killed_worker_is_replaced_by_one_that_answers(served):
 
     assert wait_for(replaced, 30), "no new worker after one was killed"
     assert process.poll() is None
-    # Every worker answers: enough requests that each of them gets some.
-    statuses = set()
-    for _ in range(20):
-        with httpx.Client(timeout=5) as client:  # a new connection each time, so any worker may take it
-            statuses.add(client.get(f"{url}/kb/search?q=password").status_code)
-    assert statuses == {200}
+
+    def every_worker_answers() -> bool:
+        """Enough fresh connections that each worker gets some; the new worker may still be starting."""
+        try:
+            statuses = set()
+            for _ in range(20):
+                with httpx.Client(timeout=5) as client:
+                    statuses.add(client.get(f"{url}/kb/search?q=password").status_code)
+        except httpx.TransportError:
+            return False
+        return statuses == {200}
+
+    assert wait_for(every_worker_answers, 60), "the server did not answer on every connection again"
