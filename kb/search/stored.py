@@ -6,9 +6,9 @@ about a seventh of a search's CPU. Segments never change once written, so the sh
 once per segment (with the vectors, in the warm-up) and the texts kept up to a budget of characters;
 beyond it the least recently shown texts are read again from the index when needed.
 
-Memory for 10,000 articles of the benchmark corpus (bench/search_latency.py): the short fields about
-3 MB, the snippet texts (whitespace folded, cut where snippets stop looking) about 8 million characters,
-8-16 MB; both once per process, whatever the number of searches running.
+Memory for the 10,000 articles of the benchmark corpus (bench/search_latency.py): the short fields
+3 MB, the snippet texts 11 MB (7.9 million characters, whitespace folded, cut where snippets stop
+looking); both once per process, whatever the number of searches running.
 """
 
 from __future__ import annotations
