@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import click
@@ -43,9 +44,6 @@ WORKERS_KILL_TIMEOUT_S = 10
 )
 def serve(host: str | None, port: int | None, workers: int | None) -> None:
     """Apply migrations, create demo accounts on a new database, and serve the portal."""
-    from granian import Granian
-    from granian.constants import Interfaces
-
     from portal.cli.demo import seed_if_empty
 
     if host:
@@ -74,21 +72,18 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
         for account in demo:
             click.echo(f"  {account.role.value:<10} {account.email:<24} password: {account.password}")
     click.echo(f"Portal: http://{settings.host}:{settings.port}/  (public address {settings.base_url})")
-    Granian(
-        "portal.web.asgi:app",
-        address=settings.host,
-        port=settings.port,
-        interface=Interfaces.ASGI,
-        workers=workers,
-        log_access=False,
-        # A worker that dies (a crash, the OOM killer, kill -9) is replaced instead of leaving the
-        # server with fewer workers, or none.
-        respawn_failed_workers=True,
-        # On SIGTERM each worker stops accepting, finishes its requests and runs the app's shutdown
-        # (background passes, search threads, pools); one still running after this many seconds is
-        # killed, so a stopped server never leaves a worker behind.
-        workers_kill_timeout=WORKERS_KILL_TIMEOUT_S,
-    ).serve()
+    # This process only starts and watches the workers: it becomes a fresh granian process (exec) instead
+    # of keeping the hundred megabytes this command imported to prepare the database.
+    command = [sys.executable, "-m", "granian", "--interface", "asgi", "--host", settings.host]
+    command += ["--port", str(settings.port), "--workers", str(workers), "--no-access-log"]
+    # A worker that dies (a crash, the OOM killer, kill -9) is replaced instead of leaving the server with
+    # fewer workers, or none. On SIGTERM each worker stops accepting, finishes its requests and runs the
+    # app's shutdown (background passes, search threads, pools); one still running after the kill timeout
+    # is killed, so a stopped server never leaves a worker behind.
+    command += ["--respawn-failed-workers", "--workers-kill-timeout", str(WORKERS_KILL_TIMEOUT_S)]
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(sys.executable, [*command, "portal.web.asgi:app"])  # noqa: S606 (our own arguments, no shell)
 
 
 @main.command()
