@@ -124,7 +124,26 @@ async def come_back(
     """Finish a sign-in the provider sent back: a session, a link to confirm, or an OidcError.
     Either way a security event says how it ended (the provider's name and a code, never a token)."""
     try:
-        outcome = await _come_back(settings, client, name, callback, browser_secret, replaces, directory)
+        provider = provider_named(settings, name)
+        async with write_transaction():
+            attempt = await records.claim(callback.state)
+        records.check_claimed(attempt, provider.name, browser_secret)
+        if callback.error:
+            raise OidcError("oidc_denied" if callback.error == "access_denied" else "oidc_failed", callback.error)
+        # RFC 9207: a response naming another issuer comes from a different provider (a mix-up attack).
+        if callback.iss and callback.iss != provider.issuer:
+            raise OidcError(reason=f"the response names issuer {callback.iss!r}")
+        if not callback.code:
+            raise OidcError(reason="no code in the callback")
+        identity = await flow.finish(
+            provider,
+            directory,
+            code=callback.code,
+            code_verifier=attempt.code_verifier,
+            nonce=attempt.nonce,
+            redirect_uri=redirect_uri(settings, provider),
+        )
+        outcome = await _sign_in_as(provider, client, identity, attempt.next_path, replaces)
     except OidcError as exc:
         logs.security_event("sign_in", "failure", client=client.ip, method="oidc", provider=name, reason=exc.code)
         raise
@@ -135,37 +154,6 @@ async def come_back(
     else:
         logs.security_event("sign_in", "link_password_asked", client=client.ip, method="oidc", provider=name)
     return outcome
-
-
-async def _come_back(
-    settings: Settings,
-    client: Client,
-    name: str,
-    callback: Callback,
-    browser_secret: str | None,
-    replaces: str | None,
-    directory: Directory,
-) -> SignedIn | LinkNeeded:
-    provider = provider_named(settings, name)
-    async with write_transaction():
-        attempt = await records.claim(callback.state)
-    records.check_claimed(attempt, provider.name, browser_secret)
-    if callback.error:
-        raise OidcError("oidc_denied" if callback.error == "access_denied" else "oidc_failed", callback.error)
-    # RFC 9207: a response naming another issuer comes from a different provider (a mix-up attack).
-    if callback.iss and callback.iss != provider.issuer:
-        raise OidcError(reason=f"the response names issuer {callback.iss!r}")
-    if not callback.code:
-        raise OidcError(reason="no code in the callback")
-    identity = await flow.finish(
-        provider,
-        directory,
-        code=callback.code,
-        code_verifier=attempt.code_verifier,
-        nonce=attempt.nonce,
-        redirect_uri=redirect_uri(settings, provider),
-    )
-    return await _sign_in_as(provider, client, identity, attempt.next_path, replaces)
 
 
 async def _sign_in_as(

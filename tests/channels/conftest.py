@@ -8,7 +8,6 @@ import imaplib
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -18,21 +17,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e.conftest import free_port, missing
+
 DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
 USER, PASSWORD = "support", "imap-test-password"
-
-
-def missing(what: str) -> None:
-    """In CI a missing dependency is a failure; on a developer's machine, a skip that says what to install."""
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"{what} is missing (CI installs it in .ci/run)")
-    pytest.skip(f"{what} is missing")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _accounts() -> tuple[str, str, int, int]:
