@@ -14,6 +14,7 @@ import argparse
 import asyncio
 import os
 import random
+import resource
 import subprocess
 import sys
 import tempfile
@@ -112,7 +113,6 @@ def env(database_url: str, data_dir: Path, imap_url: str = "") -> dict[str, str]
         "PORTAL_IMAP_URL": imap_url,
         "PORTAL_MAIL_FROM": "Support <support@bench.test>",
         "PORTAL_BASE_URL": "http://bench.test",
-        "PORTAL_DATABASE_POOL": "false",
     }
 
 
@@ -127,22 +127,28 @@ def fetch(database_url: str, data_dir: Path, imap_url: str) -> subprocess.Popen:
     )
 
 
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def run(label: str, database_url: str, data_dir: Path, imap, total: int) -> bool:
     rng = random.Random(14)
     numbers = asyncio.run(prepare(database_url, data_dir))
     imap.clear()
     imap.append(*messages(total, numbers, rng, "one"))
-    started = time.perf_counter()
+    started, cpu_before = time.perf_counter(), _children_cpu()
     one = fetch(database_url, data_dir, imap.url)
     out, err = one.communicate()
-    elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, _children_cpu() - cpu_before
     if one.returncode:
         raise SystemExit(f"portal mail fetch failed: {err[-2000:]}")
     rate = total / elapsed
     first = asyncio.run(counts(database_url))
     left = imap.count()
     print(
-        f"{label}: {total} messages in {elapsed:.1f} s = {rate:.0f} messages/s ({out.strip()}); left in mailbox {left}"
+        f"{label}: {total} messages in {elapsed:.1f} s = {rate:.0f} messages/s, fetch CPU {cpu * 1000 / total:.1f} ms"
+        f" per message ({out.strip()}); left in mailbox {left}"
     )
 
     second_batch = 400

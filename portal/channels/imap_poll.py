@@ -10,6 +10,7 @@ import re
 import ssl
 import time
 from collections import Counter
+from email.utils import parseaddr
 from urllib.parse import unquote, urlsplit
 
 from portal.channels import intake
@@ -20,6 +21,10 @@ BATCH = 25  # messages fetched in one command
 BATCH_BYTES = 4 * 1024 * 1024  # larger messages are fetched one by one
 _UID = re.compile(rb"UID (\d+)")
 _SIZE = re.compile(rb"RFC822\.SIZE (\d+)")
+_FROM = re.compile(rb"^From:(.*(?:\r?\n[ \t].*)*)", re.IGNORECASE | re.MULTILINE)
+_SUBJECT = re.compile(rb"^Subject:(.*(?:\r?\n[ \t].*)*)", re.IGNORECASE | re.MULTILINE)
+_NUMBER = re.compile(rb"\[#(\d{1,9})\]")
+AT_ONCE = 4  # messages in flight: the database's round trips overlap the parsing of others
 
 
 class MailboxError(RuntimeError):
@@ -105,19 +110,52 @@ def _batches(messages: list[tuple[bytes, int]], settings: Settings) -> list[tupl
 
 
 async def fetch(settings: Settings, url: str = "") -> Counter[str]:
-    """One pass over the mailbox; returns how many messages ended how."""
+    """One pass over the mailbox; returns how many messages ended how. The next batch is fetched
+    while this one is processed, and AT_ONCE queues of messages are processed side by side (one
+    ticket's or one sender's messages in mailbox order: see _order_key)."""
     url = url or settings.imap_url
     conn = await asyncio.to_thread(_connect, url)
     counts: Counter[str] = Counter()
+    ahead: asyncio.Future | None = None
     try:
         messages = await asyncio.to_thread(_uids_and_sizes, conn)
         sizes = dict(messages)
-        for uids, headers_only in _batches(messages, settings):
-            bodies = await asyncio.to_thread(_bodies, conn, uids, headers_only)
-            settled = []
-            for uid in uids:
-                if uid not in bodies:
-                    continue  # another poller expunged it meanwhile
+        batches = _batches(messages, settings)
+        ahead = asyncio.ensure_future(_fetched(conn, batches[0])) if batches else None
+        for n in range(len(batches)):
+            bodies = await ahead  # type: ignore[misc]
+            # imaplib is one conversation: the prefetch and the removal below take turns on it.
+            ahead = asyncio.ensure_future(_fetched(conn, batches[n + 1])) if n + 1 < len(batches) else None
+            settled = await _process(settings, batches[n][0], bodies, sizes, counts)
+            if ahead is not None:
+                await asyncio.wait([ahead])
+            if settled:
+                await asyncio.to_thread(_remove, conn, settled)
+    finally:
+        if ahead is not None and not ahead.done():
+            await asyncio.wait([ahead])  # the connection is free again before it is closed
+        await asyncio.to_thread(_close, conn)
+    return counts
+
+
+async def _fetched(conn: imaplib.IMAP4, batch: tuple[list[bytes], bool]) -> dict[bytes, bytes]:
+    return await asyncio.to_thread(_bodies, conn, *batch)
+
+
+async def _process(
+    settings: Settings, uids: list[bytes], bodies: dict[bytes, bytes], sizes: dict[bytes, int], counts: Counter[str]
+) -> list[bytes]:
+    """The batch's messages through intake, AT_ONCE queues at a time; returns the UIDs settled."""
+    in_order: dict[str, list[bytes]] = {}
+    for uid in uids:
+        if uid in bodies:  # else another poller expunged it meanwhile
+            in_order.setdefault(_order_key(bodies[uid]), []).append(uid)
+    settled: list[bytes] = []
+    gate = asyncio.Semaphore(AT_ONCE)
+
+    async def one_queue(queue: list[bytes]) -> None:
+        async with gate:
+            for uid in queue:
                 try:
                     outcome = await intake.receive(settings, bodies[uid], size=sizes[uid])
                 except Exception:
@@ -126,13 +164,20 @@ async def fetch(settings: Settings, url: str = "") -> Counter[str]:
                     counts["failed"] += 1
                     continue
                 counts[outcome.status] += 1
-                if outcome.settled:
-                    settled.append(uid)
-            if settled:
-                await asyncio.to_thread(_remove, conn, settled)
-    finally:
-        await asyncio.to_thread(_close, conn)
-    return counts
+                settled.append(uid)
+
+    await asyncio.gather(*(one_queue(queue) for queue in in_order.values()))
+    return settled
+
+
+def _order_key(raw: bytes) -> str:
+    """Messages with one key are taken in mailbox order: those on one ticket ([#N] in the subject),
+    else those of one sender (a follow-up never overtakes its first message)."""
+    head = re.split(rb"\r?\n\r?\n", raw[:65536], maxsplit=1)[0]
+    if (subject := _SUBJECT.search(head)) and (number := _NUMBER.search(subject.group(1))):
+        return "#" + number.group(1).decode()
+    found = _FROM.search(head)
+    return parseaddr(" ".join(found.group(1).decode("latin-1").split()))[1].lower() if found else ""
 
 
 def _remove(conn: imaplib.IMAP4, uids: list[bytes]) -> None:

@@ -8,7 +8,7 @@ import hashlib
 import io
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from email.utils import parseaddr
 
 from auth import users
@@ -25,23 +25,14 @@ from portal.tickets.mail import read_message_ids
 from portal.tickets.tables import Ticket
 
 log = logging.getLogger("portal.inbound")
-# A claim whose taker died (the process was killed mid-message) may be taken again after this.
-CLAIM_LEASE = timedelta(minutes=5)
-DONE = frozenset({"filed", "replied", "held", "ignored", "refused", "accepted", "discarded"})
 HEADERS_READ = 256 * 1024  # of a message too large to take, the headers are read to log it
 
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    # filed, replied, held, ignored, refused; "duplicate" when processed before; "busy" while another poller has it
-    status: str
+    status: str  # filed, replied, held, ignored, refused; "duplicate" when processed before
     reason: str = ""
     number: int | None = None
-
-    @property
-    def settled(self) -> bool:
-        """Committed (now or before): the mailbox copy may be removed."""
-        return self.status != "busy"
 
 
 def own_addresses(settings: Settings) -> frozenset[str]:
@@ -50,28 +41,36 @@ def own_addresses(settings: Settings) -> frozenset[str]:
 
 async def receive(settings: Settings, raw: bytes, size: int | None = None) -> Outcome:
     """Process one RFC 822 message (`size`: its full size, when only its headers were fetched).
-    Raises only when the database fails (the message stays in the mailbox and is tried again);
-    every problem of the message itself ends in an outcome."""
+
+    The claim, what the message becomes and its outcome are one transaction: a second poller's
+    claim waits for the first one's commit and then finds the message done; a crash or a failing
+    database rolls everything back and the message is taken again on the next pass. Raises only
+    when the database fails; every problem of the message itself ends in an outcome."""
     size = len(raw) if size is None else size
     too_large = size > settings.inbound_max_bytes
     parsed = parse(raw[:HEADERS_READ] if too_large else raw, own_addresses(settings))
-    row = await _claim(parsed, size)
-    if row is None:
-        current = await InboundMail.select(InboundMail.status).where(InboundMail.message_key == parsed.key).first()
-        return Outcome("duplicate" if current and current["status"] in DONE else "busy")
+    if await _known(parsed.key):
+        return Outcome("duplicate")
     try:
-        outcome = await _decide(settings, parsed, row, too_large)
+        async with write_transaction():
+            row = await _claim(parsed, size)
+            outcome = await _decide(settings, parsed, row, too_large) if row else Outcome("duplicate")
     except TicketError as exc:
-        outcome = await _settle(row, "held", exc.code)
-    except Exception:
-        # The database or a bug: give the claim back so that the next pass tries again.
-        await InboundMail.delete().where(InboundMail.id == row.id)
-        raise
+        # Rolled back whole; the message is kept for staff with the reason.
+        async with write_transaction():
+            row = await _claim(parsed, size)
+            outcome = await _settle(row, "held", exc.code, body=parsed.text) if row else Outcome("duplicate")
     log.info("inbound %s from %s: %s %s", parsed.key[:80], parsed.sender or "?", outcome.status, outcome.reason)
     return outcome
 
 
+async def _known(key: str) -> bool:
+    """Processed before (a poller that died before removing it from the mailbox, or a resend)."""
+    return bool(await InboundMail.raw("SELECT 1 FROM inbound_mail WHERE message_key = {}", key))
+
+
 async def _claim(parsed: Parsed, size: int) -> InboundMail | None:
+    """The message's row, inside the caller's transaction; None when another poller committed it first."""
     row = InboundMail(
         message_key=parsed.key,
         sender=parsed.sender,
@@ -80,27 +79,12 @@ async def _claim(parsed: Parsed, size: int) -> InboundMail | None:
         size=size,
         claimed_at=datetime.now(UTC),
     )
-    try:
-        async with write_transaction():
-            await row.save()
-        return row
-    except Exception as exc:
-        if not is_unique_violation(exc):
-            raise
-    now = datetime.now(UTC)
-    # Taken before: only a claim whose lease ran out (its taker died) is taken again.
-    won = (
-        await InboundMail.update({InboundMail.claimed_at: now})
-        .where(
-            (InboundMail.message_key == parsed.key)
-            & (InboundMail.status == "claimed")
-            & (InboundMail.claimed_at < now - CLAIM_LEASE)
-        )
-        .returning(InboundMail.id)
-    )
+    won = await InboundMail.insert(row).on_conflict(action="DO NOTHING").returning(InboundMail.id)
     if not won:
         return None
-    return await InboundMail.objects().where(InboundMail.id == won[0]["id"]).first()
+    row.id = won[0]["id"]
+    row._exists_in_db = True
+    return row
 
 
 async def _settle(

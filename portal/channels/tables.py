@@ -12,8 +12,8 @@ TICKET = LazyTableReference(table_class_name="Ticket", app_name="tickets")
 class InboundMail(Table, tablename="inbound_mail"):
     # The Message-ID (or a digest of the bytes when there is none): a message fetched twice is one row.
     message_key = Varchar(length=250, unique=True)
-    # claimed (being processed), filed, replied, held, ignored (auto-reply, bulk, our own), refused,
-    # accepted / discarded (a held message staff decided on)
+    # claimed (only inside the transaction that settles it), filed, replied, held, ignored (auto-reply,
+    # bulk, our own), refused, accepted / discarded (a held message staff decided on)
     status = Varchar(length=10, default="claimed", index=True)
     claimed_at = Timestamptz(default=TimestamptzNow())
     reason = Varchar(length=40, default="")

@@ -88,7 +88,8 @@ async def test_mail_from_a_known_customer_becomes_a_ticket_with_its_files_and_le
     counts = await imap_poll.fetch(settings)
     assert counts["filed"] == 2 and imap.count() == 0
 
-    first, second = await _tickets()
+    # Different senders are taken side by side: find each by its sender, not by its place.
+    first, second = sorted(await _tickets(), key=lambda t: t.requester != people["ann"].id)
     assert (first.subject, first.channel, first.requester) == ("Printer jams on page 2", "email", people["ann"].id)
     assert "It jams every time." in first.description and "setup.exe" in first.description  # named, not attached
     files = await Attachment.objects().where(Attachment.ticket == first.id)
@@ -207,6 +208,21 @@ async def test_the_same_message_twice_and_two_pollers_at_once_make_one_ticket_ea
     assert len(subjects) == 13 == len(set(subjects)) and imap.count() == 0
 
 
+async def test_each_senders_mail_becomes_tickets_in_mailbox_order_while_senders_are_taken_side_by_side(
+    settings, people, imap
+):
+    interleaved = []
+    for n in range(8):
+        interleaved.append(letter("ann@example.com", f"Ann {n}", f"Body {n}."))
+        interleaved.append(letter("cole@example.com", f"Cole {n}", f"Body {n}."))
+    imap.append(*interleaved)
+    counts = await imap_poll.fetch(settings)
+    assert counts["filed"] == 16 and imap.count() == 0
+    tickets = await _tickets()
+    for name, who in (("Ann", people["ann"].id), ("Cole", people["colleague"].id)):
+        assert [t.subject for t in tickets if t.requester == who] == [f"{name} {n}" for n in range(8)]
+
+
 async def test_bad_input_becomes_a_ticket_a_held_message_or_a_refusal_and_the_poller_goes_on(settings, people, imap):
     huge = letter("ann@example.com", "Huge", "x", files=[("big.txt", b"a" * (30 * 1024 * 1024))])
     imap.append(
@@ -239,7 +255,7 @@ async def test_an_unknown_sender_is_held_until_staff_accept_or_discard(settings,
         letter("spam@junk.test", "Win a prize", "Click."),
     )
     assert (await imap_poll.fetch(settings))["held"] == 2 and await Ticket.count() == 0
-    pricing, spam = await intake.held()
+    pricing, spam = sorted(await intake.held(), key=lambda mail: mail.subject != "Pricing?")
     accepted = await intake.decide_held(settings, people["agent"], pricing.id, accept=True)
     await intake.decide_held(settings, people["agent"], spam.id, accept=False)
     ticket = (await _tickets())[0]
