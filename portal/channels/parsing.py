@@ -8,8 +8,9 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
-from email.message import EmailMessage, Message
-from email.utils import getaddresses
+from email.header import decode_header, make_header
+from email.message import Message
+from email.utils import collapse_rfc2231_value, getaddresses
 from html.parser import HTMLParser
 
 MAX_SUBJECT = 200
@@ -65,15 +66,20 @@ def one_line(text: str) -> str:
 
 
 def _header(message: Message, name: str) -> str:
-    """A header's decoded value, or its raw one when decoding fails; never raises."""
+    """A header's decoded value (encoded words read), or its raw one when decoding fails; never raises."""
+    name = name.lower()
+    # The stored value: raw 8-bit bytes in it are kept (as surrogates) for clean() to read as UTF-8.
+    raw = next((value for key, value in message.raw_items() if key.lower() == name), None)
+    return "" if raw is None else _words(str(raw))
+
+
+def _words(raw: str) -> str:
+    if "=?" not in raw:
+        return raw  # nothing encoded; raw 8-bit bytes are read as UTF-8 by clean()
     try:
-        value = message.get(name)
-        return "" if value is None else str(value)
+        return str(make_header(decode_header(raw)))
     except Exception:
-        for key, raw in message.raw_items() if hasattr(message, "raw_items") else ():
-            if key.lower() == name.lower():
-                return str(raw)
-        return ""
+        return raw
 
 
 def _robot(message: Message, sender: str, own_addresses: frozenset[str]) -> str:
@@ -184,35 +190,35 @@ def html_to_text(html: str) -> str:
 
 def _decoded(part: Message) -> str:
     """A text part's content; unknown or wrong charsets read as UTF-8, then Windows-1251, with replacements."""
-    try:
-        content = part.get_content()  # type: ignore[attr-defined]
-        if isinstance(content, str):
-            return content
-    except Exception:  # noqa: S110 - an unknown or lying charset: decoded by hand below
-        pass
     payload = part.get_payload(decode=True) or b""
     if not isinstance(payload, bytes):
         return str(payload)
-    try:
-        return payload.decode("utf-8")
-    except UnicodeDecodeError:
-        return payload.decode("cp1251", "replace")
+    for charset in dict.fromkeys((part.get_content_charset() or "utf-8", "utf-8")):
+        try:
+            return payload.decode(charset)
+        except (LookupError, UnicodeDecodeError):
+            continue
+    return payload.decode("cp1251", "replace")
 
 
-def _body(message: EmailMessage) -> str:
-    try:
-        part = message.get_body(preferencelist=("plain", "html"))
-    except Exception:
-        part = None
-    if part is None:
-        if message.get_content_maintype() == "text":
-            part = message
-        else:
-            return ""
+def _attached(part: Message) -> bool:
+    return (part.get("Content-Disposition") or "").split(";")[0].strip().lower() == "attachment"
+
+
+def _body(message: Message) -> Message | None:
+    """The first plain-text part that is not an attachment, else the first HTML one."""
+    chosen: dict[str, Message] = {}
+    for part in message.walk():
+        if part.get_content_maintype() == "text" and not _attached(part):
+            chosen.setdefault(part.get_content_subtype(), part)
+            if "plain" in chosen:
+                break
+    return chosen.get("plain") or chosen.get("html")
+
+
+def _text(part: Message) -> str:
     text = _decoded(part)
-    if part.get_content_subtype() == "html":
-        text = html_to_text(text)
-    return text
+    return html_to_text(text) if part.get_content_subtype() == "html" else text
 
 
 def cut_history(text: str) -> str:
@@ -229,25 +235,14 @@ def cut_history(text: str) -> str:
     return result or text.strip()
 
 
-def _files(message: EmailMessage) -> list[File]:
+def _files(message: Message, body: Message | None) -> list[File]:
+    """Every part with a file name (a forwarded message's files too), but the text read as the body."""
     found: list[File] = []
-    try:
-        parts = list(message.iter_attachments()) if message.is_multipart() else []
-    except Exception:
-        return found
-    stack = parts
-    while stack:
-        part = stack.pop(0)
-        if part.is_multipart():
-            try:
-                stack.extend(part.iter_attachments())  # a forwarded message's files
-            except Exception:  # noqa: S110 - a broken nested part is skipped, the rest is kept
-                pass
-            continue
-        if part.get_content_type() == "message/rfc822":
+    for part in message.walk():
+        if part.is_multipart() or part is body or part.get_content_type() == "message/rfc822":
             continue
         try:
-            filename = part.get_filename() or ""
+            filename = _words(part.get_filename() or collapse_rfc2231_value(part.get_param("name") or ""))
         except Exception:
             filename = ""
         filename = one_line(filename)[:255]
@@ -262,7 +257,7 @@ def _files(message: EmailMessage) -> list[File]:
 def parse(raw: bytes, own_addresses: frozenset[str] = frozenset()) -> Parsed:
     """Read a message; on unreadable input `problem` says why and the rest is what could be read."""
     try:
-        message = message_from_bytes(raw, policy=policy.default)
+        message = message_from_bytes(raw, policy=policy.compat32)
     except Exception:
         return Parsed(key=_digest(raw), problem="unreadable")
     message_id = one_line(_header(message, "Message-ID"))[:250]
@@ -278,8 +273,9 @@ def parse(raw: bytes, own_addresses: frozenset[str] = frozenset()) -> Parsed:
     if parsed.robot or parsed.problem:
         return parsed
     try:
-        text = clean(_body(message))  # type: ignore[arg-type]
-        parsed.files = _files(message)  # type: ignore[arg-type]
+        body = _body(message)
+        text = clean(_text(body)) if body is not None else ""
+        parsed.files = _files(message, body)
     except Exception:
         text = ""
     if len(text) > MAX_BODY:
