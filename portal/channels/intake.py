@@ -13,6 +13,7 @@ from email.utils import parseaddr
 
 from auth import users
 from auth.tables import Role, User
+from portal.channels import held_files
 from portal.channels.parsing import Parsed, cut_history, parse
 from portal.channels.tables import InboundMail
 from portal.db import is_unique_violation, write_transaction
@@ -59,7 +60,7 @@ async def receive(settings: Settings, raw: bytes, size: int | None = None) -> Ou
         # Rolled back whole; the message is kept for staff with the reason.
         async with write_transaction():
             row = await _claim(parsed, size)
-            outcome = await _settle(row, "held", exc.code, body=parsed.text) if row else Outcome("duplicate")
+            outcome = await _hold(settings, row, parsed, exc.code) if row else Outcome("duplicate")
     log.info("inbound %s from %s: %s %s", parsed.key[:80], parsed.sender or "?", outcome.status, outcome.reason)
     return outcome
 
@@ -97,6 +98,12 @@ async def _settle(
     return Outcome(status, reason, visibility.number_of(ticket_id) if ticket_id else None)
 
 
+async def _hold(settings: Settings, row: InboundMail, parsed: Parsed, reason: str, ticket_id: int | None = None):
+    """Kept for staff to decide on, with its text and files."""
+    held_files.keep(settings, parsed.key, parsed.files)
+    return await _settle(row, "held", reason, ticket_id, parsed.text)
+
+
 async def _decide(settings: Settings, parsed: Parsed, row: InboundMail, too_large: bool) -> Outcome:
     if too_large:
         log.warning("inbound %s refused: %s bytes is over the limit", parsed.key[:80], row.size)
@@ -108,15 +115,15 @@ async def _decide(settings: Settings, parsed: Parsed, row: InboundMail, too_larg
         return await _settle(row, "ignored", parsed.robot)
     sender = await users.find_by_email(parsed.sender)
     if sender is not None and not sender.is_active:
-        return await _settle(row, "held", "inactive_sender", body=parsed.text)
+        return await _hold(settings, row, parsed, "inactive_sender")
     if parsed.authentication_failed:
-        return await _settle(row, "held", "unauthenticated", body=parsed.text)
+        return await _hold(settings, row, parsed, "unauthenticated")
     ticket_id = _answered_ticket(settings, parsed)
     if ticket_id is not None:
         return await _reply(settings, parsed, row, sender, ticket_id)
     if sender is None:
         if settings.inbound_unknown != "create":
-            return await _settle(row, "held", "unknown_sender", body=parsed.text)
+            return await _hold(settings, row, parsed, "unknown_sender")
         sender = await _new_customer(settings, parsed)
     return await _file(settings, parsed, row, sender)
 
@@ -132,12 +139,12 @@ def _answered_ticket(settings: Settings, parsed: Parsed) -> int | None:
 async def _reply(settings: Settings, parsed: Parsed, row: InboundMail, sender: User | None, ticket_id: int) -> Outcome:
     if sender is None:
         known = ticket_id if await _exists(ticket_id) else None
-        return await _settle(row, "held", "unknown_sender", known, parsed.text)
+        return await _hold(settings, row, parsed, "unknown_sender", known)
     try:
         # Visibility decides who may add to a ticket: requester, a sharing organization, staff.
         ticket = await visibility.get_for(sender, visibility.number_of(ticket_id))
     except TicketError:
-        return await _settle(row, "held", "not_allowed", body=parsed.text)
+        return await _hold(settings, row, parsed, "not_allowed")
     text, files = await _acceptable(settings, cut_history(parsed.text), parsed)
     async with write_transaction():
         await uploads.reply(settings, sender, ticket, text, files)
@@ -214,14 +221,17 @@ async def decide_held(settings: Settings, staff: User, held_id: int, accept: boo
         await InboundMail.update({InboundMail.status: "discarded", InboundMail.decided_by: staff.id}).where(
             InboundMail.id == row.id
         )
+        held_files.forget(settings, row.message_key)
         return Outcome("discarded")
     parsed = Parsed(key=row.message_key, sender=row.sender, sender_name=row.sender_name, subject=row.subject)
-    parsed.text = row.body
+    parsed.text, parsed.files = row.body, held_files.taken(settings, row.message_key)
     requester = await users.find_by_email(row.sender) or await _new_customer(settings, parsed)
-    outcome = await _file(settings, parsed, row, requester)
-    await InboundMail.update({InboundMail.status: "accepted", InboundMail.decided_by: staff.id}).where(
-        InboundMail.id == row.id
-    )
+    async with write_transaction():
+        outcome = await _file(settings, parsed, row, requester)
+        await InboundMail.update({InboundMail.status: "accepted", InboundMail.decided_by: staff.id}).where(
+            InboundMail.id == row.id
+        )
+    held_files.forget(settings, row.message_key)
     return Outcome("accepted", number=outcome.number)
 
 

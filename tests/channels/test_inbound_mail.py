@@ -251,8 +251,8 @@ async def test_bad_input_becomes_a_ticket_a_held_message_or_a_refusal_and_the_po
 
 async def test_an_unknown_sender_is_held_until_staff_accept_or_discard(settings, people, imap):
     imap.append(
-        letter("New Person <new@prospect.test>", "Pricing?", "How much is Premium?"),
-        letter("spam@junk.test", "Win a prize", "Click."),
+        letter("New Person <new@prospect.test>", "Pricing?", "How much is Premium?", files=[("plan.png", PNG)]),
+        letter("spam@junk.test", "Win a prize", "Click.", files=[("prize.png", PNG)]),
     )
     assert (await imap_poll.fetch(settings))["held"] == 2 and await Ticket.count() == 0
     pricing, spam = sorted(await intake.held(), key=lambda mail: mail.subject != "Pricing?")
@@ -263,6 +263,10 @@ async def test_an_unknown_sender_is_held_until_staff_accept_or_discard(settings,
     newcomer = await User.objects().where(User.email == "new@prospect.test").first()
     assert ticket.requester == newcomer.id and newcomer.email_verified_at is None
     assert await intake.held() == []
+    # The held message's file came with it; the discarded one's is gone from the data directory.
+    files = await Attachment.objects().where(Attachment.ticket == ticket.id)
+    assert [f.filename for f in files] == ["plan.png"]
+    assert not [p for p in (settings.data_dir / "held").rglob("*") if p.is_file()]
 
 
 async def test_with_create_an_unknown_sender_gets_an_unconfirmed_account_and_a_ticket(tmp_path, database_url, imap):
