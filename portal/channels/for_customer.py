@@ -3,10 +3,13 @@ and filing in their name with the staff member recorded as the one who filed it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 
 from auth.tables import Organization, Role, User
 from portal.settings import Settings
+from portal.tickets import uploads
+from portal.tickets.attachments import Incoming
 from portal.tickets.errors import NotAllowed, TicketError
 from portal.tickets.filing import NewTicket, open_ticket
 from portal.tickets.tables import Ticket
@@ -61,14 +64,16 @@ async def organization_name(user: User) -> str:
     return row["name"] if row else ""
 
 
-async def file_for(settings: Settings, agent: User, requester: User, draft: NewTicket) -> Ticket:
-    """File `draft` for `requester` by staff member `agent`: the ticket and its receipt are the
-    customer's, the timeline names the agent, the channel says how the customer got in touch."""
+async def file_for(
+    settings: Settings, agent: User, requester: User, draft: NewTicket, files: Sequence[Incoming] = ()
+) -> Ticket:
+    """File `draft` (with `files`) for `requester` by staff member `agent`: the ticket and its receipt
+    are the customer's, the timeline names the agent, the channel says how the customer got in touch."""
     if not is_staff(agent):
         raise NotAllowed()
     if draft.channel not in STAFF_CHANNELS:
         raise TicketError("channel_invalid", "channel")
-    return await open_ticket(settings, requester, draft, by=agent)
+    return await uploads.file_ticket(settings, requester, draft, files, by=agent)
 
 
 async def file_by_email(

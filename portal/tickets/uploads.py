@@ -29,16 +29,19 @@ async def file_ticket(
     draft: NewTicket,
     files: Sequence[Incoming] = (),
     origin: Origin | None = None,
+    *,
+    by: User | None = None,
 ) -> Ticket:
-    """open_ticket with files; the same form sent twice still makes one ticket with one set of files."""
+    """open_ticket with files (by the requester, or by staff member `by` for them); the same form sent
+    twice still makes one ticket with one set of files."""
     checked = await attachments.check_all(files, settings.attachment_max_bytes)
     # Stored before the commit, by content, so no row ever lacks its file; removed again if the write fails.
     await attachments.store_all(settings.data_dir, checked)
     try:
         async with write_transaction():
-            ticket = await open_ticket(settings, requester, draft)
+            ticket = await open_ticket(settings, requester, draft, by=by)
             if not await Attachment.exists().where((Attachment.ticket == ticket.id) & Attachment.message.is_null()):
-                await attachments.record(ticket.id, None, requester.id, checked)
+                await attachments.record(ticket.id, None, (by or requester).id, checked)
                 await _note_origin(ticket, origin or Origin())
     except Exception:
         # Two submissions of one form raced and the database let one in; this one rolled back whole.

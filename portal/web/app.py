@@ -46,6 +46,7 @@ from portal.web.routes import (
     staff_inbound,
     staff_ticket_articles,
     staff_tickets,
+    staff_tickets_new,
     tickets,
 )
 from portal.web.security_headers import HostCheckMiddleware, security_headers
@@ -118,6 +119,7 @@ def create_app(settings: Settings) -> Litestar:
             Router(path="/", route_handlers=[*kb_api.ROUTES, *api_tickets.ROUTES], include_in_schema=True),
             *kb_staff.ROUTES,
             *staff_tickets.ROUTES,
+            *staff_tickets_new.routes(settings),
             *staff_escalations.ROUTES,
             *staff_ticket_articles.ROUTES,
             *staff_inbound.ROUTES,

@@ -243,3 +243,26 @@ async def test_a_new_type_moves_the_deadlines_to_its_targets(client, people):
     await _patch(client, people, number, {"type": "question"})
     again = await _ticket(number)
     assert (again.first_response_due, again.resolution_due) == (filed.first_response_due, filed.resolution_due)
+
+
+async def test_staff_attach_the_callers_files_and_a_refused_file_files_nothing(client, people):
+    from portal.tickets.tables import Attachment
+
+    png = b"\x89PNG\r\n\x1a\n" + bytes(64)
+    await _as_agent(client)
+    form = await client.get("/staff/tickets/new", params={"requester": people["ann"].id})
+    assert 'enctype="multipart/form-data"' in form.text and 'name="attachments"' in form.text
+    key = re.search(r'name="form_key" value="([^"]+)"', form.text).group(1)
+    fields = {"requester": str(people["ann"].id), "form_key": key, "channel": "phone", **NEW, "action": "file"}
+    refused = await post_form(
+        client, "/staff/tickets/new", fields, files=[("attachments", ("setup.exe", b"MZ\x90\x00", "x/y"))]
+    )
+    assert refused.status_code == 400 and "setup.exe" in refused.text and await Ticket.count() == 0
+    filed = await post_form(client, "/staff/tickets/new", fields, files=[("attachments", ("photo.png", png, "x/y"))])
+    assert filed.status_code == 302
+    ticket = await Ticket.objects().first()
+    (file,) = await Attachment.objects().where(Attachment.ticket == ticket.id)
+    assert (file.filename, file.uploaded_by) == ("photo.png", people["agent"].id)
+    # The customer sees the file the agent attached for them on their own page.
+    await sign_in(client, "ann@example.com")
+    assert "photo.png" in (await client.get(f"/tickets/{number_of(ticket.id)}")).text

@@ -29,7 +29,7 @@ from portal.tickets.queue import (
 from portal.tickets.tables import Ticket
 from portal.tickets.workflow import InvalidTransition, Status
 from portal.web.guards import STAFF
-from portal.web.routes import staff_tickets_admin, staff_tickets_new
+from portal.web.routes import staff_tickets_admin
 
 FORM = Body(media_type=RequestEncodingType.URL_ENCODED)
 THEN = {"keep": None, "pending": Status.PENDING.value, "resolved": Status.RESOLVED.value}
@@ -186,7 +186,6 @@ async def change_priority(
 
 
 ROUTES = [
-    *staff_tickets_new.ROUTES,
     queue,
     ticket_page,
     add_message,

@@ -18,7 +18,7 @@ from portal.tickets import self_service, types, visibility
 from portal.tickets.errors import TicketError
 from portal.web.guards import STAFF
 from portal.web.routes.tickets import fields_of
-from portal.web.routes.tickets_forms import TicketForm, form_context, new_form_key
+from portal.web.routes.tickets_forms import TicketForm, form_context, new_form_key, read, with_files
 
 
 async def _page(
@@ -65,11 +65,10 @@ async def new_for_customer(
     return await _page(settings, form, requester=customer)
 
 
-@post("/staff/tickets/new", opt=STAFF)
 async def file_for_customer(
     request: Request, viewer: NamedDependency[User], settings: NamedDependency[Settings]
 ) -> Response:
-    data = await request.form()
+    data, files = await read(request)
     form = TicketForm.of(data)
     channel = data.get("channel", "")
     channel = channel if isinstance(channel, str) else ""
@@ -82,10 +81,11 @@ async def file_for_customer(
         return await _page(settings, form, requester=customer, channel=channel)
     try:
         draft = replace(form.draft(), channel=channel)
-        ticket = await for_customer.file_for(settings, viewer, customer, draft)
+        ticket = await for_customer.file_for(settings, viewer, customer, draft, files)
     except TicketError as exc:
         return await _page(settings, form, requester=customer, channel=channel, status=400, error=exc)
     return Redirect(path=f"/staff/tickets/{visibility.number_of(ticket.id)}?done=ticket_filed_for_customer")
 
 
-ROUTES = [new_for_customer, file_for_customer]
+def routes(settings: Settings) -> list:
+    return [new_for_customer, post("/staff/tickets/new", **with_files(settings, STAFF))(file_for_customer)]

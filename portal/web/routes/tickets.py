@@ -14,13 +14,13 @@ from kb.activity import ReaderActivity
 from kb.indexing import IndexSync
 from kb.markdown import render
 from portal import i18n
-from portal.settings import MB, Settings
+from portal.settings import Settings
 from portal.tickets import deflection, self_service, types, uploads, visibility
 from portal.tickets.attachments import MAX_FILES
 from portal.tickets.errors import TicketError
 from portal.web.guards import SIGNED_IN
 from portal.web.routes import rating, tickets_page
-from portal.web.routes.tickets_forms import TicketForm, form_context, new_form_key, read
+from portal.web.routes.tickets_forms import TicketForm, form_context, new_form_key, read, with_files
 
 
 async def fields_of(slug: str) -> list[dict]:
@@ -132,15 +132,14 @@ async def my_tickets(
 
 
 def routes(settings: Settings) -> list:
-    """The customer's ticket routes. Forms carrying files may be as large as their files allow (the
-    site-wide limit is lower), so that a file over its own limit gets a clear message, not a bare 413."""
-    with_files = {"opt": SIGNED_IN, "request_max_body_size": MAX_FILES * settings.attachment_max_bytes + MB}
+    """The customer's ticket routes (those taking files: see tickets_forms.with_files)."""
+    files = with_files(settings, SIGNED_IN)
     return [
         new_ticket,
         type_fields,
         my_tickets,
-        post("/tickets", name="tickets:create", **with_files)(create),
-        post("/tickets/{number:int}/messages", name="tickets:reply", **with_files)(tickets_page.add_message),
+        post("/tickets", name="tickets:create", **files)(create),
+        post("/tickets/{number:int}/messages", name="tickets:reply", **files)(tickets_page.add_message),
         *tickets_page.ROUTES,
         *rating.ROUTES,
     ]

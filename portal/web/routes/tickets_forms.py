@@ -30,6 +30,12 @@ def form_context(settings: Settings, error: TicketError | None) -> dict[str, obj
     }
 
 
+def with_files(settings: Settings, opt: dict) -> dict[str, object]:
+    """Route options for a form carrying files: it may be as large as its files allow (the site-wide
+    limit is lower), so that a file over its own limit gets a clear message, not a bare 413."""
+    return {"opt": opt, "request_max_body_size": MAX_FILES * settings.attachment_max_bytes + MB}
+
+
 def new_form_key() -> str:
     """A key made when the form is shown: sending the same form twice files one ticket."""
     return uuid.uuid4().hex
