@@ -15,7 +15,7 @@ from auth.tables import Role, SupportPlan, User
 from portal.accounts import administration
 from portal.settings import Settings
 from portal.web.guards import ADMIN
-from portal.web.routes import admin_groups, admin_organizations
+from portal.web.routes import admin_groups, admin_organizations, admin_service_levels
 
 FORM = Body(media_type=RequestEncodingType.URL_ENCODED)
 
@@ -141,4 +141,5 @@ ROUTES = [
     save_organization,
     *admin_groups.ROUTES,
     *admin_organizations.ROUTES,
+    *admin_service_levels.ROUTES,
 ]
