@@ -157,15 +157,3 @@ async def deadlines(
         first_response_warning=warning(calendar, opened, first, warn_percent),
         resolution_warning=warning(calendar, opened, resolution, warn_percent),
     )
-
-
-async def calendar(
-    plan: str,
-    priority: str,
-    ticket_type: str,
-    time_zone: str,
-    holidays: frozenset[date] = frozenset(),
-    organization: int | None = None,
-) -> BusinessCalendar:
-    """The calendar a ticket's clock runs in: the same plan, holidays and organization as at filing."""
-    return (await level(plan, priority, ticket_type, time_zone, holidays, organization)).calendar

@@ -27,7 +27,8 @@ async def _calendar(settings: Settings, ticket: Ticket) -> BusinessCalendar:
     their organization's time zone and holidays."""
     plan, time_zone, org = await plan_of(await _requester(ticket))
     organization = org.id if org else None
-    return await levels.calendar(plan, ticket.priority, ticket.type, time_zone, settings.holidays, organization)
+    found = await levels.level(plan, ticket.priority, ticket.type, time_zone, settings.holidays, organization)
+    return found.calendar
 
 
 def _id(value) -> int:

@@ -198,8 +198,8 @@ async def test_a_holiday_of_the_organization_during_a_pause_is_not_counted(setti
 
     await conversation.reply(settings, bob, ticket, "Done, still rebooting.")
     ticket = await Ticket.objects().where(Ticket.id == ticket.id).first()
-    own = await levels.calendar("standard", "normal", "incident", zone, settings.holidays, org.id)
+    own = (await levels.level("standard", "normal", "incident", zone, settings.holidays, org.id)).calendar
     assert day in own.holidays and own.time_zone == zone
     assert ticket.resolution_due == own.add(due, own.between(paused, ticket.updated_at))
-    without = await levels.calendar("standard", "normal", "incident", zone, settings.holidays)
+    without = (await levels.level("standard", "normal", "incident", zone, settings.holidays)).calendar
     assert ticket.resolution_due != without.add(due, without.between(paused, ticket.updated_at))
