@@ -83,6 +83,12 @@ async def organization_holidays(organization: int | None) -> frozenset[date]:
     return frozenset(_day(row["day"]) for row in await Holiday.raw(_ORGANIZATION_HOLIDAYS, organization))
 
 
+async def plans() -> list[dict]:
+    """Every support plan (slug, names, whether it is still offered), in the admins' order."""
+    columns = (SupportPlan.slug, SupportPlan.name_en, SupportPlan.name_ru, SupportPlan.active)
+    return await SupportPlan.select(*columns).order_by(SupportPlan.position).order_by(SupportPlan.id)
+
+
 def forget() -> None:
     """Drop what this process remembers of the tables (after an admin changed them)."""
     _CHOICES_CACHE.clear()

@@ -221,3 +221,27 @@ async def test_holiday_calendars_and_their_days(admin):
     gone = await post_form(admin, f"{days}/{holiday['id']}/remove", {})
     assert gone.status_code == 302 and await Holiday.count().where(Holiday.calendar == calendar.id) == 0
     assert (await post_form(admin, f"{URL}/calendars/999999/holidays", {"day": "2027-01-01"})).status_code == 404
+
+
+async def test_a_new_plan_is_offered_to_organizations_until_it_is_retired(admin, settings):
+    assert (await post_form(admin, URL, {"slug": "gold", "name_en": "Gold", "name_ru": "Золото"})).status_code == 302
+    gold = await _plan("gold")
+    url = f"{URL}/{gold.id}/targets"
+    normal = {"priority": "normal", "first_response_minutes": "30", "customer_choice": "1"}
+    assert (await post_form(admin, url, normal)).status_code == 302
+    assert 'value="gold"' in (await admin.get("/admin/organizations")).text
+    made = await post_form(admin, "/admin/organizations", {"name": "Goldco", "support_plan": "gold"})
+    assert made.status_code == 302
+    org = await Organization.objects().where(Organization.name == "Goldco").first()
+    assert org.support_plan == "gold"
+    ann = await create_user(settings, "ann@example.com", organization_id=org.id)
+    ticket = await open_ticket(settings, ann, NewTicket("question", "Gold service", "Quickly please"))
+    due = await levels.deadlines("gold", "normal", "question", ticket.created_at, "UTC")
+    assert ticket.first_response_due == due.first_response
+    assert due.calendar.between(ticket.created_at, due.first_response) == timedelta(minutes=30)
+
+    assert (await post_form(admin, f"{URL}/{gold.id}/active", {"active": ""})).status_code == 302
+    refused = await post_form(admin, "/admin/organizations", {"name": "Latecomer", "support_plan": "gold"})
+    assert refused.status_code == 400 and not await Organization.exists().where(Organization.name == "Latecomer")
+    kept = await post_form(admin, f"/admin/organizations/{org.id}", {"support_plan": "gold", "shares_tickets": "1"})
+    assert kept.status_code == 302  # an organization stays on its retired plan
