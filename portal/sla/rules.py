@@ -1,5 +1,5 @@
 """What a valid service level is: plan names, targets, the business week, triage time and holidays,
-checked without touching the database (the admin page and `portal sla import` both ask here)."""
+checked without touching the database (portal.sla.levels_admin and `portal sla import` both ask here)."""
 
 from __future__ import annotations
 

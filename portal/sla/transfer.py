@@ -11,7 +11,7 @@ from datetime import date
 from portal import logs
 from portal.db import write_transaction
 from portal.sla import levels, rules
-from portal.sla.editing import known_types
+from portal.sla.levels_admin import known_types
 from portal.sla.rules import LevelRefused, Target
 from portal.sla.tables import Holiday, HolidayCalendar, ServiceTarget, SupportPlan
 

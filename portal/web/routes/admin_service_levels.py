@@ -10,8 +10,8 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from auth.tables import User
-from portal.sla import editing
-from portal.sla.editing import PlanSettings, TargetForm
+from portal.sla import levels_admin
+from portal.sla.levels_admin import PlanSettings, TargetForm
 from portal.sla.rules import LevelNotFound, LevelRefused
 from portal.web.guards import ADMIN
 from portal.web.routes.staff_tickets import FORM
@@ -66,7 +66,7 @@ class HolidayForm(msgspec.Struct):
 
 
 async def _page(plan_id: int | None = None, status: int = 200, **context: object) -> Template:
-    levels = await editing.overview()
+    levels = await levels_admin.overview()
     if plan_id is None:
         return Template("admin/service_levels.html", status_code=status, context={**levels, **context})
     plan = next((p for p in levels["plans"] if p["id"] == plan_id), None)
@@ -97,20 +97,22 @@ async def plan_page(plan_id: FromPath[int], done: FromQuery[str | None] = None) 
 
 @post(HERE, opt=ADMIN)
 async def create_plan(data: Annotated[NewPlanForm, FORM], viewer: NamedDependency[User]) -> Response:
-    return await _save(editing.create_plan(viewer.id, data.slug, data.name_en, data.name_ru), "new-plan", form=data)
+    return await _save(
+        levels_admin.create_plan(viewer.id, data.slug, data.name_en, data.name_ru), "new-plan", form=data
+    )
 
 
 @post(HERE + "/{plan_id:int}/settings", opt=ADMIN)
 async def save_plan(plan_id: FromPath[int], data: Annotated[PlanForm, FORM], viewer: NamedDependency[User]) -> Response:
     wanted = PlanSettings(data.name_en, data.name_ru, data.triage_minutes, data.calendar)
-    return await _save(editing.save_plan(viewer.id, plan_id, wanted), "plan-settings", plan_id, data)
+    return await _save(levels_admin.save_plan(viewer.id, plan_id, wanted), "plan-settings", plan_id, data)
 
 
 @post(HERE + "/{plan_id:int}/active", opt=ADMIN)
 async def set_active(
     plan_id: FromPath[int], data: Annotated[ActiveForm, FORM], viewer: NamedDependency[User]
 ) -> Response:
-    return await _save(editing.set_active(viewer.id, plan_id, data.active == "1"), "plan-active", plan_id)
+    return await _save(levels_admin.set_active(viewer.id, plan_id, data.active == "1"), "plan-active", plan_id)
 
 
 @post(HERE + "/{plan_id:int}/targets", opt=ADMIN)
@@ -125,24 +127,24 @@ async def save_target(
         data.around_the_clock == "1",
         data.customer_choice == "1",
     )
-    return await _save(editing.save_target(viewer.id, plan_id, wanted), "plan-target", plan_id, data)
+    return await _save(levels_admin.save_target(viewer.id, plan_id, wanted), "plan-target", plan_id, data)
 
 
 @post(HERE + "/{plan_id:int}/targets/{target_id:int}/delete", opt=ADMIN)
 async def delete_target(plan_id: FromPath[int], target_id: FromPath[int], viewer: NamedDependency[User]) -> Response:
-    return await _save(editing.delete_target(viewer.id, plan_id, target_id), "plan-targets", plan_id)
+    return await _save(levels_admin.delete_target(viewer.id, plan_id, target_id), "plan-targets", plan_id)
 
 
 @post(HERE + "/{plan_id:int}/week", opt=ADMIN)
 async def save_week(plan_id: FromPath[int], data: Annotated[WeekForm, FORM], viewer: NamedDependency[User]) -> Response:
-    days = {day: getattr(data, f"day{day}") for day in editing.WEEKDAYS}
-    return await _save(editing.save_week(viewer.id, plan_id, days), "plan-week", plan_id, data)
+    days = {day: getattr(data, f"day{day}") for day in levels_admin.WEEKDAYS}
+    return await _save(levels_admin.save_week(viewer.id, plan_id, days), "plan-week", plan_id, data)
 
 
 @post(HERE + "/calendars", opt=ADMIN)
 async def create_calendar(data: Annotated[CalendarForm, FORM], viewer: NamedDependency[User]) -> Response:
     return await _save(
-        editing.create_calendar(viewer.id, data.calendar_slug, data.calendar_name), "new-calendar", form=data
+        levels_admin.create_calendar(viewer.id, data.calendar_slug, data.calendar_name), "new-calendar", form=data
     )
 
 
@@ -150,7 +152,7 @@ async def create_calendar(data: Annotated[CalendarForm, FORM], viewer: NamedDepe
 async def add_holiday(
     calendar_id: FromPath[int], data: Annotated[HolidayForm, FORM], viewer: NamedDependency[User]
 ) -> Response:
-    change = editing.add_holiday(viewer.id, calendar_id, data.day, data.name)
+    change = levels_admin.add_holiday(viewer.id, calendar_id, data.day, data.name)
     return await _save(change, f"calendar-{calendar_id}", form=data)
 
 
@@ -158,7 +160,7 @@ async def add_holiday(
 async def remove_holiday(
     calendar_id: FromPath[int], holiday_id: FromPath[int], viewer: NamedDependency[User]
 ) -> Response:
-    return await _save(editing.remove_holiday(viewer.id, calendar_id, holiday_id), f"calendar-{calendar_id}")
+    return await _save(levels_admin.remove_holiday(viewer.id, calendar_id, holiday_id), f"calendar-{calendar_id}")
 
 
 ROUTES = [
