@@ -15,11 +15,12 @@ def clean_org_name(name: str) -> str:
     return name
 
 
-async def create(name: str, plan: SupportPlan = SupportPlan.STANDARD, shares_tickets: bool = False) -> Organization:
+async def create(name: str, plan: str = SupportPlan.STANDARD, shares_tickets: bool = False) -> Organization:
+    """`plan` names a support plan the caller has checked exists (the portal keeps them as data)."""
     name = clean_org_name(name)
     if await find_by_name(name) is not None:
         raise InvalidInput("name", "organization_exists")
-    org = Organization(name=name, support_plan=SupportPlan(plan).value, shares_tickets=shares_tickets)
+    org = Organization(name=name, support_plan=str(plan), shares_tickets=shares_tickets)
     await org.save()
     return org
 
@@ -40,8 +41,8 @@ async def get(organization_id: int) -> Organization:
     return org
 
 
-async def update(org: Organization, plan: SupportPlan, shares_tickets: bool) -> Organization:
-    org.support_plan = SupportPlan(plan).value
+async def update(org: Organization, plan: str, shares_tickets: bool) -> Organization:
+    org.support_plan = str(plan)
     org.shares_tickets = shares_tickets
     await org.save([Organization.support_plan, Organization.shares_tickets])
     return org

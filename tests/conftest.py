@@ -18,6 +18,7 @@ from litestar.testing import AsyncTestClient
 
 from portal import db
 from portal.settings import Settings
+from portal.sla import levels
 from portal.tickets import types
 from portal.web.app import create_app
 
@@ -101,6 +102,7 @@ def database_url(database_template: str, tmp_path: Path) -> str:
         url = f"sqlite:///{path}"
     db.bind(db.engine_for(url))
     types.forget()  # what a process cached of the previous test's database
+    levels.forget()
     return url
 
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from auth import organizations, users
 from auth.errors import InvalidInput
-from auth.tables import Organization, Role, SupportPlan, User
+from auth.tables import Organization, Role, User
 from portal import i18n, logs
 from portal.accounts.flows import create_account
 from portal.db import write_transaction
 from portal.settings import Settings
+from portal.sla import levels
 
 
 def _role(value: str) -> Role:
@@ -18,11 +19,12 @@ def _role(value: str) -> Role:
         raise InvalidInput("role", "invalid_role") from None
 
 
-def _plan(value: str) -> SupportPlan:
-    try:
-        return SupportPlan(value)
-    except ValueError:
-        raise InvalidInput("support_plan", "invalid_input") from None
+async def _plan(value: str, current: str | None = None) -> str:
+    """A plan the service levels offer; an organization may stay on the retired plan it is on."""
+    offered = {p["slug"] for p in await levels.plans() if p["active"] or p["slug"] == current}
+    if value not in offered:
+        raise InvalidInput("support_plan", "invalid_input")
+    return value
 
 
 def _organization_id(value: str) -> int | None:
@@ -71,11 +73,13 @@ async def save_user(admin: User, account: User, role: str, organization: str, ac
 
 
 async def create_organization(name: str, plan: str, shares_tickets: bool) -> Organization:
+    plan = await _plan(plan)
     async with write_transaction():
-        return await organizations.create(name, _plan(plan), shares_tickets)
+        return await organizations.create(name, plan, shares_tickets)
 
 
 async def save_organization(organization_id: int, plan: str, shares_tickets: bool) -> Organization:
     org = await organizations.get(organization_id)
+    plan = await _plan(plan, org.support_plan)
     async with write_transaction():
-        return await organizations.update(org, _plan(plan), shares_tickets)
+        return await organizations.update(org, plan, shares_tickets)

@@ -20,6 +20,7 @@ from portal import db, logs
 from portal.cli import support
 from portal.cli.insight_commands import insights
 from portal.cli.org_commands import org
+from portal.cli.sla_commands import sla
 from portal.i18n import LOCALES
 from portal.knowledge import content
 from portal.settings import Settings
@@ -357,3 +358,4 @@ def send_mail(once: bool) -> None:
 
 main.add_command(insights)
 main.add_command(org)
+main.add_command(sla)

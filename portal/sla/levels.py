@@ -4,11 +4,13 @@ filed (a change applies to tickets filed after it: tickets keep the deadlines th
 from __future__ import annotations
 
 import json
+import time as clock
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from portal.db import current_engine
 from portal.sla.calendar import BusinessCalendar, Interval
-from portal.sla.policy import Deadlines, warning
+from portal.sla.policy import RANK, Deadlines, warning
 from portal.sla.tables import Holiday, SupportPlan
 
 FALLBACK_PLAN = "standard"
@@ -25,6 +27,16 @@ _LEVEL = (
 _ORGANIZATION_HOLIDAYS = (
     "SELECT h.day FROM sla_holiday h JOIN sla_org_calendar c ON c.calendar = h.calendar WHERE c.organization = {}"
 )
+
+
+# Which priorities each plan lets customers choose: read once every few seconds per process and
+# database (filing must not cost another query); an admin's change here drops it at once.
+_CHOICES = (
+    "SELECT p.slug, t.priority, t.customer_choice FROM sla_target t JOIN sla_plan p ON p.id = t.plan "
+    "WHERE t.ticket_type = ''"
+)
+CACHE_SECONDS = 5.0
+_CHOICES_CACHE: dict[int, tuple[float, dict[str, tuple[str, ...]]]] = {}
 
 
 class NoServiceLevel(LookupError):
@@ -69,6 +81,34 @@ async def organization_holidays(organization: int | None) -> frozenset[date]:
     if not organization:
         return frozenset()
     return frozenset(_day(row["day"]) for row in await Holiday.raw(_ORGANIZATION_HOLIDAYS, organization))
+
+
+async def plans() -> list[dict]:
+    """Every support plan (slug, names, whether it is still offered), in the admins' order."""
+    columns = (SupportPlan.slug, SupportPlan.name_en, SupportPlan.name_ru, SupportPlan.active)
+    return await SupportPlan.select(*columns).order_by(SupportPlan.position).order_by(SupportPlan.id)
+
+
+def forget() -> None:
+    """Drop what this process remembers of the tables (after an admin changed them)."""
+    _CHOICES_CACHE.clear()
+
+
+async def customer_priorities(plan: str) -> tuple[str, ...]:
+    """The priorities a customer on the plan may choose, lowest first (a plan without targets of its
+    own is served as Standard, as its deadlines are)."""
+    key = id(current_engine())
+    cached = _CHOICES_CACHE.get(key)
+    if cached is None or clock.monotonic() - cached[0] >= CACHE_SECONDS:
+        by_plan: dict[str, list[str]] = {}
+        for row in await SupportPlan.raw(_CHOICES):
+            chosen = by_plan.setdefault(row["slug"], [])
+            if row["customer_choice"]:
+                chosen.append(row["priority"])
+        choices = {slug: tuple(sorted(found, key=RANK.__getitem__)) for slug, found in by_plan.items()}
+        cached = _CHOICES_CACHE[key] = (clock.monotonic(), choices)
+    choices = cached[1]
+    return choices[plan] if plan in choices else choices.get(FALLBACK_PLAN, ())
 
 
 async def level(
@@ -123,9 +163,3 @@ async def deadlines(
         first_response_warning=warning(calendar, opened, first, warn_percent),
         resolution_warning=warning(calendar, opened, resolution, warn_percent),
     )
-
-
-async def calendar(
-    plan: str, priority: str, ticket_type: str, time_zone: str, holidays: frozenset[date] = frozenset()
-) -> BusinessCalendar:
-    return (await level(plan, priority, ticket_type, time_zone, holidays)).calendar

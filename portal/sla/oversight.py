@@ -1,5 +1,6 @@
 """The supervisors' escalations view: which tickets are escalated, at which stage, since when and who
-holds them; only supervisors and admins look at it and acknowledge."""
+holds them; only supervisors and admins look at it and act from it, each on the groups they oversee
+(portal.tickets.groups.escalation_scope)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from auth.tables import Role, User
 from portal.sla import escalation
 from portal.sla.tables import Escalation
 from portal.tickets.errors import NotAllowed
+from portal.tickets.groups import escalation_scope
 from portal.tickets.tables import Ticket
 from portal.tickets.visibility import number_of
 
@@ -20,10 +22,31 @@ def supervises(user: User) -> bool:
     return Role(user.role) in SUPERVISING
 
 
-async def escalated(viewer: User) -> list[dict]:
-    """The escalated tickets, longest waiting first, each with the stages nobody has acknowledged yet."""
+async def oversees(viewer: User, ticket: Ticket) -> None:
+    """NotAllowed unless the viewer supervises and the ticket is within the groups they oversee."""
     if not supervises(viewer):
         raise NotAllowed()
+    scope = await escalation_scope(viewer)
+    if not scope.shows(_id(ticket.staff_group), _id(ticket.assignee)):
+        raise NotAllowed()
+
+
+def _id(value: object) -> int | None:
+    return getattr(value, "id", value)
+
+
+async def escalated(viewer: User) -> list[dict]:
+    """The escalated tickets of the groups the viewer oversees, longest waiting first, each with the
+    stages nobody has acknowledged yet."""
+    if not supervises(viewer):
+        raise NotAllowed()
+    scope = await escalation_scope(viewer)
+    where = Ticket.escalated_at.is_not_null()
+    if scope.groups is not None:
+        mine = Ticket.staff_group.is_null() | (Ticket.assignee == viewer.id)
+        if scope.groups:
+            mine = mine | Ticket.staff_group.is_in(sorted(scope.groups))
+        where = where & mine
     tickets = (
         await Ticket.select(
             Ticket.id,
@@ -35,7 +58,7 @@ async def escalated(viewer: User) -> list[dict]:
             Ticket.assignee.name.as_alias("assignee_name"),
             Ticket.organization.name.as_alias("organization_name"),
         )
-        .where(Ticket.escalated_at.is_not_null())
+        .where(where)
         .order_by(Ticket.escalated_at)
         .order_by(Ticket.id)
         .limit(LIMIT)
@@ -66,6 +89,5 @@ async def escalated(viewer: User) -> list[dict]:
 
 async def acknowledge(viewer: User, ticket: Ticket, now: datetime | None = None) -> bool:
     """The supervisor has seen it: the ticket leaves the list and loses the queue's flag."""
-    if not supervises(viewer):
-        raise NotAllowed()
+    await oversees(viewer, ticket)
     return await escalation.acknowledge(viewer.id, ticket.id, now or datetime.now(UTC))

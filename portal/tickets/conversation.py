@@ -23,9 +23,12 @@ REOPEN_WITHIN = timedelta(days=14)
 
 
 async def _calendar(settings: Settings, ticket: Ticket) -> BusinessCalendar:
-    """The calendar the ticket's deadlines are counted in: its requester's plan decides."""
-    plan, time_zone, _org = await plan_of(await _requester(ticket))
-    return await levels.calendar(plan, ticket.priority, ticket.type, time_zone, settings.holidays)
+    """The calendar the ticket's deadlines are counted in, as filing counted them: its requester's plan,
+    their organization's time zone and holidays."""
+    plan, time_zone, org = await plan_of(await _requester(ticket))
+    organization = org.id if org else None
+    found = await levels.level(plan, ticket.priority, ticket.type, time_zone, settings.holidays, organization)
+    return found.calendar
 
 
 def _id(value) -> int:

@@ -10,7 +10,7 @@ from auth.tables import Organization, User
 from portal.db import is_unique_violation, write_transaction
 from portal.settings import Settings
 from portal.sla import levels
-from portal.sla.policy import CUSTOMER_PRIORITIES, RANK
+from portal.sla.policy import RANK
 from portal.tickets import rendering, types
 from portal.tickets.errors import TicketError
 from portal.tickets.mail import mail
@@ -64,10 +64,10 @@ async def plan_of(requester: User) -> tuple[str, str, Organization | None]:
     return org.support_plan, org.time_zone or requester.time_zone, org
 
 
-def _priority(plan: str, priority: str, by_staff: bool) -> str:
+async def _priority(plan: str, priority: str, by_staff: bool) -> str:
     if priority not in RANK:
         raise TicketError("priority_invalid", "priority")
-    if not by_staff and priority not in CUSTOMER_PRIORITIES.get(plan, CUSTOMER_PRIORITIES["standard"]):
+    if not by_staff and priority not in await levels.customer_priorities(plan):
         raise TicketError("priority_not_in_plan", "priority")
     return priority
 
@@ -126,7 +126,7 @@ async def check(requester: User, draft: NewTicket, by: User | None = None) -> Ch
     ticket_type = await types.check_type(draft.type)
     answers = await types.check_fields(ticket_type, draft.custom_fields)
     plan, time_zone, org = await plan_of(requester)
-    priority = _priority(plan, draft.priority, by_staff=by is not None and is_staff(by))
+    priority = await _priority(plan, draft.priority, by_staff=by is not None and is_staff(by))
     return Checked(subject, description, ticket_type, answers, priority, plan, time_zone, org)
 
 

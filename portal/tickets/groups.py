@@ -111,6 +111,29 @@ async def groups_of(user_id: int) -> list[int]:
     return [row["staff_group"] for row in rows]
 
 
+@dataclass(frozen=True, slots=True)
+class EscalationScope:
+    """Whose escalations a staff member sees: tickets of these groups and those of no group (`groups`
+    None: every group), and always the tickets assigned to them."""
+
+    user_id: int
+    groups: frozenset[int] | None
+
+    def shows(self, staff_group: int | None, assignee: int | None) -> bool:
+        return self.groups is None or staff_group is None or staff_group in self.groups or assignee == self.user_id
+
+
+async def escalation_scope(user: User) -> EscalationScope:
+    """A supervisor (or admin) sees the groups they are attached to, or all when attached to none; an
+    agent sees the groups whose pool they work, never other groups'."""
+    supervising = user.role in SUPERVISING
+    rows = await GroupMember.select(GroupMember.staff_group).where(
+        (GroupMember.member == user.id) & (GroupMember.supervises == supervising)
+    )
+    groups = frozenset(row["staff_group"] for row in rows)
+    return EscalationScope(user.id, None if supervising and not groups else groups)
+
+
 @dataclass(slots=True)
 class Audience:
     """Who hears of a ticket: by its group, else everyone in the role."""

@@ -12,7 +12,7 @@ from auth.tables import Organization, Role, User
 from portal.i18n import current_locale
 from portal.sla.policy import RANK
 from portal.tickets import rendering
-from portal.tickets.groups import groups_of
+from portal.tickets.groups import EscalationScope, escalation_scope, groups_of
 from portal.tickets.tables import Attachment, CustomField, Event, Message, Ticket, TicketType
 from portal.tickets.visibility import STAFF, id_of, number_of
 from portal.tickets.workflow import ACTIVE, TRANSITIONS, Status
@@ -93,7 +93,7 @@ def _search(q: str):
     return condition
 
 
-def _queue_row(row: dict, now: datetime) -> dict:
+def _queue_row(row: dict, now: datetime, scope: EscalationScope) -> dict:
     answered = row["first_responded_at"] is not None
     due = row["resolution_due"] if answered else row["first_response_due"]
     paused = row["paused_at"] if answered else None
@@ -101,11 +101,14 @@ def _queue_row(row: dict, now: datetime) -> dict:
     state = deadline_state(due, None, active, paused, now)
     # The queue flags only what needs attention; "on time" would be noise on every row.
     flag = state if state in QUEUE_FLAGS else ""
-    return {**row, "number": number_of(row["id"]), "due": due, "flag": flag, "escalated": row["escalated_at"]}
+    # Other groups' escalations are their supervisors' business, not this agent's.
+    escalated = row["escalated_at"] if scope.shows(row["staff_group"], row["assignee"]) else None
+    return {**row, "number": number_of(row["id"]), "due": due, "flag": flag, "escalated": escalated}
 
 
-async def queue_rows(filters: QueueFilters, viewer_id: int, now: datetime) -> tuple[list[dict], bool]:
+async def queue_rows(filters: QueueFilters, viewer: User, now: datetime) -> tuple[list[dict], bool]:
     """One page of the queue, the nearest deadline first (none last); and whether more follow."""
+    viewer_id = viewer.id
     query = Ticket.select(
         Ticket.id,
         Ticket.subject,
@@ -117,6 +120,8 @@ async def queue_rows(filters: QueueFilters, viewer_id: int, now: datetime) -> tu
         Ticket.resolution_due,
         Ticket.paused_at,
         Ticket.escalated_at,
+        Ticket.staff_group,
+        Ticket.assignee,
         Ticket.requester.name.as_alias("requester_name"),
         Ticket.organization.name.as_alias("organization_name"),
         Ticket.assignee.name.as_alias("assignee_name"),
@@ -142,7 +147,8 @@ async def queue_rows(filters: QueueFilters, viewer_id: int, now: datetime) -> tu
         .limit(PER_PAGE + 1)
         .offset((filters.page - 1) * PER_PAGE)
     )
-    return [_queue_row(row, now) for row in rows[:PER_PAGE]], len(rows) > PER_PAGE
+    scope = await escalation_scope(viewer)
+    return [_queue_row(row, now, scope) for row in rows[:PER_PAGE]], len(rows) > PER_PAGE
 
 
 async def type_names() -> dict[str, dict]:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from auth.tables import User
-from portal.sla.policy import CUSTOMER_PRIORITIES
+from portal.sla import levels
 from portal.tickets import visibility
 from portal.tickets.filing import plan_of
 from portal.tickets.tables import Ticket, TicketType
@@ -34,7 +34,7 @@ def localized(row: dict, field: str, locale: str) -> str:
 async def priorities_for(user: User) -> tuple[str, ...]:
     """The priorities the customer's support plan lets them choose."""
     plan, _zone, _org = await plan_of(user)
-    return CUSTOMER_PRIORITIES.get(plan, CUSTOMER_PRIORITIES["standard"])
+    return await levels.customer_priorities(plan)
 
 
 async def type_names(locale: str) -> dict[str, str]:

@@ -15,6 +15,7 @@ from auth.errors import AccountError, InvalidLink, NotFound, RateLimited
 from kb.articles import ArticleError, ArticleNotFound
 from kb.search import SearchBusy
 from portal import db, i18n, logs
+from portal.sla.rules import LevelNotFound, LevelRefused
 from portal.tickets.errors import NotAllowed, TicketError, TicketNotFound
 from portal.web.client import client_ip
 from portal.web.input_guard import BadInput
@@ -155,6 +156,13 @@ def ticket_error(request: Request, exc: TicketError) -> Response:
     return _page(request, status, describe(exc.code) if status == 400 else "")
 
 
+def level_error(request: Request, exc: LevelNotFound | LevelRefused) -> Response:
+    """Service-level editing: an unknown plan, calendar or holiday is a 404; a refusal names its reason."""
+    if isinstance(exc, LevelNotFound):
+        return _page(request, 404)
+    return _page(request, 400, describe(exc.code))
+
+
 HANDLERS = {
     db.DatabaseUnavailable: unavailable,
     BadInput: bad_input,
@@ -162,6 +170,8 @@ HANDLERS = {
     AccountError: account_error,
     ArticleError: article_error,
     TicketError: ticket_error,
+    LevelNotFound: level_error,
+    LevelRefused: level_error,
     SearchBusy: search_busy,
     Exception: server_error,
 }

@@ -205,6 +205,31 @@ def _descriptions() -> dict[str, str]:
         "article_not_published": _("Choose a published article."),
         "group_has_no_resolution": _("None of the group's tickets is resolved with a public reply yet."),
         "ticket_not_resolved": _("Only a resolved ticket can be turned into an article."),
+        # service levels
+        "level_slug_invalid": _(
+            "Enter a short identifier: lowercase Latin letters, digits, hyphens and underscores "
+            "(20 at most for a plan)."
+        ),
+        "level_slug_taken": _("This identifier is already used: choose another one."),
+        "level_name_required": _("Enter a name."),
+        "level_name_too_long": _("The name is too long (100 characters at most)."),
+        "triage_invalid": _("Enter the triage time as a whole number of minutes, from 1 to 10080 (a week)."),
+        "target_minutes_invalid": _("Enter a target as a whole number of minutes greater than zero."),
+        "resolution_before_first_response": _(
+            "The resolution target cannot be shorter than the first response target."
+        ),
+        "target_duplicate": _("A plan has one row per priority and type: this one is listed twice."),
+        "target_general_missing": _("Every priority needs its targets for all types."),
+        "target_general_kept": _("A priority's targets for all types cannot be removed, only changed."),
+        "hours_time_invalid": _("Write business hours as 09:00-18:00, several intervals separated by commas."),
+        "hours_inverted": _("An interval of business hours must start before it ends."),
+        "hours_overlap": _("Intervals of business hours on one day must not overlap."),
+        "hours_day_invalid": _("Weekdays are numbered from 0 (Monday) to 6 (Sunday)."),
+        "week_empty": _("A week needs business hours on at least one day."),
+        "plan_last_active": _("This is the last active plan: another one must stay active."),
+        "holiday_day_invalid": _("Enter the day as year-month-day, e.g. 2026-12-31."),
+        "holiday_duplicate": _("This day is already in the calendar."),
+        "service_levels_saved": _("Saved. Tickets filed from now on get the new service levels."),
         "": _("Something went wrong. Please try again."),
     }
 
@@ -242,6 +267,7 @@ NOTICES = frozenset(
         "ticket_priority_changed",
         "escalation_acknowledged",
         "group_created",
+        "service_levels_saved",
         "group_member_added",
         "group_member_removed",
         "ticket_type_routed",

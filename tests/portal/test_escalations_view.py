@@ -97,3 +97,47 @@ async def test_agents_get_403_and_customers_404_and_forms_need_csrf(client, esca
     forged = await client.post(f"/staff/escalations/{number}/acknowledge", data={})
     assert forged.status_code == 403
     assert (await _fresh(escalated)).escalated_at is not None
+
+
+async def test_each_supervisor_sees_the_groups_they_oversee_and_agents_only_their_own(client, settings):
+    from datetime import UTC
+
+    from portal.tickets import groups
+    from portal.tickets.queue import QueueFilters, queue_rows
+    from portal.tickets.tables import TicketType
+
+    ann = await create_user(settings, "ann@example.com")
+    sam = await create_user(settings, "sam@example.com", Role.SUPERVISOR, name="Sam Sales")
+    await create_user(settings, "pat@example.com", Role.SUPERVISOR, name="Pat Overall")
+    alex = await create_user(settings, "alex@example.com", Role.AGENT, name="Alex Repairs")
+    sales, repairs = await groups.create_group("Sales"), await groups.create_group("Repairs")
+    await groups.add_member(sales.id, sam.id, supervises=True)
+    await groups.add_member(repairs.id, alex.id, supervises=False)
+    for slug, group in (("pricing_request", sales), ("incident", repairs)):
+        kind = await TicketType.objects().where(TicketType.slug == slug).first()
+        await groups.route_type(kind.id, group.id)
+    filed = {}
+    for slug, subject in (("pricing_request", "Price of Premium"), ("incident", "Broken pump"), ("question", "Hours")):
+        filed[subject] = await open_ticket(settings, ann, NewTicket(slug, subject, "Please help"))
+    await Ticket.update({Ticket.created_at: MONDAY, Ticket.triage_due: MONDAY, Ticket.escalate_at: MONDAY}).where(
+        Ticket.id.is_in([t.id for t in filed.values()])
+    )
+    assert await escalation.run_pass(settings, MONDAY + timedelta(minutes=15)) == 6  # announced and escalated
+
+    await sign_in(client, "sam@example.com")
+    page = (await client.get("/staff/escalations")).text
+    assert "Price of Premium" in page and "Hours" in page and "Broken pump" not in page
+    pump = number_of(filed["Broken pump"].id)
+    assert (await post_form(client, f"/staff/escalations/{pump}/acknowledge", {})).status_code == 403
+    assert (await post_form(client, f"/staff/escalations/{pump}/priority", {"priority": "high"})).status_code == 403
+    assert (await _fresh(filed["Broken pump"])).escalated_at is not None
+    client.cookies.clear()
+    await sign_in(client, "pat@example.com")
+    page = (await client.get("/staff/escalations")).text
+    assert all(subject in page for subject in filed)
+
+    rows, _more = await queue_rows(QueueFilters(), alex, datetime.now(UTC))
+    flagged = {row["subject"] for row in rows if row["escalated"]}
+    assert flagged == {"Broken pump", "Hours"}  # not the sales group's
+    rows, _more = await queue_rows(QueueFilters(), sam, datetime.now(UTC))
+    assert {row["subject"] for row in rows if row["escalated"]} == {"Price of Premium", "Hours"}

@@ -310,11 +310,11 @@ async def test_admins_add_and_retire_custom_fields(client, settings):
 
 
 async def test_an_agent_changes_the_priority_and_the_deadlines_follow(client, settings, people):
-    from portal.sla.policy import deadlines
+    from portal.sla.levels import deadlines
 
     ticket = await _file(settings, people["ann"])
     opened = await _fresh(ticket)
-    target = deadlines("standard", "normal", opened.type, opened.created_at, "UTC", settings.holidays)
+    target = await deadlines("standard", "normal", opened.type, opened.created_at, "UTC", settings.holidays)
     # Three working hours spent waiting for the customer have pushed the resolution deadline.
     paused = target.calendar.add(target.resolution, timedelta(hours=3))
     await Ticket.update({Ticket.resolution_due: paused}).where(Ticket.id == ticket.id)
@@ -327,7 +327,7 @@ async def test_an_agent_changes_the_priority_and_the_deadlines_follow(client, se
     changed = await post_form(client, _url(ticket, "/priority"), {"priority": "urgent"})
     assert changed.status_code == 302
     after = await _fresh(ticket)
-    urgent = deadlines("standard", "urgent", opened.type, opened.created_at, "UTC", settings.holidays)
+    urgent = await deadlines("standard", "urgent", opened.type, opened.created_at, "UTC", settings.holidays)
     assert after.priority == "urgent" and after.first_response_due == urgent.first_response
     assert after.resolution_due == urgent.calendar.add(urgent.resolution, timedelta(hours=3))
     assert after.first_response_due < opened.first_response_due

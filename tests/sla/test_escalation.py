@@ -197,7 +197,7 @@ async def test_the_escalated_flag_shows_in_the_queue_until_someone_acts(settings
     await escalation.run_pass(settings, monday + timedelta(minutes=15))
 
     async def flagged() -> set[int]:
-        rows, _more = await queue_rows(QueueFilters(), people["boss"].id, monday + timedelta(minutes=20))
+        rows, _more = await queue_rows(QueueFilters(), people["boss"], monday + timedelta(minutes=20))
         return {row["id"] for row in rows if row["escalated"]}
 
     assert await flagged() == {first.id, second.id, third.id}

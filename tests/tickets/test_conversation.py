@@ -168,3 +168,38 @@ async def test_the_database_refuses_a_score_outside_one_to_five(settings, people
     with pytest.raises(Exception, match=r"(?i)score|check|constraint"):
         await Rating(key=f"{ticket.id}:1", ticket=ticket.id, resolution=1, score=7).save()
     assert await Rating.count() == 0
+
+
+async def test_a_holiday_of_the_organization_during_a_pause_is_not_counted(settings, people):
+    from zoneinfo import ZoneInfo
+
+    from portal.sla import levels
+    from portal.sla.tables import Holiday, HolidayCalendar, OrganizationCalendar
+
+    zone = "Asia/Vladivostok"
+    org = await organizations.create("Acme", SupportPlan.STANDARD)
+    org.time_zone = zone
+    await org.save()
+    bob = await create_user(settings, "bob@example.com", name="Bob", organization_id=org.id)
+    ticket = await _ticket(settings, bob)
+    await conversation.change_status(settings, people["agent"], ticket, "pending")
+    paused = datetime.now(UTC) - timedelta(days=7)
+    # A working day of the week it waited is the organization's holiday, in its own time zone.
+    day = (paused + timedelta(days=2)).astimezone(ZoneInfo(zone)).date()
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    calendar = HolidayCalendar(slug="acme", name="Acme")
+    await calendar.save()
+    await Holiday(calendar=calendar.id, day=day, name="Founders' day").save()
+    await OrganizationCalendar(organization=org.id, calendar=calendar.id).save()
+    await Ticket.update({Ticket.paused_at: paused}).where(Ticket.id == ticket.id)
+    ticket = await Ticket.objects().where(Ticket.id == ticket.id).first()
+    due = ticket.resolution_due
+
+    await conversation.reply(settings, bob, ticket, "Done, still rebooting.")
+    ticket = await Ticket.objects().where(Ticket.id == ticket.id).first()
+    own = (await levels.level("standard", "normal", "incident", zone, settings.holidays, org.id)).calendar
+    assert day in own.holidays and own.time_zone == zone
+    assert ticket.resolution_due == own.add(due, own.between(paused, ticket.updated_at))
+    without = (await levels.level("standard", "normal", "incident", zone, settings.holidays)).calendar
+    assert ticket.resolution_due != without.add(due, without.between(paused, ticket.updated_at))

@@ -91,7 +91,7 @@ async def test_my_groups_lists_the_pools_of_my_groups(client, settings, staff):
     now = datetime.now(UTC)
 
     async def mine(user) -> list[int]:
-        rows, _ = await queue_rows(QueueFilters(assigned="groups"), user.id, now)
+        rows, _ = await queue_rows(QueueFilters(assigned="groups"), user, now)
         return [row["id"] for row in rows]
 
     assert await mine(staff["sally"]) == [ticket.id]

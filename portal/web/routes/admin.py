@@ -11,11 +11,12 @@ from litestar.response import Redirect, Template
 
 from auth import organizations, users
 from auth.errors import InvalidInput
-from auth.tables import Role, SupportPlan, User
+from auth.tables import Role, User
 from portal.accounts import administration
 from portal.settings import Settings
+from portal.sla import levels
 from portal.web.guards import ADMIN
-from portal.web.routes import admin_groups, admin_organizations
+from portal.web.routes import admin_groups, admin_organizations, admin_service_levels
 
 FORM = Body(media_type=RequestEncodingType.URL_ENCODED)
 
@@ -104,7 +105,7 @@ async def _organizations_page(status: int = 200, **context: object) -> Template:
     return Template(
         template_name="admin/organizations.html",
         status_code=status,
-        context={"organizations": await organizations.list_all(), "plans": list(SupportPlan), **context},
+        context={"organizations": await organizations.list_all(), "plans": await levels.plans(), **context},
     )
 
 
@@ -141,4 +142,5 @@ ROUTES = [
     save_organization,
     *admin_groups.ROUTES,
     *admin_organizations.ROUTES,
+    *admin_service_levels.ROUTES,
 ]

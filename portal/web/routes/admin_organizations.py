@@ -9,7 +9,6 @@ from litestar.response import Redirect, Template
 
 from auth import users
 from auth.errors import InvalidInput
-from auth.tables import SupportPlan
 from portal.accounts import organizations_admin
 from portal.accounts.organizations_admin import OrganizationSettings
 from portal.web.guards import ADMIN
@@ -35,7 +34,6 @@ async def _page(organization_id: int, status: int = 200, **context: object) -> T
             "coordinators": await organizations_admin.coordinators(),
             "calendars": await organizations_admin.calendars(),
             "time_zones": users.time_zones(),
-            "plans": list(SupportPlan),
             **context,
         },
     )

@@ -51,6 +51,7 @@ async def reassign(
     settings: NamedDependency[Settings],
 ) -> Response:
     ticket = await load(viewer, number)
+    await oversight.oversees(viewer, ticket)
     try:
         await assignment.assign(settings, viewer, ticket, int(data.agent) if data.agent.isdigit() else 0)
     except TicketError as exc:
@@ -66,6 +67,7 @@ async def change_priority(
     settings: NamedDependency[Settings],
 ) -> Response:
     ticket = await load(viewer, number)
+    await oversight.oversees(viewer, ticket)
     try:
         await priority.change_priority(settings, viewer, ticket, data.priority)
     except TicketError as exc:

@@ -94,7 +94,7 @@ async def queue(
     page: FromQuery[int] = 1,
 ) -> Template:
     filters = QueueFilters.of(status, assigned, type_, priority, q, page)
-    rows, more = await queue_rows(filters, viewer.id, datetime.now(UTC))
+    rows, more = await queue_rows(filters, viewer, datetime.now(UTC))
     return Template(
         template_name="staff/tickets.html",
         context={
