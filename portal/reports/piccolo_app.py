@@ -10,5 +10,10 @@ APP_CONFIG = AppConfig(
     app_name="reports",
     migrations_folder_path=os.path.join(os.path.dirname(__file__), "piccolo_migrations"),
     table_classes=[SummarySubscriber, SummarySent],
-    migration_dependencies=["auth.piccolo_app", "kb.piccolo_app", "portal.tickets.piccolo_app", "portal.sla.piccolo_app"],
+    migration_dependencies=[
+        "auth.piccolo_app",
+        "kb.piccolo_app",
+        "portal.tickets.piccolo_app",
+        "portal.sla.piccolo_app",
+    ],
 )

@@ -55,14 +55,19 @@ async def backfill(holidays: frozenset[date] = frozenset()) -> int:
         Ticket.resolved_at.is_not_null() & Ticket.resolution_business_minutes.is_null()
     )
     columns = (Ticket.id, Ticket.requester, Ticket.priority, Ticket.type, Ticket.created_at)
-    while rows := await Ticket.select(*columns, Ticket.first_responded_at, Ticket.resolved_at).where(
-        missing & (Ticket.id > after)
-    ).order_by(Ticket.id).limit(BATCH):
+    while (
+        rows := await Ticket.select(*columns, Ticket.first_responded_at, Ticket.resolved_at)
+        .where(missing & (Ticket.id > after))
+        .order_by(Ticket.id)
+        .limit(BATCH)
+    ):
         for row in rows:
             calendar = await calendar_of(row, holidays)
-            moves = await Event.select(Event.new, Event.created_at).where(
-                (Event.ticket == row["id"]) & Event.kind.is_in(["status", "reopened"])
-            ).order_by(Event.created_at)
+            moves = (
+                await Event.select(Event.new, Event.created_at)
+                .where((Event.ticket == row["id"]) & Event.kind.is_in(["status", "reopened"]))
+                .order_by(Event.created_at)
+            )
             paused = _paused(calendar, moves, row["resolved_at"] or row["created_at"])
             changes: dict = {Ticket.paused_business_minutes: paused}
             if row["first_responded_at"]:

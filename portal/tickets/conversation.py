@@ -76,8 +76,14 @@ async def _move(
     ticket.status = target.value
     ticket.updated_at = now
     await ticket.save()
+    # The move's own moment: time in each status is read from these events.
     await Event(
-        ticket=ticket.id, actor=actor.id if actor else None, kind=kind, old=current.value, new=target.value
+        ticket=ticket.id,
+        actor=actor.id if actor else None,
+        kind=kind,
+        old=current.value,
+        new=target.value,
+        created_at=now,
     ).save()
     if quiet:
         return
