@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from auth.tables import User
-from portal.reports import satisfaction, self_service, service_levels, times, volume
+from portal.reports import satisfaction, self_help, service_levels, times, volume
 from portal.reports.period import Filters, Period, ReportNotAllowed, scoped, sees_everyone
 from portal.reports.result import Report, compared
 
@@ -17,7 +17,7 @@ REPORTS: dict[str, Builder] = {
     "times": times.report,
     "volume": volume.report,
     "satisfaction": satisfaction.report,
-    "self-service": self_service.report,
+    "self-service": self_help.report,
 }
 # About everyone's work, with no agent of its own: supervisors and admins only.
 EVERYONES = frozenset({"self-service"})

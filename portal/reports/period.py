@@ -3,6 +3,7 @@ who is asking (an agent sees their own figures only)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -125,3 +126,12 @@ def scoped(viewer: User, filters: Filters) -> Filters:
 
 def sees_everyone(viewer: User) -> bool:
     return Role(viewer.role) in (Role.SUPERVISOR, Role.ADMIN)
+
+
+FILTER_NAMES = ("organization", "plan", "group", "type", "priority", "channel", "agent")
+
+
+def asked(params: Mapping[str, str], now: datetime) -> tuple[Period, Filters]:
+    """The period and filters a form or an API call names in its query string."""
+    period = Period.of(params.get("period", ""), params.get("start", ""), params.get("end", ""), now)
+    return period, Filters.of(**{name: params.get(name, "") for name in FILTER_NAMES})

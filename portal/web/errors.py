@@ -15,6 +15,8 @@ from auth.errors import AccountError, InvalidLink, NotFound, RateLimited
 from kb.articles import ArticleError, ArticleNotFound
 from kb.search import SearchBusy
 from portal import db, i18n, logs
+from portal.reports.catalog import UnknownReport
+from portal.reports.period import InvalidReport, ReportNotAllowed
 from portal.tickets.errors import NotAllowed, TicketError, TicketNotFound
 from portal.web.client import client_ip
 from portal.web.input_guard import BadInput
@@ -155,6 +157,13 @@ def ticket_error(request: Request, exc: TicketError) -> Response:
     return _page(request, status, describe(exc.code) if status == 400 else "")
 
 
+def report_error(request: Request, exc: InvalidReport | UnknownReport) -> Response:
+    """A report that is not there, or not for this viewer, is not found; a bad period or filter is 400."""
+    if isinstance(exc, UnknownReport | ReportNotAllowed):
+        return _page(request, 404)
+    return _page(request, 400, describe(exc.code), code=exc.code, field=exc.field)
+
+
 HANDLERS = {
     db.DatabaseUnavailable: unavailable,
     BadInput: bad_input,
@@ -163,5 +172,7 @@ HANDLERS = {
     ArticleError: article_error,
     TicketError: ticket_error,
     SearchBusy: search_busy,
+    InvalidReport: report_error,
+    UnknownReport: report_error,
     Exception: server_error,
 }

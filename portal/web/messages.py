@@ -205,6 +205,14 @@ def _descriptions() -> dict[str, str]:
         "article_not_published": _("Choose a published article."),
         "group_has_no_resolution": _("None of the group's tickets is resolved with a public reply yet."),
         "ticket_not_resolved": _("Only a resolved ticket can be turned into an article."),
+        # reports
+        "report_period_invalid": _("Choose the last 7, 30 or 90 days, or a range of dates."),
+        "report_date_invalid": _("Enter dates as YYYY-MM-DD."),
+        "report_range_reversed": _("The range must end on or after the day it starts."),
+        "report_range_too_long": _("Choose a range of a year at most."),
+        "report_filter_invalid": _("Choose a filter value from the list."),
+        "summary_on": _("You will get the weekly summary by email every Monday."),
+        "summary_off": _("You will no longer get the weekly summary."),
         "": _("Something went wrong. Please try again."),
     }
 
@@ -268,6 +276,9 @@ NOTICES = frozenset(
         "groups_merged",
         "group_covered",
         "article_drafted",
+        # reports
+        "summary_on",
+        "summary_off",
     }
 )
 

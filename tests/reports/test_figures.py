@@ -5,7 +5,7 @@ from dataclasses import replace
 
 from portal.reports import catalog
 from portal.reports.period import Filters, Period
-from portal.reports.self_service import write_link
+from portal.reports.self_help import write_link
 from portal.tickets.visibility import number_of
 from tests.reports.conftest import NOW
 
