@@ -126,3 +126,19 @@ async def test_an_agent_sees_only_their_own_figures(history):
     report = await _report(history, "volume", Filters.of(agent=str(history["alex"].id)), viewer="olga")
     assert report.figure("opened") == 1
     assert "self-service" not in catalog.available(history["olga"])
+
+
+async def test_the_backfill_gives_older_tickets_the_same_working_times(history):
+    from portal.sla.worktime import backfill
+    from portal.tickets.tables import Ticket
+
+    columns = (
+        Ticket.first_response_business_minutes,
+        Ticket.paused_business_minutes,
+        Ticket.resolution_business_minutes,
+    )
+    recorded = await Ticket.select(Ticket.id, *columns).order_by(Ticket.id)
+    await Ticket.update({Ticket.first_response_business_minutes: None, Ticket.resolution_business_minutes: None,
+                         Ticket.paused_business_minutes: 0}, force=True)  # fmt: skip
+    assert await backfill() == 3  # answered or resolved: #1, #2 and #3
+    assert await Ticket.select(Ticket.id, *columns).order_by(Ticket.id) == recorded
