@@ -24,7 +24,8 @@ _SCORES = "COUNT(*) AS n, AVG(r.score * 1.0) AS average, " + ", ".join(
 
 def _rated(q: sql.Query, period: Period, filters: Filters) -> str:
     return (
-        f"FROM ticket_rating r JOIN ticket t ON t.id = r.ticket WHERE {sql.when(q, 'r.created_at', period)} "
+        # CROSS JOIN: SQLite then reads the period's ratings first (by their moment), each ticket by id.
+        f"FROM ticket_rating r CROSS JOIN ticket t WHERE t.id = r.ticket AND {sql.when(q, 'r.created_at', period)} "
         f"AND {sql.ticket_filters(q, filters, agent_column='r.agent')}"
     )
 
@@ -41,8 +42,8 @@ async def report(period: Period, filters: Filters, now: datetime) -> Report:
     asked = (
         await sql.rows(
             q,
-            "SELECT COUNT(*) AS n FROM ticket_event e JOIN ticket t ON t.id = e.ticket "
-            f"WHERE e.kind = 'status' AND e.new = 'resolved' AND {sql.when(q, 'e.created_at', period)} "
+            "SELECT COUNT(*) AS n FROM ticket_event e CROSS JOIN ticket t WHERE t.id = e.ticket "
+            f"AND e.kind = 'status' AND e.new = 'resolved' AND {sql.when(q, 'e.created_at', period)} "
             f"AND {sql.ticket_filters(q, filters)}",
         )
     )[0]["n"]

@@ -44,8 +44,9 @@ async def _in_status(period: Period, filters: Filters, now: datetime) -> list[tu
         q,
         "WITH moves AS ("
         f"SELECT t.id, t.type, 'new' AS status, t.created_at AS since, 0 AS seq FROM ticket t WHERE {tickets} "
-        "UNION ALL SELECT t.id, t.type, e.new, e.created_at, e.id FROM ticket_event e JOIN ticket t ON t.id = e.ticket "
-        f"WHERE e.kind IN ('status', 'reopened') AND {events}), "
+        # CROSS JOIN: SQLite then reads the period's tickets first and their events by index.
+        "UNION ALL SELECT t.id, t.type, e.new, e.created_at, e.id FROM ticket t CROSS JOIN ticket_event e "
+        f"WHERE e.ticket = t.id AND e.kind IN ('status', 'reopened') AND {events}), "
         "spans AS (SELECT id, type, status, since, "
         "LEAD(since) OVER (PARTITION BY id ORDER BY since, seq) AS until FROM moves) "
         f"SELECT type, status, COUNT(DISTINCT id) AS tickets, SUM({held}) AS held FROM spans "

@@ -168,7 +168,8 @@ async def forwards():
 async def _indexes():
     # The self-service report counts a period's searches by result and groups their queries.
     await engine_finder().run_ddl(
-        "CREATE INDEX IF NOT EXISTS kb_search_log_reports ON kb_search_log (created_at, results, query)"
+        "CREATE INDEX IF NOT EXISTS kb_search_log_reports "
+        "ON kb_search_log (created_at, source, results, clicked, query)"
     )
 
 

@@ -81,10 +81,11 @@ async def forwards():
 
 
 # What the reports filter and group by over a period: tickets by when they were resolved, events by
-# ticket and kind in time order, ratings by moment.
+# ticket and kind in time order and the period's resolutions, ratings by moment.
 INDEXES = (
     "CREATE INDEX IF NOT EXISTS ticket_resolved_at_reports ON ticket (resolved_at)",
     "CREATE INDEX IF NOT EXISTS ticket_event_ticket_kind_reports ON ticket_event (ticket, kind, created_at)",
+    "CREATE INDEX IF NOT EXISTS ticket_event_moves_reports ON ticket_event (kind, new, created_at)",
     "CREATE INDEX IF NOT EXISTS ticket_rating_created_reports ON ticket_rating (created_at)",
 )
 
