@@ -105,3 +105,11 @@ async def test_the_weekly_summary_goes_once_per_person_and_week_in_their_languag
     assert not await weekly.subscribed(history["boss"])
     with pytest.raises(ReportNotAllowed):  # an agent's figures are their own: no summary of everyone's
         await weekly.set_subscription(history["olga"], True)
+
+
+async def test_an_agents_page_offers_neither_the_agent_filter_nor_self_service(client, history):
+    await sign_in(client, "olga@example.com")
+    page = await client.get(f"/staff/reports?report=self-service&{WEEK}")
+    assert page.status_code == 200 and "your own tickets" in page.text
+    assert 'name="agent"' not in page.text and ">Self-service<" not in page.text and "Weekly summary" not in page.text
+    assert (await client.get(f"/staff/reports/self-service/csv/summary?{WEEK}")).status_code == 404
