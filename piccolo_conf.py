@@ -20,5 +20,6 @@ APP_REGISTRY = AppRegistry(
         "portal.sla.piccolo_app",
         "portal.insights.piccolo_app",
         "portal.channels.piccolo_app",
+        "portal.reports.piccolo_app",
     ]
 )

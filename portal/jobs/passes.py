@@ -1,6 +1,6 @@
 """Background work every portal process runs: mail, the search index's catch-up, written reader activity,
 expiry of old records, auto-closing of resolved tickets, removing files a crash left behind, and
-regrouping recurring questions."""
+regrouping recurring questions, the weekly report summaries."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from portal.channels import imap_poll
 from portal.insights import recurring
 from portal.knowledge.content import catch_up
 from portal.notify import sender
+from portal.reports import weekly
 from portal.settings import Settings
 from portal.sla import escalation
 from portal.tickets.attachments import ORPHAN_AFTER_S, sweep_orphans
@@ -28,12 +29,13 @@ PURGE_EVERY_S = 600.0
 ESCALATE_EVERY_S = 10.0  # an escalation goes out within a minute of its moment
 REGROUP_EVERY_S = 300.0  # new and resolved tickets join their groups within minutes
 INBOUND_EVERY_S = 60.0  # PORTAL_IMAP_URL is polled once a minute
+SUMMARY_EVERY_S = 900.0  # the weekly summaries leave within a quarter of an hour of the week's end
 
 
 async def run(settings: Settings, kb: IndexSync | None = None, activity: ReaderActivity | None = None) -> None:
     """Until cancelled; several processes may run it at once (claims keep mail single-sent)."""
     transport = sender.transport_for(settings.smtp_url, settings.maildir)
-    last_purge = last_regroup = last_sweep = last_escalation = last_inbound = 0.0
+    last_purge = last_regroup = last_sweep = last_escalation = last_inbound = last_summary = 0.0
     while True:
         try:
             await sender.deliver_due(transport, settings.mail_from)
@@ -58,6 +60,10 @@ async def run(settings: Settings, kb: IndexSync | None = None, activity: ReaderA
                 last_regroup = time.monotonic()
                 if await recurring.stale():
                     await recurring.rebuild()
+            if time.monotonic() - last_summary > SUMMARY_EVERY_S:
+                last_summary = time.monotonic()
+                # Each person's week is claimed in the database: one mail however many processes run this.
+                await weekly.send_due(settings)
             if settings.imap_url and time.monotonic() - last_inbound > INBOUND_EVERY_S:
                 last_inbound = time.monotonic()
                 # Several processes may poll at once: each message's claim in the database lets one take it.

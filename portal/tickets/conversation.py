@@ -11,6 +11,7 @@ from portal.settings import Settings
 from portal.sla import levels
 from portal.sla.calendar import BusinessCalendar
 from portal.sla.policy import resume
+from portal.sla.worktime import minutes, to_first_response, to_resolution
 from portal.tickets import ratings, rendering
 from portal.tickets.errors import NotAllowed, TicketError
 from portal.tickets.filing import clean_body, plan_of
@@ -54,8 +55,11 @@ async def _move(
     mail (unless `quiet`: the caller's own mail tells it)."""
     current = Status(ticket.status)
     check(current, target)
+    calendar = await _calendar(settings, ticket) if target == Status.RESOLVED or current == Status.PENDING else None
     if current == Status.PENDING and ticket.paused_at is not None:
-        calendar = await _calendar(settings, ticket)
+        ticket.paused_business_minutes = (ticket.paused_business_minutes or 0) + minutes(
+            calendar.between(ticket.paused_at, now)
+        )
         ticket.resolution_due = resume(calendar, ticket.resolution_due, ticket.paused_at, now)
         ticket.resolution_warn_at = resume(calendar, ticket.resolution_warn_at, ticket.paused_at, now)
         ticket.paused_at = None
@@ -66,14 +70,23 @@ async def _move(
     if target == Status.RESOLVED:
         ticket.resolved_at = now
         ticket.resolutions += 1
+        ticket.resolution_business_minutes = to_resolution(
+            calendar, ticket.created_at, now, ticket.paused_business_minutes or 0
+        )
     if target == Status.CLOSED:
         ticket.closed_at = now
     kind = "reopened" if current in (Status.RESOLVED,) and target == Status.OPEN else "status"
     ticket.status = target.value
     ticket.updated_at = now
     await ticket.save()
+    # The move's own moment: time in each status is read from these events.
     await Event(
-        ticket=ticket.id, actor=actor.id if actor else None, kind=kind, old=current.value, new=target.value
+        ticket=ticket.id,
+        actor=actor.id if actor else None,
+        kind=kind,
+        old=current.value,
+        new=target.value,
+        created_at=now,
     ).save()
     if quiet:
         return
@@ -116,6 +129,8 @@ async def reply(
         await message.save()
         if staff and not internal and ticket.first_responded_at is None:
             ticket.first_responded_at = now
+            calendar = await _calendar(settings, ticket)
+            ticket.first_response_business_minutes = to_first_response(calendar, ticket.created_at, now)
         if staff:
             ticket.escalated_at = None  # someone acted on it
         if not staff and status in (Status.PENDING, Status.RESOLVED):
@@ -124,7 +139,9 @@ async def reply(
             # A public answer and the status it leaves the ticket in reach the customer as one mail.
             await _move(settings, ticket, Status(then), author, now, quiet=not internal)
         ticket.updated_at = now
-        await ticket.save([Ticket.first_responded_at, Ticket.escalated_at, Ticket.updated_at])
+        await ticket.save(
+            [Ticket.first_responded_at, Ticket.first_response_business_minutes, Ticket.escalated_at, Ticket.updated_at]
+        )
         if staff and not internal:
             moved = ticket.status if then == ticket.status and then in (Status.PENDING, Status.RESOLVED) else ""
             rating_link = _rating_link(settings, ticket, now) if moved == Status.RESOLVED else ""

@@ -81,6 +81,12 @@ class Ticket(Table):
     resolved_at = Timestamptz(null=True, default=None)
     closed_at = Timestamptz(null=True, default=None)
     resolutions = Integer(default=0)  # times resolved: a rating belongs to one resolution
+    # Working time in the ticket's calendar (as its deadlines count it), written when it happens so that
+    # reports aggregate it in SQL: to the first response; paused while pending; to the last resolution
+    # less the pauses.
+    first_response_business_minutes = Integer(null=True, default=None)
+    paused_business_minutes = Integer(default=0)
+    resolution_business_minutes = Integer(null=True, default=None)
     # "<requester id>:<key>": a retried or double-clicked filing finds the ticket it already made.
     idempotency_key = Varchar(length=160, null=True, default=None, unique=True)
     external_ref = Varchar(length=120, null=True, default=None, index=True)

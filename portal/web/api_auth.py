@@ -28,6 +28,8 @@ from portal.web.guards import Access
 
 # The opt of a route that answers to API tokens only (see the module docstring for the CSRF part).
 TOKEN_ONLY: dict[str, Any] = {"access": Access.USER, "token_only": True, "exclude_from_csrf": True}
+# The same for staff only: a customer's token gets the 404 every staff route gives customers.
+STAFF_TOKEN_ONLY: dict[str, Any] = {**TOKEN_ONLY, "access": Access.STAFF}
 # Wrong tokens cost a database lookup each; a guesser is slowed down per address, across processes.
 FAILURES_PER_ADDRESS = ratelimit.Rule("api-token-address", 30, 15 * 60)
 SECURITY = [{"BearerToken": []}]

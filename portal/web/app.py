@@ -33,6 +33,7 @@ from portal.web.page_cache import PageCacheMiddleware
 from portal.web.routes import (
     account,
     admin,
+    api_reports,
     api_tickets,
     health,
     home,
@@ -44,6 +45,7 @@ from portal.web.routes import (
     profile,
     staff_escalations,
     staff_inbound,
+    staff_reports,
     staff_ticket_articles,
     staff_tickets,
     staff_tickets_new,
@@ -116,7 +118,11 @@ def create_app(settings: Settings) -> Litestar:
             *oidc.ROUTES,
             *kb_pages.ROUTES,
             # The JSON API is what the OpenAPI schema documents; pages are left out of it (below).
-            Router(path="/", route_handlers=[*kb_api.ROUTES, *api_tickets.ROUTES], include_in_schema=True),
+            Router(
+                path="/",
+                route_handlers=[*kb_api.ROUTES, *api_tickets.ROUTES, *api_reports.ROUTES],
+                include_in_schema=True,
+            ),
             *kb_staff.ROUTES,
             *staff_tickets.ROUTES,
             *staff_tickets_new.routes(settings),
@@ -124,6 +130,7 @@ def create_app(settings: Settings) -> Litestar:
             *staff_ticket_articles.ROUTES,
             *staff_inbound.ROUTES,
             *insights.ROUTES,
+            *staff_reports.ROUTES,
             *tickets.routes(settings),
             create_static_files_router(
                 path="/static", directories=[STATIC], opt=PUBLIC, name="static", include_in_schema=False

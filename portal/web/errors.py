@@ -15,6 +15,8 @@ from auth.errors import AccountError, InvalidLink, NotFound, RateLimited
 from kb.articles import ArticleError, ArticleNotFound
 from kb.search import SearchBusy
 from portal import db, i18n, logs
+from portal.reports.catalog import UnknownReport
+from portal.reports.period import InvalidReport, ReportNotAllowed
 from portal.sla.rules import LevelNotFound, LevelRefused
 from portal.tickets.errors import NotAllowed, TicketError, TicketNotFound
 from portal.web.client import client_ip
@@ -161,6 +163,11 @@ def level_error(request: Request, exc: LevelNotFound | LevelRefused) -> Response
     if isinstance(exc, LevelNotFound):
         return _page(request, 404)
     return _page(request, 400, describe(exc.code))
+def report_error(request: Request, exc: InvalidReport | UnknownReport) -> Response:
+    """A report that is not there, or not for this viewer, is not found; a bad period or filter is 400."""
+    if isinstance(exc, UnknownReport | ReportNotAllowed):
+        return _page(request, 404)
+    return _page(request, 400, describe(exc.code), code=exc.code, field=exc.field)
 
 
 HANDLERS = {
@@ -173,5 +180,7 @@ HANDLERS = {
     LevelNotFound: level_error,
     LevelRefused: level_error,
     SearchBusy: search_busy,
+    InvalidReport: report_error,
+    UnknownReport: report_error,
     Exception: server_error,
 }

@@ -230,6 +230,14 @@ def _descriptions() -> dict[str, str]:
         "holiday_day_invalid": _("Enter the day as year-month-day, e.g. 2026-12-31."),
         "holiday_duplicate": _("This day is already in the calendar."),
         "service_levels_saved": _("Saved. Tickets filed from now on get the new service levels."),
+        # reports
+        "report_period_invalid": _("Choose the last 7, 30 or 90 days, or a range of dates."),
+        "report_date_invalid": _("Enter dates as YYYY-MM-DD."),
+        "report_range_reversed": _("The range must end on or after the day it starts."),
+        "report_range_too_long": _("Choose a range of a year at most."),
+        "report_filter_invalid": _("Choose a filter value from the list."),
+        "summary_on": _("You will get the weekly summary by email every Monday."),
+        "summary_off": _("You will no longer get the weekly summary."),
         "": _("Something went wrong. Please try again."),
     }
 
@@ -294,6 +302,9 @@ NOTICES = frozenset(
         "groups_merged",
         "group_covered",
         "article_drafted",
+        # reports
+        "summary_on",
+        "summary_off",
     }
 )
 

@@ -139,8 +139,9 @@ async def article_list(
 
 
 @get("/staff/kb/new", opt=STAFF)
-async def new_article() -> Template:
-    return await editor(None, ArticleForm())
+async def new_article(title: FromQuery[str] = "") -> Template:
+    """The editor, empty or with a title to start from (a content gap's query: "write an article")."""
+    return await editor(None, ArticleForm(title=" ".join(title.split())[:200]))
 
 
 @post("/staff/kb/new", opt=STAFF)
