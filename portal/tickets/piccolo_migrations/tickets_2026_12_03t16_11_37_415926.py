@@ -29,17 +29,17 @@ ID = "2026-12-03T16:11:37:415926"
 VERSION = "1.38.0"
 DESCRIPTION = "tickets: merged duplicates point at their survivor; each agent's saved queue choice; the queues' indexes"
 
-# The deadline that matters next (portal.tickets.queue.NEXT_DUE), indexed for the running tickets only:
-# the overdue and due-soon queues and the deadline sort read it. Both databases index expressions and
-# use a partial index when the query repeats its condition.
+# The queues read open tickets by these columns only (portal.tickets.queue_views): one partial
+# index over them answers the views' counts, filters and orders without reading the table, and stays
+# a fifth of its size on a desk where most tickets are done. Both databases take partial indexes
+# when the query states the same condition. Views over every status sort by the update time.
+COVERED = (
+    "status, first_responded_at, first_response_due, resolution_due, first_response_warn_at, resolution_warn_at, "
+    "assignee, staff_group, escalated_at, updated_at, created_at, priority, type, organization, channel, subject"
+)
 INDEXES = [
     "CREATE INDEX ticket_updated_at ON ticket (updated_at)",
-    "CREATE INDEX ticket_next_due_running ON ticket "
-    '((CASE WHEN "first_responded_at" IS NULL THEN "first_response_due" ELSE "resolution_due" END)) '
-    "WHERE status IN ('new', 'open')",
-    "CREATE INDEX ticket_status_updated ON ticket (status, updated_at)",
-    "CREATE INDEX ticket_assignee_status ON ticket (assignee, status)",
-    "CREATE INDEX ticket_group_status ON ticket (staff_group, status)",
+    f"CREATE INDEX ticket_queue_open ON ticket ({COVERED}) WHERE status IN ('new', 'open', 'pending')",
 ]
 
 
