@@ -1,11 +1,13 @@
 """The staff queues among 100,000 tickets: every view × sort (both ways) and a few filters, first page
 with every view's count, as the page asks for them.
 
-    python bench/queue.py [--db sqlite|postgres|both] [--tickets 100000]
+    python bench/staff_queues.py [--db sqlite|postgres|both] [--tickets 100000]
 
 PostgreSQL: PORTAL_BENCH_POSTGRES_URL (default postgresql://postgres@127.0.0.1:5432/test) names the
 server; the benchmark creates and drops its own database (bench_queue_…). Target: ≤ 50 ms of server
-time for each query set (one page of rows and the nine counts).
+time for each query set (one page of rows and the nine counts). Not named queue.py: run as a script,
+a file's folder comes first on the path, where that name would hide the standard library's `queue`
+from every benchmark here.
 """
 
 from __future__ import annotations
@@ -13,31 +15,25 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-# Run as a script, this file's folder comes first on the path, where its name hides the standard
-# library's `queue` (which asyncio's thread pool imports): the project's root takes that place.
-sys.path.pop(0)
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import argparse
 import asyncio
-import os
 import random
 import sqlite3
 import statistics
-import tempfile
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
 from auth.tables import Role, User
+from bench.scratch_db import scratch
 from portal import db
 from portal.tickets import groups
 from portal.tickets.queue_views import SORTS, VIEWS, Choice, listing
 from portal.tickets.tables import TicketType
 
-PG = os.environ.get("PORTAL_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 TARGET_MS = 50.0
 AGENTS, GROUPS, ORGS = 20, 5, 50
@@ -99,7 +95,7 @@ async def _load(kind: str, url: str, rows: list[tuple]) -> None:
         return
     conn = await asyncpg.connect(url)
     await conn.copy_records_to_table("ticket", records=rows, columns=[c.strip() for c in COLUMNS.split(",")])
-    await conn.execute("ANALYZE")
+    await conn.execute("VACUUM ANALYZE")  # as autovacuum leaves a table: index-only scans need it
     await conn.close()
 
 
@@ -123,41 +119,26 @@ def _choices(group: int, org: int, agent: int) -> list[tuple[str, Choice]]:
 
 
 async def run(kind: str, tickets: int, verbose: bool) -> list[tuple[str, float]]:
-    with tempfile.TemporaryDirectory() as tmp:
-        if kind == "sqlite":
-            url = f"sqlite:///{tmp}/bench.sqlite3"
-        else:
-            name = f"bench_queue_{uuid.uuid4().hex[:8]}"
-            admin = await asyncpg.connect(PG)
-            await admin.execute(f'CREATE DATABASE "{name}"')
-            url = PG.rpartition("/")[0] + "/" + name
-        try:
-            engine = db.engine_for(url)
-            db.bind(engine)
-            await db.prepare(engine)
-            await db.migrate()
-            customers, agents, made, orgs = await _setup()
-            assert await TicketType.count() > 0
-            await _load(kind, url, _rows(tickets, customers, agents, made, orgs))
-            await db.open_pool(engine)
-            viewer = await User.objects().where(User.id == agents[0]).first()
-            timings = []
-            for label, choice in _choices(made[0], orgs[0], agents[1]):
-                await listing(viewer, choice, NOW)  # warm: the first run pays for the plan and the cache
-                runs = []
-                for _ in range(3):
-                    started = time.perf_counter()
-                    await listing(viewer, choice, NOW)
-                    runs.append((time.perf_counter() - started) * 1000)
-                timings.append((label, statistics.median(runs)))
-                if verbose:
-                    print(f"{kind:8} {label:40} {timings[-1][1]:6.1f} ms", flush=True)
-            await db.close_pool(engine)
-            return timings
-        finally:
-            if kind == "postgres":
-                await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-                await admin.close()
+    async with scratch(kind, "bench_queue") as (url, _folder):
+        customers, agents, made, orgs = await _setup()
+        assert await TicketType.count() > 0
+        await _load(kind, url, _rows(tickets, customers, agents, made, orgs))
+        engine = db.current_engine()
+        await db.open_pool(engine)
+        viewer = await User.objects().where(User.id == agents[0]).first()
+        timings = []
+        for label, choice in _choices(made[0], orgs[0], agents[1]):
+            await listing(viewer, choice, NOW)  # warm: the first run pays for the plan and the cache
+            runs = []
+            for _ in range(3):
+                started = time.perf_counter()
+                await listing(viewer, choice, NOW)
+                runs.append((time.perf_counter() - started) * 1000)
+            timings.append((label, statistics.median(runs)))
+            if verbose:
+                print(f"{kind:8} {label:40} {timings[-1][1]:6.1f} ms", flush=True)
+        await db.close_pool(engine)
+        return timings
 
 
 def main() -> int:
