@@ -10,13 +10,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import random
 import sqlite3
 import sys
-import tempfile
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -25,12 +22,12 @@ import asyncpg
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from auth.tables import Role
+from bench.scratch_db import scratch
 from portal import db
 from portal.notify.tables import OutboxMessage
 from portal.settings import Settings
 from portal.sla import escalation
 
-PG = os.environ.get("PORTAL_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 DUE = 250  # tickets whose moment has come (each mails two supervisors or one assignee): ≤ 1,000 mails
 COLUMNS = (
@@ -89,46 +86,31 @@ def _counting(engine) -> list[int]:
 
 
 async def run(kind: str, tickets: int) -> tuple[float, int, int, int]:
-    with tempfile.TemporaryDirectory() as tmp:
+    async with scratch(kind, "portal_bench") as (url, tmp):
+        settings = Settings.from_env({"PORTAL_DATA_DIR": tmp, "PORTAL_DATABASE_URL": url})
+        engine = db.current_engine()
+        customer, agent = await _people(settings)
+        rows = _rows(tickets, customer, agent)
+        marks = ", ".join("?" * len(rows[0]))
         if kind == "sqlite":
-            url = f"sqlite:///{tmp}/bench.sqlite3"
+            with sqlite3.connect(url.removeprefix("sqlite:///")) as conn:
+                text = rows  # Piccolo registered sqlite3's datetime adapter: stored as the portal stores it
+                conn.executemany(f"INSERT INTO ticket ({COLUMNS}) VALUES ({marks})", text)
+                conn.execute("ANALYZE")
         else:
-            name = f"portal_bench_{uuid.uuid4().hex[:8]}"
-            admin = await asyncpg.connect(PG)
-            await admin.execute(f'CREATE DATABASE "{name}"')
-            url = PG.rpartition("/")[0] + "/" + name
-        try:
-            settings = Settings.from_env({"PORTAL_DATA_DIR": tmp, "PORTAL_DATABASE_URL": url})
-            engine = db.engine_for(url)
-            db.bind(engine)
-            await db.prepare(engine)
-            await db.migrate()
-            customer, agent = await _people(settings)
-            rows = _rows(tickets, customer, agent)
-            marks = ", ".join("?" * len(rows[0]))
-            if kind == "sqlite":
-                with sqlite3.connect(url.removeprefix("sqlite:///")) as conn:
-                    text = rows  # Piccolo registered sqlite3's datetime adapter: stored as the portal stores it
-                    conn.executemany(f"INSERT INTO ticket ({COLUMNS}) VALUES ({marks})", text)
-                    conn.execute("ANALYZE")
-            else:
-                conn = await asyncpg.connect(url)
-                columns = [c.strip() for c in COLUMNS.split(",")]
-                await conn.copy_records_to_table("ticket", records=rows, columns=columns)
-                await conn.execute("ANALYZE")
-                await conn.close()
-            await db.open_pool(engine)
-            count = _counting(engine)
-            started = time.perf_counter()
-            made = await escalation.run_pass(settings, NOW)
-            elapsed = time.perf_counter() - started
-            mails = await OutboxMessage.count()
-            await db.close_pool(engine)
-            return elapsed, count[0], made, mails
-        finally:
-            if kind == "postgres":
-                await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-                await admin.close()
+            conn = await asyncpg.connect(url)
+            columns = [c.strip() for c in COLUMNS.split(",")]
+            await conn.copy_records_to_table("ticket", records=rows, columns=columns)
+            await conn.execute("ANALYZE")
+            await conn.close()
+        await db.open_pool(engine)
+        count = _counting(engine)
+        started = time.perf_counter()
+        made = await escalation.run_pass(settings, NOW)
+        elapsed = time.perf_counter() - started
+        mails = await OutboxMessage.count()
+        await db.close_pool(engine)
+        return elapsed, count[0], made, mails
 
 
 def main() -> int:

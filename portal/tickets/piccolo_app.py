@@ -10,6 +10,7 @@ from portal.tickets.tables import (
     Event,
     GroupMember,
     Message,
+    QueueChoice,
     Rating,
     StaffGroup,
     Ticket,
@@ -19,6 +20,17 @@ from portal.tickets.tables import (
 APP_CONFIG = AppConfig(
     app_name="tickets",
     migrations_folder_path=os.path.join(os.path.dirname(__file__), "piccolo_migrations"),
-    table_classes=[TicketType, CustomField, Ticket, Message, Attachment, Event, Rating, StaffGroup, GroupMember],
+    table_classes=[
+        TicketType,
+        CustomField,
+        Ticket,
+        Message,
+        Attachment,
+        Event,
+        Rating,
+        StaffGroup,
+        GroupMember,
+        QueueChoice,
+    ],
     migration_dependencies=["auth.piccolo_app"],
 )

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 from auth.tables import User
 from portal.settings import Settings
-from portal.tickets import attachments, ratings, rendering, thread, visibility
+from portal.tickets import attachments, merging, ratings, rendering, thread, visibility
 from portal.tickets.conversation import REOPEN_WITHIN
 from portal.tickets.errors import TicketError
 from portal.tickets.self_service import localized, type_names
@@ -44,6 +44,8 @@ class TicketPage:
     can_close: bool
     rating_open: bool  # resolved or closed, and this resolution not rated yet
     rating: Rating | None  # the rating of the latest resolution, once given
+    merged_into: int | None = None  # the number of the ticket this one was merged into
+    merged_visible: bool = False  # whether the viewer may open that ticket
 
 
 def replies_state(ticket: Ticket, now: datetime | None = None) -> str:
@@ -95,6 +97,7 @@ async def ticket_page(viewer: User, number: int, locale: str) -> TicketPage:
     timeline.sort(key=lambda entry: entry.at)
     rating = await ratings.existing(ticket.id, ticket.resolutions) if ticket.resolutions else None
     done = Status(ticket.status) in (Status.RESOLVED, Status.CLOSED)
+    merged_into, merged_visible = await merging.survivor_of(ticket, viewer)
     return TicketPage(
         ticket=ticket,
         number=number,
@@ -107,6 +110,8 @@ async def ticket_page(viewer: User, number: int, locale: str) -> TicketPage:
         can_close=Status(ticket.status) != Status.CLOSED,
         rating_open=done and ticket.resolutions > 0 and rating is None and ratings.may_rate(viewer, ticket),
         rating=rating,
+        merged_into=merged_into,
+        merged_visible=merged_visible,
     )
 
 

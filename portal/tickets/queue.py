@@ -1,4 +1,4 @@
-"""What the staff ticket pages read: the filtered queue by nearest deadline, and one ticket with its whole timeline."""
+"""What the staff ticket page reads: one ticket with its whole timeline, its facts and deadline states."""
 
 from __future__ import annotations
 
@@ -6,59 +6,14 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from piccolo.query import OrderByRaw
-
 from auth.tables import Organization, Role, User
 from portal.i18n import current_locale
-from portal.sla.policy import RANK
 from portal.tickets import rendering
-from portal.tickets.groups import EscalationScope, escalation_scope, groups_of
 from portal.tickets.tables import Attachment, CustomField, Event, Message, Ticket, TicketType
-from portal.tickets.visibility import STAFF, id_of, number_of
+from portal.tickets.visibility import STAFF, number_of
 from portal.tickets.workflow import ACTIVE, TRANSITIONS, Status
 
-PER_PAGE = 50
 DUE_SOON = timedelta(hours=1)
-STATUS_CHOICES = ("active", *(s.value for s in Status), "all")
-ASSIGNED_CHOICES = ("anyone", "mine", "unassigned", "groups")  # groups: the pools of the viewer's groups
-QUEUE_FLAGS = frozenset({"overdue", "soon", "paused"})
-# The deadline that matters next: the first response until one is sent, then the resolution.
-NEXT_DUE = (
-    'CASE WHEN "ticket"."first_responded_at" IS NULL THEN "ticket"."first_response_due" '
-    'ELSE "ticket"."resolution_due" END'
-)
-
-
-@dataclass(frozen=True, slots=True)
-class QueueFilters:
-    status: str = "active"
-    assigned: str = "anyone"
-    type: str = ""
-    priority: str = ""
-    q: str = ""
-    page: int = 1
-
-    @classmethod
-    def of(cls, status: str, assigned: str, type_: str, priority: str, q: str, page: int) -> QueueFilters:
-        """Unknown values fall back to the defaults rather than being refused: stale bookmarks still list something."""
-        return cls(
-            status=status if status in STATUS_CHOICES else "active",
-            assigned=assigned if assigned in ASSIGNED_CHOICES else "anyone",
-            type=type_[:40],
-            priority=priority if priority in RANK else "",
-            q=" ".join(q.split())[:200],
-            page=max(page, 1),
-        )
-
-    def query(self) -> dict[str, str]:
-        """The filters as a link's query, for the pages before and after."""
-        return {
-            "status": self.status,
-            "assigned": self.assigned,
-            "type": self.type,
-            "priority": self.priority,
-            "q": self.q,
-        }
 
 
 def deadline_state(
@@ -78,77 +33,6 @@ def deadline_state(
     if paused is not None:
         return "paused"
     return "soon" if due - now <= DUE_SOON else "running"
-
-
-def _like(column, q: str):
-    # Piccolo's ilike() is PostgreSQL-only; SQLite's LIKE already ignores ASCII case.
-    return column.ilike(f"%{q}%") if Ticket._meta.db.engine_type == "postgres" else column.like(f"%{q}%")
-
-
-def _search(q: str):
-    condition = _like(Ticket.subject, q)
-    digits = q.removeprefix("#")
-    if digits.isdigit() and len(digits) < 12:
-        condition = condition | (Ticket.id == id_of(int(digits)))
-    return condition
-
-
-def _queue_row(row: dict, now: datetime, scope: EscalationScope) -> dict:
-    answered = row["first_responded_at"] is not None
-    due = row["resolution_due"] if answered else row["first_response_due"]
-    paused = row["paused_at"] if answered else None
-    active = Status(row["status"]) in ACTIVE
-    state = deadline_state(due, None, active, paused, now)
-    # The queue flags only what needs attention; "on time" would be noise on every row.
-    flag = state if state in QUEUE_FLAGS else ""
-    # Other groups' escalations are their supervisors' business, not this agent's.
-    escalated = row["escalated_at"] if scope.shows(row["staff_group"], row["assignee"]) else None
-    return {**row, "number": number_of(row["id"]), "due": due, "flag": flag, "escalated": escalated}
-
-
-async def queue_rows(filters: QueueFilters, viewer: User, now: datetime) -> tuple[list[dict], bool]:
-    """One page of the queue, the nearest deadline first (none last); and whether more follow."""
-    viewer_id = viewer.id
-    query = Ticket.select(
-        Ticket.id,
-        Ticket.subject,
-        Ticket.type,
-        Ticket.priority,
-        Ticket.status,
-        Ticket.first_response_due,
-        Ticket.first_responded_at,
-        Ticket.resolution_due,
-        Ticket.paused_at,
-        Ticket.escalated_at,
-        Ticket.staff_group,
-        Ticket.assignee,
-        Ticket.requester.name.as_alias("requester_name"),
-        Ticket.organization.name.as_alias("organization_name"),
-        Ticket.assignee.name.as_alias("assignee_name"),
-    )
-    if filters.status == "active":
-        query = query.where(Ticket.status.is_in([s.value for s in ACTIVE]))
-    elif filters.status != "all":
-        query = query.where(Ticket.status == filters.status)
-    if filters.assigned == "mine":
-        query = query.where(Ticket.assignee == viewer_id)
-    elif filters.assigned == "unassigned":
-        query = query.where(Ticket.assignee.is_null())
-    elif filters.assigned == "groups":
-        query = query.where(Ticket.staff_group.is_in([0, *await groups_of(viewer_id)]))
-    if filters.type:
-        query = query.where(Ticket.type == filters.type)
-    if filters.priority:
-        query = query.where(Ticket.priority == filters.priority)
-    if filters.q:
-        query = query.where(_search(filters.q))
-    rows = (
-        await query.order_by(OrderByRaw(f"({NEXT_DUE}) IS NULL"), OrderByRaw(NEXT_DUE), Ticket.id)
-        .limit(PER_PAGE + 1)
-        .offset((filters.page - 1) * PER_PAGE)
-    )
-    scope = await escalation_scope(viewer)
-    return [_queue_row(row, now, scope) for row in rows[:PER_PAGE]], len(rows) > PER_PAGE
 
 
 async def type_names() -> dict[str, dict]:
@@ -248,6 +132,7 @@ async def ticket_facts(ticket: Ticket, now: datetime) -> dict[str, object]:
     description = await rendering.description_html(ticket)
     return {
         "number": number_of(ticket.id),
+        "merged_into": number_of(ticket.merged_into) if ticket.merged_into else None,
         "requester": requester,
         "assignee": ticket.assignee if getattr(ticket.assignee, "id", None) else None,
         "organization": organization,

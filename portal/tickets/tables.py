@@ -90,8 +90,10 @@ class Ticket(Table):
     # "<requester id>:<key>": a retried or double-clicked filing finds the ticket it already made.
     idempotency_key = Varchar(length=160, null=True, default=None, unique=True)
     external_ref = Varchar(length=120, null=True, default=None, index=True)
+    # A duplicate merged into another ticket (portal.tickets.merging) closes pointing at the survivor's id.
+    merged_into = Integer(null=True, default=None, index=True)
     created_at = Timestamptz(default=TimestamptzNow(), index=True)
-    updated_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())  # indexed by the queue migration
 
 
 class Message(Table, tablename="ticket_message"):
@@ -136,3 +138,11 @@ class Rating(Table, tablename="ticket_rating"):
     comment = Text(default="")
     agent = ForeignKey(USER, null=True, default=None, on_delete=OnDelete.set_null)
     created_at = Timestamptz(default=TimestamptzNow())
+
+
+class QueueChoice(Table, tablename="staff_queue_choice"):
+    """The view, sort and filters an agent last chose on the staff queue, as its query string."""
+
+    agent = ForeignKey(USER, unique=True, on_delete=OnDelete.cascade)
+    query = Text(default="")
+    updated_at = Timestamptz(default=TimestamptzNow())

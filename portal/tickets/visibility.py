@@ -8,7 +8,7 @@ from piccolo.columns.combination import Where
 
 from auth.tables import Organization, Role, User
 from portal import logs
-from portal.tickets.errors import TicketNotFound
+from portal.tickets.errors import TicketError, TicketNotFound
 from portal.tickets.tables import NUMBER_BASE, Attachment, Event, Message, Ticket
 
 STAFF = frozenset({Role.AGENT, Role.SUPERVISOR, Role.ADMIN})
@@ -109,3 +109,29 @@ async def get_for(user: User, number: int) -> Ticket:
     ticket.requester = people[row["requester"]]
     ticket.assignee = people.get(row["assignee"]) if row["assignee"] else None
     return ticket
+
+
+MAX_REACH = 100  # tickets one bulk action may name
+
+
+async def may_see(user: User, ticket_id: int) -> bool:
+    """Whether the user may see the ticket with this id (the rule get_for applies)."""
+    rows = await Ticket.raw(_TICKET, ticket_id)
+    return bool(rows) and await _may_see(user, rows[0])
+
+
+async def within_reach(user: User, numbers: list[int]) -> tuple[list[Ticket], list[int]]:
+    """The tickets a staff member may act on, in the order named, and the numbers refused. A staff
+    member's reach is what the staff queue shows them: every ticket that exists; customers reach none."""
+    if len(numbers) > MAX_REACH:
+        raise TicketError("bulk_too_many", "tickets")
+    reached: list[Ticket] = []
+    refused: list[int] = []
+    for number in dict.fromkeys(numbers):
+        try:
+            if not is_staff(user):
+                raise TicketNotFound()
+            reached.append(await get_for(user, number))
+        except TicketNotFound:
+            refused.append(number)
+    return reached, refused

@@ -103,7 +103,7 @@ async def test_each_supervisor_sees_the_groups_they_oversee_and_agents_only_thei
     from datetime import UTC
 
     from portal.tickets import groups
-    from portal.tickets.queue import QueueFilters, queue_rows
+    from portal.tickets.queue_views import Choice, listing
     from portal.tickets.tables import TicketType
 
     ann = await create_user(settings, "ann@example.com")
@@ -136,8 +136,10 @@ async def test_each_supervisor_sees_the_groups_they_oversee_and_agents_only_thei
     page = (await client.get("/staff/escalations")).text
     assert all(subject in page for subject in filed)
 
-    rows, _more = await queue_rows(QueueFilters(), alex, datetime.now(UTC))
-    flagged = {row["subject"] for row in rows if row["escalated"]}
+    found = await listing(alex, Choice(view="all"), datetime.now(UTC))
+    flagged = {row["subject"] for row in found.rows if row["escalated_at"]}
     assert flagged == {"Broken pump", "Hours"}  # not the sales group's
-    rows, _more = await queue_rows(QueueFilters(), sam, datetime.now(UTC))
-    assert {row["subject"] for row in rows if row["escalated"]} == {"Price of Premium", "Hours"}
+    escalated = await listing(alex, Choice(view="escalated"), datetime.now(UTC))
+    assert {row["subject"] for row in escalated.rows} == flagged and escalated.counts["escalated"] == 2
+    found = await listing(sam, Choice(view="all"), datetime.now(UTC))
+    assert {row["subject"] for row in found.rows if row["escalated_at"]} == {"Price of Premium", "Hours"}

@@ -86,33 +86,37 @@ async def test_the_queue_puts_the_nearest_deadline_first_flags_it_and_filters(cl
     calm = await _file(settings, people["ann"], "Question about invoices")
     now = datetime.now(UTC)
     await Ticket.update({Ticket.first_response_due: now - timedelta(hours=2)}).where(Ticket.id == late.id)
-    await Ticket.update({Ticket.first_response_due: now + timedelta(minutes=30)}).where(Ticket.id == soon.id)
+    await Ticket.update(
+        {Ticket.first_response_due: now + timedelta(minutes=30), Ticket.first_response_warn_at: now}
+    ).where(Ticket.id == soon.id)
     await Ticket.update({Ticket.first_response_due: now + timedelta(days=3)}).where(Ticket.id == calm.id)
     await _as(client, "agent@example.com")
 
     page = (await client.get("/staff/tickets")).text
     assert page.index("Printer on fire") < page.index("VPN drops") < page.index("Question about invoices")
-    assert page.count("Overdue") == 1 and page.count("Due soon") == 1 and "Ann Customer" in page
+    assert page.count("Reaction overdue") == 1 and page.count("Reaction due soon") == 1 and "Ann Customer" in page
 
     async def listed(**query) -> set[str]:
         text = (await client.get("/staff/tickets", params=query)).text
         return {s for s in ("Printer on fire", "VPN drops", "Question about invoices") if s in text}
 
-    assert await listed(assigned="mine") == set()
-    assert len(await listed(assigned="unassigned")) == 3
+    assert await listed(view="mine") == set()
+    assert len(await listed(view="pool")) == 3
     assert (await post_form(client, _url(calm, "/assign"), {"agent": str(people["agent"].id)})).status_code == 302
-    assert await listed(assigned="mine") == {"Question about invoices"}
-    assert await listed(assigned="unassigned") == {"Printer on fire", "VPN drops"}
+    assert await listed(view="mine") == {"Question about invoices"}
+    assert await listed(view="pool") == {"Printer on fire", "VPN drops"}
     assert await listed(priority="high") == {"VPN drops"}
     assert await listed(q="printer") == {"Printer on fire"}
     assert await listed(q=f"#{number_of(soon.id)}") == {"VPN drops"}
     assert await listed(type="question") == set() and len(await listed(type="incident")) == 3
 
     await post_form(client, _url(late, "/status"), {"target": "resolved"})
-    assert await listed() == {"VPN drops", "Question about invoices"}
-    assert await listed(status="resolved") == {"Printer on fire"}
-    assert len(await listed(status="all")) == 3
-    assert len(await listed(status="nonsense")) == 2  # an unknown filter falls back to the active tickets
+    assert await listed(view="all") == {"VPN drops", "Question about invoices"}
+    assert await listed(view="all", status="resolved") == {"Printer on fire"}
+    assert len(await listed(view="all", status="all")) == 3
+    refused = await client.get("/staff/tickets", params={"view": "all", "status": "nonsense"})
+    assert refused.status_code == 400 and "The queue does not know this value" in refused.text
+    assert "(Status)" in refused.text
 
 
 async def test_a_public_reply_is_mailed_and_counts_as_the_first_response(client, settings, people):

@@ -14,7 +14,7 @@ from portal.sla import escalation
 from portal.sla.tables import Escalation, Holiday, HolidayCalendar
 from portal.tickets import assignment, conversation
 from portal.tickets.filing import NewTicket, open_ticket
-from portal.tickets.queue import QueueFilters, queue_rows
+from portal.tickets.queue_views import Choice, listing
 from portal.tickets.tables import Event, Ticket
 from portal.tickets.visibility import number_of
 from tests.helpers import create_user
@@ -197,8 +197,8 @@ async def test_the_escalated_flag_shows_in_the_queue_until_someone_acts(settings
     await escalation.run_pass(settings, monday + timedelta(minutes=15))
 
     async def flagged() -> set[int]:
-        rows, _more = await queue_rows(QueueFilters(), people["boss"], monday + timedelta(minutes=20))
-        return {row["id"] for row in rows if row["escalated"]}
+        found = await listing(people["boss"], Choice(), monday + timedelta(minutes=20))
+        return {row["id"] for row in found.rows if row["escalated_at"]}
 
     assert await flagged() == {first.id, second.id, third.id}
     await assignment.assign(settings, people["boss"], first, people["agent"].id)

@@ -9,7 +9,7 @@ from auth.tables import Role
 from portal.notify.tables import OutboxMessage
 from portal.sla import escalation
 from portal.tickets.filing import NewTicket, open_ticket
-from portal.tickets.queue import QueueFilters, queue_rows
+from portal.tickets.queue_views import Choice, listing
 from portal.tickets.tables import GroupMember, StaffGroup, Ticket, TicketType
 from tests.helpers import create_user, post_form, sign_in
 
@@ -91,14 +91,13 @@ async def test_my_groups_lists_the_pools_of_my_groups(client, settings, staff):
     now = datetime.now(UTC)
 
     async def mine(user) -> list[int]:
-        rows, _ = await queue_rows(QueueFilters(assigned="groups"), user, now)
-        return [row["id"] for row in rows]
+        return [row["id"] for row in (await listing(user, Choice(view="groups"), now)).rows]
 
     assert await mine(staff["sally"]) == [ticket.id]
     assert await mine(staff["alex"]) == []
     client.cookies.clear()
     await sign_in(client, "sally@example.com")
-    page = await client.get("/staff/tickets?assigned=groups")
+    page = await client.get("/staff/tickets?view=groups")
     assert "How much is Premium?" in page.text and "Printer on fire" not in page.text
     assert "My groups" in page.text
 

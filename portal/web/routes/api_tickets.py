@@ -3,26 +3,29 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import msgspec
 from litestar import get, patch, post
 from litestar.di import NamedDependency
-from litestar.params import Body, FromPath, FromQuery, HeaderParameter
+from litestar.params import Body, FromPath, FromQuery, HeaderParameter, QueryParameter
 
 from auth.tables import User
 from portal.channels import for_customer
 from portal.settings import Settings
-from portal.tickets import api_view, changes, conversation, ratings, thread, visibility
+from portal.tickets import api_view, changes, conversation, merging, queue_views, ratings, thread, visibility
 from portal.tickets.errors import TicketError
 from portal.tickets.filing import NewTicket
 from portal.tickets.mail import ticket_link
 from portal.web.api_auth import SECURITY, TOKEN_ONLY
+from portal.web.guards import Access
 
 PER_PAGE = 50
 MAX_KEY = 120  # filing keeps 120 characters of a key: longer ones could collide unseen
 API = {"opt": TOKEN_ONLY, "security": SECURITY, "include_in_schema": True, "tags": ["tickets"]}
+# Staff-only API routes: to a customer's token they do not exist (404).
+STAFF_API = {**API, "opt": {**TOKEN_ONLY, "access": Access.STAFF}}
 
 
 class TicketIn(msgspec.Struct):
@@ -81,6 +84,28 @@ class Page(msgspec.Struct):
     page: int
     per_page: int
     has_more: bool
+
+
+class QueueItem(Summary):
+    assignee: str | None
+    reaction: str  # "breached", "nearly" (80 % of the time gone) or ""
+    resolution: str
+    escalated: bool
+
+
+class QueuePage(msgspec.Struct):
+    """A staff queue: one page of the view, and how many open tickets each view holds."""
+
+    view: str
+    tickets: list[QueueItem]
+    page: int
+    per_page: int
+    has_more: bool
+    counts: dict[str, int]
+
+
+class MergeIn(msgspec.Struct):
+    into: int
 
 
 class MessageOut(msgspec.Struct):
@@ -186,11 +211,48 @@ async def list_tickets(
     settings: NamedDependency[Settings],
     status: FromQuery[str] = "",
     page: FromQuery[int] = 1,
-) -> Page:
-    """The tickets the caller may see, newest first, 50 a page."""
-    found = await api_view.listing(viewer, status, page, PER_PAGE)
-    tickets = [_summary(settings, row) for row in found.rows]
-    return Page(tickets=tickets, page=found.page, per_page=PER_PAGE, has_more=found.has_more)
+    view: Annotated[str, QueryParameter(description="staff: " + "|".join(queue_views.VIEWS))] = "",
+    sort: Annotated[str, QueryParameter(description="with view: " + "|".join(queue_views.SORTS))] = "",
+    order: Annotated[str, QueryParameter(description="with view: asc|desc")] = "",
+    type_: Annotated[str, QueryParameter(name="type", description="with view: a type's slug")] = "",
+    priority: FromQuery[str] = "",
+    organization: FromQuery[str] = "",
+    channel: FromQuery[str] = "",
+    assignee: Annotated[str, QueryParameter(description="with view: an agent's id, or none")] = "",
+    group: FromQuery[str] = "",
+    q: FromQuery[str] = "",
+) -> Page | QueuePage:
+    """The tickets the caller may see, newest first, 50 a page. Staff name a queue with "view" (then
+    sort, order and the filters apply, and the answer carries every view's count); customers get 404
+    for a view."""
+    if not view:
+        found = await api_view.listing(viewer, status, page, PER_PAGE)
+        tickets = [_summary(settings, row) for row in found.rows]
+        return Page(tickets=tickets, page=found.page, per_page=PER_PAGE, has_more=found.has_more)
+    asked = {"view": view, "sort": sort, "order": order, "status": status, "type": type_, "priority": priority}
+    asked |= {"organization": organization, "channel": channel, "assignee": assignee, "group": group, "q": q}
+    choice, listing = await api_view.queue(viewer, {**asked, "page": str(page)}, datetime.now(UTC))
+    return QueuePage(
+        view=choice.view,
+        tickets=[_queue_item(settings, row) for row in listing.rows],
+        page=choice.page,
+        per_page=queue_views.PER_PAGE,
+        has_more=listing.more,
+        counts=listing.counts,
+    )
+
+
+def _queue_item(settings: Settings, row: dict) -> QueueItem:
+    fields = {name: row[name] for name in Summary.__struct_fields__ if name in row and name != "number"}
+    return QueueItem(
+        **fields,
+        number=row["number"],
+        url=ticket_link(settings, row["id"]),
+        assignee=row["assignee_name"],
+        reaction=row["reaction"],
+        resolution=row["resolution"],
+        escalated=row["escalated_at"] is not None,
+    )
 
 
 @get("/api/tickets/{number:int}", **API)
@@ -275,4 +337,17 @@ async def rate_ticket(data: Annotated[RatingIn, Body()], viewer: NamedDependency
     return Rated(ticket=number, resolution=rating.resolution, score=rating.score, comment=rating.comment)
 
 
-ROUTES = [file_ticket, list_tickets, read_ticket, change_ticket, post_message, rate_ticket]
+@post("/api/tickets/{number:int}/merge", status_code=200, **STAFF_API)
+async def merge_ticket(
+    data: Annotated[MergeIn, Body()],
+    viewer: NamedDependency[User],
+    settings: NamedDependency[Settings],
+    number: FromPath[int],
+) -> Detail:
+    """Staff merge this duplicate into ticket "into"; answers with the surviving ticket."""
+    ticket = await visibility.get_for(viewer, number)
+    survivor = await merging.merge(settings, viewer, ticket, data.into)
+    return await _detail(viewer, settings, visibility.number_of(survivor.id))
+
+
+ROUTES = [file_ticket, list_tickets, read_ticket, change_ticket, post_message, rate_ticket, merge_ticket]

@@ -1,4 +1,4 @@
-"""Tickets for staff: the queue by nearest deadline, the whole ticket, replies and notes, status and assignment."""
+"""Tickets for staff: the whole ticket, replies and notes, status and assignment."""
 
 from datetime import UTC, datetime
 from typing import Annotated
@@ -8,7 +8,7 @@ from litestar import Response, get, post
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
-from litestar.params import Body, FromPath, FromQuery, QueryParameter
+from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from auth.tables import User
@@ -17,15 +17,7 @@ from portal.settings import Settings
 from portal.sla.policy import RANK
 from portal.tickets import assignment, conversation, priority, visibility
 from portal.tickets.errors import TicketError, TicketNotFound
-from portal.tickets.queue import (
-    ASSIGNED_CHOICES,
-    STATUS_CHOICES,
-    QueueFilters,
-    queue_rows,
-    ticket_facts,
-    timeline,
-    type_names,
-)
+from portal.tickets.queue import ticket_facts, timeline
 from portal.tickets.tables import Ticket
 from portal.tickets.workflow import InvalidTransition, Status
 from portal.web.guards import STAFF
@@ -79,32 +71,6 @@ async def page(ticket: Ticket, *, status: int = 200, error: str | None = None, *
             **await ticket_facts(ticket, datetime.now(UTC)),
             "recurring": await overview.for_ticket(ticket.id),
             **context,
-        },
-    )
-
-
-@get("/staff/tickets", opt=STAFF)
-async def queue(
-    viewer: NamedDependency[User],
-    status: FromQuery[str] = "active",
-    assigned: FromQuery[str] = "anyone",
-    type_: Annotated[str, QueryParameter(name="type")] = "",
-    priority: FromQuery[str] = "",
-    q: FromQuery[str] = "",
-    page: FromQuery[int] = 1,
-) -> Template:
-    filters = QueueFilters.of(status, assigned, type_, priority, q, page)
-    rows, more = await queue_rows(filters, viewer, datetime.now(UTC))
-    return Template(
-        template_name="staff/tickets.html",
-        context={
-            "rows": rows,
-            "more": more,
-            "filters": filters,
-            "types": await type_names(),
-            "statuses": STATUS_CHOICES,
-            "assigned_choices": ASSIGNED_CHOICES,
-            "priorities": list(RANK),
         },
     )
 
@@ -186,7 +152,6 @@ async def change_priority(
 
 
 ROUTES = [
-    queue,
     ticket_page,
     add_message,
     change_status,
