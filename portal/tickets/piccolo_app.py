@@ -6,8 +6,10 @@ from piccolo.conf.apps import AppConfig
 
 from portal.tickets.tables import (
     Attachment,
+    CannedReply,
     CustomField,
     Event,
+    Follower,
     GroupMember,
     Message,
     Rating,
@@ -19,6 +21,18 @@ from portal.tickets.tables import (
 APP_CONFIG = AppConfig(
     app_name="tickets",
     migrations_folder_path=os.path.join(os.path.dirname(__file__), "piccolo_migrations"),
-    table_classes=[TicketType, CustomField, Ticket, Message, Attachment, Event, Rating, StaffGroup, GroupMember],
+    table_classes=[
+        TicketType,
+        CustomField,
+        Ticket,
+        Message,
+        Attachment,
+        Event,
+        Rating,
+        StaffGroup,
+        GroupMember,
+        CannedReply,
+        Follower,
+    ],
     migration_dependencies=["auth.piccolo_app"],
 )
