@@ -55,6 +55,8 @@ async def _person(ref: object) -> User:
 def _check_role(ticket: Ticket, person: User, role: str) -> None:
     if role not in ROLES:
         raise TicketError("follower_role_invalid", "role")
+    if person.id in (_id(ticket.requester), _id(ticket.assignee)):
+        raise TicketError("follower_already_involved", "user")
     if role == CO_EXECUTOR and not is_staff(person):
         raise TicketError("follower_not_staff", "user")
     if role == CC:
@@ -62,8 +64,6 @@ def _check_role(ticket: Ticket, person: User, role: str) -> None:
             raise TicketError("follower_not_customer", "user")
         if not ticket.organization or person.organization != _id(ticket.organization):
             raise TicketError("follower_other_organization", "user")
-    if person.id in (_id(ticket.requester), _id(ticket.assignee)):
-        raise TicketError("follower_already_involved", "user")
 
 
 async def add(actor: User, ticket: Ticket, ref: object, role: str) -> Entry:
