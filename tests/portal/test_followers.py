@@ -109,7 +109,8 @@ async def test_followers_on_the_ticket_page_and_through_the_api(client, settings
     assert added.status_code == 302
     refused = await post_form(client, f"/staff/tickets/{number}/followers", {"user": "gus@example.com", "role": "cc"})
     assert refused.status_code == 400 and "organization" in refused.text
-    assert "Cleo Colleague" in (await client.get(f"/staff/tickets/{number}")).text
+    timeline = (await client.get(f"/staff/tickets/{number}")).text.split('id="timeline-title"')[1]
+    assert "Cleo Colleague is a co-executor" in timeline.split('id="reply-title"')[0]
 
     token = await api_tokens.create(people["agent"], "tests")
     url = f"/api/tickets/{number}/followers"
