@@ -1,6 +1,5 @@
 """Turning a resolved ticket (or a group's best-rated resolution) into a draft article: the proposal with
-personal data scrubbed and every scrubbed span listed, the draft saved with its source tickets, and a
-published article offered as the answer to a ticket asking the same question."""
+personal data scrubbed and every scrubbed span listed, the draft saved with its source tickets."""
 
 from __future__ import annotations
 
@@ -13,13 +12,12 @@ from kb.indexing import IndexSync
 from kb.search import QueryTooLong
 from kb.tables import Article
 from portal.db import write_transaction
-from portal.i18n import LOCALES, gettext_, use_locale
+from portal.i18n import gettext_, use_locale
 from portal.insights.overview import staff_answers
 from portal.insights.scrubber import Span, scrub
 from portal.insights.tables import ArticleSource
 from portal.knowledge import searching
-from portal.settings import Settings
-from portal.tickets import conversation
+from portal.knowledge.answering import locale_of
 from portal.tickets.deflection import query_of
 from portal.tickets.tables import Message, Ticket
 from portal.tickets.workflow import Status
@@ -51,12 +49,6 @@ class Proposal:
     draft: articles.Draft
     replies: list[Reply]
     scrubbed: list[Scrubbed]
-
-
-async def _locale_of(ticket: Ticket) -> str:
-    """The requester's language: the article's, and the one an answer is written in."""
-    row = await User.select(User.locale).where(User.id == ticket.requester).first()
-    return row["locale"] if row and row["locale"] in LOCALES else "en"
 
 
 async def _names(ticket: Ticket) -> list[str]:
@@ -94,7 +86,7 @@ async def propose(kb: IndexSync, ticket: Ticket, chosen: list[int] | None = None
     chosen public replies (by default the last one, which resolved it) as the solution."""
     if ticket.status not in RESOLVED:
         raise NotResolved()
-    locale = await _locale_of(ticket)
+    locale = await locale_of(ticket)
     names = await _names(ticket)
     rows = await staff_answers([ticket.id])
     picked = set(chosen) if chosen else {r["id"] for r in rows[-1:]}
@@ -141,14 +133,3 @@ async def link(article_id: int, ticket_ids: list[int]) -> None:
     fresh = sorted(known - linked)
     if fresh:
         await ArticleSource.insert(*[ArticleSource(article=article_id, ticket=t) for t in fresh])
-
-
-async def answer_with(settings: Settings, agent: User, ticket: Ticket, article: dict) -> Message:
-    """A public reply pointing the customer to the article, in the customer's language."""
-    with use_locale(await _locale_of(ticket)):
-        body = gettext_(
-            "This article answers your question: [%(title)s](%(url)s). Reply here if it does not solve the problem.",
-            title=article["title"].replace("]", ")").replace("[", "("),
-            url=f"{settings.base_url.rstrip('/')}/kb/{article['slug']}",
-        )
-    return await conversation.reply(settings, agent, ticket, body)

@@ -1,12 +1,14 @@
-"""Staff change a ticket's type, and several of its facts at once (status, assignee, priority, type):
-all checked before any is written, then each through the service that owns it."""
+"""Staff change what was filed (the type, the answers to its custom fields, the organization), and several
+of a ticket's facts at once (status, assignee, priority, type): all checked before any is written, then
+each through the service that owns it; each change a staff-only timeline event."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from auth.tables import User
+from auth.tables import Organization, User
 from portal.db import write_transaction
 from portal.settings import Settings
 from portal.sla.policy import RANK
@@ -33,6 +35,53 @@ async def change_type(settings: Settings, actor: User, ticket: Ticket, slug: str
         old, ticket.type, ticket.updated_at = ticket.type, slug, datetime.now(UTC)
         await ticket.save([Ticket.type, *priority.DEADLINES, Ticket.updated_at])
         await Event(ticket=ticket.id, actor=actor.id, kind="type", old=old, new=slug, public=False).save()
+    return ticket
+
+
+async def change_fields(actor: User, ticket: Ticket, answers: dict[str, str]) -> Ticket:
+    """New answers to the type's custom fields, checked as at filing (required ones stay required)."""
+    if not is_staff(actor):
+        raise NotAllowed()
+    checked = await types.check_fields(ticket.type, answers)
+    before = ticket.custom_fields
+    before = json.loads(before) if isinstance(before, str) else dict(before or {})
+    changed = sorted(key for key in {*before, *checked} if before.get(key) != checked.get(key))
+    if not changed:
+        return ticket
+    async with write_transaction():
+        ticket.custom_fields, ticket.updated_at = json.dumps(checked), datetime.now(UTC)
+        await ticket.save([Ticket.custom_fields, Ticket.updated_at])
+        await Event(ticket=ticket.id, actor=actor.id, kind="fields", new=", ".join(changed)[:100], public=False).save()
+    return ticket
+
+
+async def change_organization(actor: User, ticket: Ticket, organization_id: int | None) -> Ticket:
+    """File the ticket under the requester's organization, or under none: no other one."""
+    if not is_staff(actor):
+        raise NotAllowed()
+    requester = await User.objects().where(User.id == getattr(ticket.requester, "id", ticket.requester)).first()
+    if organization_id is not None and organization_id != requester.organization:
+        raise TicketError("organization_not_requesters", "organization")
+    current = getattr(ticket.organization, "id", ticket.organization) or None
+    if organization_id == current:
+        return ticket
+    names = {
+        row["id"]: row["name"]
+        for row in await Organization.select(Organization.id, Organization.name).where(
+            Organization.id.is_in([i for i in (current, organization_id) if i] or [0])
+        )
+    }
+    async with write_transaction():
+        ticket.organization, ticket.updated_at = organization_id, datetime.now(UTC)
+        await ticket.save([Ticket.organization, Ticket.updated_at])
+        await Event(
+            ticket=ticket.id,
+            actor=actor.id,
+            kind="organization",
+            old=names.get(current, "")[:100],
+            new=names.get(organization_id, "")[:100],
+            public=False,
+        ).save()
     return ticket
 
 

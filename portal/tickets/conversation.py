@@ -12,15 +12,16 @@ from portal.sla import levels
 from portal.sla.calendar import BusinessCalendar
 from portal.sla.policy import resume
 from portal.sla.worktime import minutes, to_first_response, to_resolution
-from portal.tickets import ratings, rendering
+from portal.tickets import followers, ratings, rendering
 from portal.tickets.errors import NotAllowed, TicketError
 from portal.tickets.filing import clean_body, plan_of
 from portal.tickets.mail import mail
 from portal.tickets.tables import Event, Message, Ticket
 from portal.tickets.visibility import is_staff
-from portal.tickets.workflow import Status, check
+from portal.tickets.workflow import TRANSITIONS, Status, check
 
 REOPEN_WITHIN = timedelta(days=14)
+AUTO = "auto"  # the next status a staff message chooses by itself (next_status)
 
 
 async def _calendar(settings: Settings, ticket: Ticket) -> BusinessCalendar:
@@ -41,7 +42,19 @@ async def _requester(ticket: Ticket) -> User:
 
 
 async def _mail_requester(settings: Settings, ticket: Ticket, template: str, **context: object) -> None:
+    """A public mail: to the requester and the customers in copy."""
     await mail(settings, await _requester(ticket), template, ticket, **context)
+    await followers.mail_cc(settings, ticket, template, **context)
+
+
+def next_status(ticket: Ticket, internal: bool, then: str | None) -> str | None:
+    """The status a staff message leaves the ticket in: the one the agent chose, or by default (AUTO)
+    "waiting for the customer" after a public reply, where the workflow allows it; a note keeps it."""
+    if then != AUTO:
+        return then
+    if internal or Status.PENDING not in TRANSITIONS[Status(ticket.status)]:
+        return None
+    return Status.PENDING.value
 
 
 def _rating_link(settings: Settings, ticket: Ticket, now: datetime) -> str:
@@ -90,6 +103,7 @@ async def _move(
     ).save()
     if quiet:
         return
+    await followers.tell_co_executors(settings, ticket, actor, "status", target.value)
     if target == Status.PENDING:
         await _mail_requester(settings, ticket, "ticket_pending")
     elif target == Status.RESOLVED:
@@ -106,15 +120,16 @@ async def change_status(settings: Settings, actor: User, ticket: Ticket, target:
 
 
 async def reply(
-    settings: Settings, author: User, ticket: Ticket, body: str, *, internal: bool = False, then: str | None = None
+    settings: Settings, author: User, ticket: Ticket, body: str, *, internal: bool = False, then: str | None = AUTO
 ) -> Message:
     """A message on the ticket. A customer's reply reopens a pending or recently resolved ticket;
-    a staff reply is the first response if none came before and is mailed to the customer; an
-    internal note reaches staff only."""
+    a staff reply is the first response if none came before, is mailed to the customer and leaves the
+    ticket in next_status; an internal note reaches staff only. Co-executors are told of each."""
     body = clean_body(body, "reply")
     staff = is_staff(author)
     if internal and not staff:
         raise NotAllowed()
+    then = next_status(ticket, internal, then) if staff else None
     status = Status(ticket.status)
     now = datetime.now(UTC)
     if status == Status.CLOSED:
@@ -151,6 +166,8 @@ async def reply(
         elif not staff and ticket.assignee:
             agent = await User.objects().where(User.id == _id(ticket.assignee)).first()
             await mail(settings, agent, "ticket_customer_reply", ticket, message=body)
+        change = ("note" if internal else "reply") if staff else "customer"
+        await followers.tell_co_executors(settings, ticket, author, change, body)
     return message
 
 

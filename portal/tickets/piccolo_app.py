@@ -6,8 +6,10 @@ from piccolo.conf.apps import AppConfig
 
 from portal.tickets.tables import (
     Attachment,
+    CannedReply,
     CustomField,
     Event,
+    Follower,
     GroupMember,
     Message,
     QueueChoice,
@@ -31,6 +33,8 @@ APP_CONFIG = AppConfig(
         StaffGroup,
         GroupMember,
         QueueChoice,
+        CannedReply,
+        Follower,
     ],
     migration_dependencies=["auth.piccolo_app"],
 )

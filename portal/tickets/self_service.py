@@ -81,10 +81,21 @@ _PAGE = (
 )
 
 
+_MINE_OR_IN_COPY = (
+    "(t.requester = {} OR (t.organization = {} AND t.id IN "
+    "(SELECT ticket FROM ticket_follower WHERE follower = {} AND role = 'cc')))"
+)
+
+
 def _conditions(user: User, tab: str, shared: int | None, filters: Filters) -> tuple[str, list]:
-    """The list's WHERE clause with its parameters: the tab's tickets (own, or the sharing
-    organization's: visibility.scope's two halves), then the filters."""
-    sql, params = (["t.organization = {}"], [shared]) if tab == "organization" else (["t.requester = {}"], [user.id])
+    """The list's WHERE clause with its parameters: the tab's tickets (own and those in copy, or the
+    sharing organization's: visibility.scope's halves), then the filters."""
+    if tab == "organization":
+        sql, params = ["t.organization = {}"], [shared]
+    elif user.organization:
+        sql, params = [_MINE_OR_IN_COPY], [user.id, user.organization, user.id]
+    else:
+        sql, params = ["t.requester = {}"], [user.id]
     if filters.status in STATUS_GROUPS:
         statuses = [status.value for status in STATUS_GROUPS[filters.status]]
         sql.append(f"t.status IN ({', '.join('{}' for _ in statuses)})")

@@ -146,3 +146,24 @@ class QueueChoice(Table, tablename="staff_queue_choice"):
     agent = ForeignKey(USER, unique=True, on_delete=OnDelete.cascade)
     query = Text(default="")
     updated_at = Timestamptz(default=TimestamptzNow())
+class CannedReply(Table, tablename="canned_reply"):
+    """A saved answer agents insert into replies: an agent's own (owner set) or shared by all (no owner)."""
+
+    owner = ForeignKey(USER, null=True, default=None, on_delete=OnDelete.cascade, index=True)
+    locale = Varchar(length=5, default="en", index=True)
+    title = Varchar(length=200)
+    body = Text()
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class Follower(Table, tablename="ticket_follower"):
+    """Someone who follows a ticket besides its requester and assignee: a co-executor on the staff side,
+    or a customer of the ticket's organization in copy (cc) on the customer side."""
+
+    key = Varchar(length=40, unique=True)  # "<ticket id>:<user id>": one role per person and ticket
+    ticket = ForeignKey(Ticket, on_delete=OnDelete.cascade, index=True)
+    follower = ForeignKey(USER, on_delete=OnDelete.cascade, index=True)
+    role = Varchar(length=12)  # "co-executor" or "cc"
+    added_by = ForeignKey(USER, null=True, default=None, on_delete=OnDelete.set_null)
+    created_at = Timestamptz(default=TimestamptzNow())

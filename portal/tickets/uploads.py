@@ -66,13 +66,23 @@ async def _note_origin(ticket: Ticket, origin: Origin) -> None:
         await Event(ticket=ticket.id, kind="related", new=f"#{origin.related}", public=False).save()
 
 
-async def reply(settings: Settings, author: User, ticket: Ticket, body: str, files: Sequence[Incoming] = ()) -> Message:
-    """conversation.reply with files, in one transaction."""
+async def reply(
+    settings: Settings,
+    author: User,
+    ticket: Ticket,
+    body: str,
+    files: Sequence[Incoming] = (),
+    *,
+    internal: bool = False,
+    then: str | None = conversation.AUTO,
+) -> Message:
+    """conversation.reply with files, in one transaction (an internal note's files stay with staff:
+    visibility.files_seen_by)."""
     checked = await attachments.check_all(files, settings.attachment_max_bytes)
     await attachments.store_all(settings.data_dir, checked)
     try:
         async with write_transaction():
-            message = await conversation.reply(settings, author, ticket, body)
+            message = await conversation.reply(settings, author, ticket, body, internal=internal, then=then)
             await attachments.record(ticket.id, message.id, author.id, checked)
     except Exception:
         await attachments.discard_unreferenced(settings.data_dir, checked)

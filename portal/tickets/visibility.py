@@ -1,6 +1,6 @@
-"""Who sees which ticket and which of its parts: staff see all; a customer their own tickets, and their
-organization's when it shares them, and of each only the public messages and events (never internal
-notes). Anything else is as absent as a ticket that does not exist."""
+"""Who sees which ticket and which of its parts: staff see all; a customer their own tickets, those they
+are in copy of (a cc follower), and their organization's when it shares them, and of each only the
+public messages and events (never internal notes). Anything else is as absent as a ticket that does not exist."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from piccolo.columns.combination import Where
 from auth.tables import Organization, Role, User
 from portal import logs
 from portal.tickets.errors import TicketError, TicketNotFound
-from portal.tickets.tables import NUMBER_BASE, Attachment, Event, Message, Ticket
+from portal.tickets.tables import NUMBER_BASE, Attachment, Event, Follower, Message, Ticket
 
 STAFF = frozenset({Role.AGENT, Role.SUPERVISOR, Role.ADMIN})
 
@@ -63,6 +63,9 @@ async def scope(user: User) -> Where | None:
     if is_staff(user):
         return None
     own = Ticket.requester == user.id
+    if user.organization:  # in copy while they belong to the ticket's organization (as _may_see says)
+        in_copy = Follower.select(Follower.ticket).where((Follower.follower == user.id) & (Follower.role == "cc"))
+        own = own | (Ticket.id.is_in(in_copy) & (Ticket.organization == user.organization))
     organization = await shared_organization(user)
     return own | (Ticket.organization == organization) if organization else own
 
@@ -80,6 +83,7 @@ def number_of(ticket_id: int) -> int:
 _TICKET = "SELECT * FROM ticket WHERE id = {}"
 _PEOPLE = "SELECT * FROM portal_user WHERE id = {} OR id = {}"
 _SHARES = "SELECT shares_tickets FROM organization WHERE id = {}"
+_IN_COPY = "SELECT id FROM ticket_follower WHERE ticket = {} AND follower = {} AND role = 'cc'"
 
 
 async def _may_see(user: User, row: dict) -> bool:
@@ -88,6 +92,8 @@ async def _may_see(user: User, row: dict) -> bool:
         return True
     if not row["organization"] or row["organization"] != user.organization:
         return False
+    if await Follower.raw(_IN_COPY, row["id"], user.id):
+        return True
     shares = await Organization.raw(_SHARES, row["organization"])
     return bool(shares and shares[0]["shares_tickets"])
 

@@ -71,6 +71,9 @@ ROUTES: dict[tuple[str, str], tuple[Kind, ...]] = {
     ("POST", "/staff/tickets/new"): TICKETS,
     ("POST", "/api/tickets/{number}/messages"): TICKETS,
     ("POST", "/api/tickets/{number}/rating"): TICKETS,
+    ("DELETE", "/api/tickets/{number}/followers"): OTHER_WRITES,
+    ("GET", "/api/canned-replies"): (API,),
+    ("POST", "/api/canned-replies"): (API, *OTHER_WRITES),
 }
 OWN_LIMITS = frozenset(
     {

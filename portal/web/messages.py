@@ -249,6 +249,32 @@ def _descriptions() -> dict[str, str]:
         "merge_closed": _("A closed ticket cannot be merged."),
         "merge_chain": _("Other tickets were merged into this one: merge others into it instead."),
         "ticket_merged": _("The duplicate is merged into this ticket; both requesters were told by email."),
+        # the agent's workspace: canned replies, followers, what was filed
+        "canned_title_required": _("Enter the reply's title."),
+        "canned_title_too_long": _("The title is too long (200 characters at most)."),
+        "canned_body_required": _("Write the reply's text."),
+        "canned_body_too_long": _("The text is too long (20,000 characters at most)."),
+        "canned_placeholder_unknown": _(
+            "The text names a placeholder that does not exist: use only those listed under the text."
+        ),
+        "canned_shared_admin_only": _("Only administrators add shared replies."),
+        "canned_not_yours": _("Only its owner or an administrator changes this reply."),
+        "canned_created": _("The canned reply is added."),
+        "canned_saved": _("The canned reply is saved."),
+        "canned_deleted": _("The canned reply is deleted."),
+        "follower_unknown": _("Enter the email of an active account."),
+        "follower_role_invalid": _("Choose co-executor or in copy."),
+        "follower_not_staff": _("A co-executor is a member of staff."),
+        "follower_not_customer": _("Only a customer can be in copy; add a colleague as a co-executor."),
+        "follower_other_organization": _("Only a customer of the ticket's organization can be in copy."),
+        "follower_already_involved": _("The requester and the assignee follow the ticket already."),
+        "follower_not_allowed": _("Only the assignee, a supervisor or an administrator adds or removes followers."),
+        "follower_added": _("The follower is added."),
+        "follower_removed": _("The follower is removed."),
+        "organization_not_requesters": _("Choose the requester's organization, or none."),
+        "ticket_type_changed": _("The type is changed; the deadlines follow it."),
+        "ticket_fields_changed": _("The details are saved."),
+        "ticket_organization_changed": _("The organization is changed."),
         "": _("Something went wrong. Please try again."),
     }
 
@@ -317,6 +343,15 @@ NOTICES = frozenset(
         # reports
         "summary_on",
         "summary_off",
+        # the agent's workspace
+        "canned_created",
+        "canned_saved",
+        "canned_deleted",
+        "follower_added",
+        "follower_removed",
+        "ticket_type_changed",
+        "ticket_fields_changed",
+        "ticket_organization_changed",
     }
 )
 
@@ -403,7 +438,7 @@ def _ticket_labels() -> dict[str, str]:
         # as the customer reads a status
         "customer_status:new": _("Received"),
         "customer_status:open": _("In progress"),
-        "customer_status:pending": _("Waiting for your reply"),
+        "customer_status:pending": _("Answered, waiting for you"),
         "customer_status:resolved": _("Resolved"),
         "customer_status:closed": _("Closed"),
     }

@@ -10,7 +10,7 @@ import sys
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import new_page
-from tests.e2e.test_browser_tickets import sign_in
+from tests.e2e.test_browser_tickets import ask, sign_in
 
 HISTORY = [
     "How do I change the delivery address of my order 3707955617?",
@@ -58,10 +58,7 @@ def test_agent_turns_a_recurring_question_into_an_article_and_answers_with_it(se
 
     customer = new_page(chromium)
     sign_in(customer, served_portal, "customer@example.com")
-    customer.goto(served_portal.url + "/tickets/new")
-    customer.get_by_label("Subject").fill("How can I change the delivery address of my order?")
-    customer.get_by_label("Description").fill("I moved last week.")
-    customer.get_by_role("button", name="Send my request").last.click()
+    ask(customer, served_portal, "How can I change the delivery address of my order?", "I moved last week.")
     expect(customer.get_by_role("link", name="Change the delivery address of an order").first).to_be_visible()
     customer.get_by_role("button", name="File my ticket anyway").click()
     expect(customer.locator("h1")).to_contain_text("#")

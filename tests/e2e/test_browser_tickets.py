@@ -23,6 +23,14 @@ def sign_in(page, portal, email: str) -> None:
     page.get_by_role("button", name="Sign in").click()
 
 
+def ask(page, portal, subject: str, description: str) -> None:
+    """A customer sends the ticket form (which may first offer articles)."""
+    page.goto(portal.url + "/tickets/new")
+    page.get_by_label("Subject").fill(subject)
+    page.get_by_label("Description").fill(description)
+    page.get_by_role("button", name="Send my request").last.click()
+
+
 def mail_to(maildir, to: str, subject_start: str, timeout: float = 20.0) -> str:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

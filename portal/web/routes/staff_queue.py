@@ -111,7 +111,7 @@ async def merge(
     try:
         survivor = await merging.merge(settings, viewer, ticket, _number(data.into))
     except TicketError as exc:
-        return await page(await load(viewer, number), status=400, error=exc.code)
+        return await page(await load(viewer, number), viewer=viewer, status=400, error=exc.code)
     return Redirect(path=f"{QUEUE}/{visibility.number_of(survivor.id)}?done=ticket_merged")
 
 

@@ -1,5 +1,6 @@
 """A ticket and the knowledge base, for staff: turning a resolved ticket into a draft article, and
-answering a ticket with the published article its recurring question already has."""
+answering a ticket with a published article (found by the ticket page's search, or the one its
+recurring question already has)."""
 
 from typing import Annotated
 
@@ -13,9 +14,10 @@ from litestar.response import Redirect
 from auth.tables import User
 from kb.articles import ArticleError
 from kb.indexing import IndexSync
-from portal.insights import drafting, overview, recurring
+from portal.insights import drafting, recurring
 from portal.insights.drafting import NotResolved
 from portal.insights.recurring import GroupNotFound
+from portal.knowledge import answering
 from portal.settings import Settings
 from portal.tickets.errors import TicketError
 from portal.web.guards import STAFF
@@ -51,7 +53,7 @@ async def draft_page(
     try:
         proposal = await drafting.propose(kb, ticket, reply)
     except NotResolved:
-        return await page(await load(viewer, number), status=400, error="ticket_not_resolved")
+        return await page(await load(viewer, number), viewer=viewer, status=400, error="ticket_not_resolved")
     sources = [ticket.id]
     if group is not None:
         try:
@@ -97,15 +99,12 @@ async def answer_with_article(
     viewer: NamedDependency[User],
     settings: NamedDependency[Settings],
 ) -> Response:
-    """One click: a public reply linking the article that answers this ticket's recurring question."""
+    """One click: a public reply linking the article, in the customer's language."""
     ticket = await load(viewer, number)
-    article = (await overview.for_ticket(ticket.id)).get("article")
-    if article is None or str(article["id"]) != data.article:
-        return await page(ticket, status=400, error="article_not_published")
     try:
-        await drafting.answer_with(settings, viewer, ticket, article)
+        await answering.answer_with(settings, viewer, ticket, int(data.article) if data.article.isdigit() else 0)
     except TicketError as exc:
-        return await page(await load(viewer, number), status=400, error=exc.code)
+        return await page(await load(viewer, number), viewer=viewer, status=400, error=exc.code)
     return Redirect(path=f"/staff/tickets/{number}?done=ticket_replied")
 
 

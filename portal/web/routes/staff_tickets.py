@@ -1,10 +1,12 @@
-"""Tickets for staff: the whole ticket, replies and notes, status and assignment."""
+"""Tickets for staff: the whole ticket, status, assignment and priority (the queue: staff_queue;
+replies and notes: staff_ticket_replies)."""
 
 from datetime import UTC, datetime
 from typing import Annotated
 
 import msgspec
 from litestar import Response, get, post
+from litestar.datastructures import FormMultiDict
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
@@ -12,26 +14,41 @@ from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from auth.tables import User
+from kb.indexing import IndexSync
 from portal.insights import overview
+from portal.knowledge import answering
 from portal.settings import Settings
 from portal.sla.policy import RANK
-from portal.tickets import assignment, conversation, priority, visibility
+from portal.tickets import assignment, conversation, priority, visibility, workspace
 from portal.tickets.errors import TicketError, TicketNotFound
 from portal.tickets.queue import ticket_facts, timeline
 from portal.tickets.tables import Ticket
-from portal.tickets.workflow import InvalidTransition, Status
+from portal.tickets.workflow import Status
 from portal.web.guards import STAFF
 from portal.web.routes import staff_tickets_admin
 
 FORM = Body(media_type=RequestEncodingType.URL_ENCODED)
-THEN = {"keep": None, "pending": Status.PENDING.value, "resolved": Status.RESOLVED.value}
-# The reply's own field is "body"; these codes name it as a reply, not as an article's text.
+THEN = {
+    "auto": conversation.AUTO,
+    "keep": None,
+    "pending": Status.PENDING.value,
+    "resolved": Status.RESOLVED.value,
+}
 
 
 class ReplyForm(msgspec.Struct):
+    """The reply box (multipart: it carries files). `action` "insert" adds the chosen canned reply."""
+
     body: str = ""
     visibility: str = "public"  # "public" or "internal"
-    then: str = "keep"
+    then: str = "auto"
+    canned: str = ""
+    action: str = "send"
+
+    @classmethod
+    def of(cls, form: FormMultiDict) -> "ReplyForm":
+        text = {name: form.get(name) for name in cls.__struct_fields__}
+        return cls(**{name: value for name, value in text.items() if isinstance(value, str)})
 
 
 class StatusForm(msgspec.Struct):
@@ -53,9 +70,12 @@ async def load(viewer: User, number: int) -> Ticket:
         raise NotFoundException() from None
 
 
-async def page(ticket: Ticket, *, status: int = 200, error: str | None = None, **context: object) -> Template:
+async def page(
+    ticket: Ticket, *, status: int = 200, error: str | None = None, viewer: User | None = None, **context: object
+) -> Template:
     """The ticket page; after a refused change it gets a freshly read ticket, as a failed move may have
-    changed the object in memory before its transaction was rolled back."""
+    changed the object in memory before its transaction was rolled back. With the viewer, it offers
+    their canned replies."""
     entries, description_files = await timeline(ticket)
     return Template(
         template_name="staff/ticket.html",
@@ -70,6 +90,7 @@ async def page(ticket: Ticket, *, status: int = 200, error: str | None = None, *
             "priorities": list(RANK),
             **await ticket_facts(ticket, datetime.now(UTC)),
             "recurring": await overview.for_ticket(ticket.id),
+            **await workspace.tools(viewer, ticket),
             **context,
         },
     )
@@ -77,30 +98,16 @@ async def page(ticket: Ticket, *, status: int = 200, error: str | None = None, *
 
 @get("/staff/tickets/{number:int}", opt=STAFF)
 async def ticket_page(
-    number: FromPath[int], viewer: NamedDependency[User], done: FromQuery[str | None] = None
-) -> Template:
-    return await page(await load(viewer, number), done=done)
-
-
-@post("/staff/tickets/{number:int}/messages", opt=STAFF)
-async def add_message(
     number: FromPath[int],
-    data: Annotated[ReplyForm, FORM],
     viewer: NamedDependency[User],
-    settings: NamedDependency[Settings],
-) -> Response:
+    kb: NamedDependency[IndexSync],
+    done: FromQuery[str | None] = None,
+    kb_q: FromQuery[str] = "",
+) -> Template:
+    """The ticket; with `kb_q`, the knowledge base searched for an article to answer it with."""
     ticket = await load(viewer, number)
-    internal = data.visibility == "internal"
-    try:
-        if data.then not in THEN:
-            raise TicketError("ticket_transition_invalid", "then")
-        await conversation.reply(settings, viewer, ticket, data.body, internal=internal, then=THEN[data.then])
-    except InvalidTransition:
-        return await page(await load(viewer, number), status=400, error="ticket_transition_invalid", reply=data)
-    except TicketError as exc:
-        return await page(await load(viewer, number), status=400, error=exc.code, reply=data)
-    done = "ticket_note_added" if internal else "ticket_replied"
-    return Redirect(path=f"/staff/tickets/{number}?done={done}")
+    hits = await answering.search(kb, ticket, kb_q)
+    return await page(ticket, viewer=viewer, done=done, kb_q=kb_q, kb_hits=hits)
 
 
 @post("/staff/tickets/{number:int}/status", opt=STAFF)
@@ -114,7 +121,7 @@ async def change_status(
     try:
         await conversation.change_status(settings, viewer, ticket, Status(data.target))
     except ValueError:  # a status that does not exist, or InvalidTransition (a ValueError too)
-        return await page(await load(viewer, number), status=400, error="ticket_transition_invalid")
+        return await page(await load(viewer, number), viewer=viewer, status=400, error="ticket_transition_invalid")
     return Redirect(path=f"/staff/tickets/{number}?done=ticket_status_changed")
 
 
@@ -132,7 +139,7 @@ async def assign(
         else:
             await assignment.assign(settings, viewer, ticket, int(data.agent) if data.agent.isdigit() else 0)
     except TicketError as exc:
-        return await page(await load(viewer, number), status=400, error=exc.code)
+        return await page(await load(viewer, number), viewer=viewer, status=400, error=exc.code)
     return Redirect(path=f"/staff/tickets/{number}?done=ticket_assigned")
 
 
@@ -147,13 +154,12 @@ async def change_priority(
     try:
         await priority.change_priority(settings, viewer, ticket, data.priority)
     except TicketError as exc:
-        return await page(await load(viewer, number), status=400, error=exc.code)
+        return await page(await load(viewer, number), viewer=viewer, status=400, error=exc.code)
     return Redirect(path=f"/staff/tickets/{number}?done=ticket_priority_changed")
 
 
 ROUTES = [
     ticket_page,
-    add_message,
     change_status,
     assign,
     change_priority,

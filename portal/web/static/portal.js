@@ -111,4 +111,24 @@
     });
   }
   document.querySelectorAll("select[data-fields-url]").forEach(swapFields);
+
+  // Canned replies on the staff ticket page: "Insert" puts the chosen reply (already filled for the
+  // ticket by the server) at the cursor instead of reloading the page.
+  function cannedInsert(button) {
+    var form = button.form;
+    var select = form.querySelector("select[name=canned]");
+    var box = form.querySelector("textarea[name=body]");
+    if (!select || !box) return;
+    button.addEventListener("click", function (event) {
+      var option = select.options[select.selectedIndex];
+      if (!option) return;
+      event.preventDefault();
+      var text = option.getAttribute("data-text") || "";
+      var start = box.selectionStart, end = box.selectionEnd;
+      box.value = box.value.slice(0, start) + text + box.value.slice(end);
+      box.focus();
+      box.setSelectionRange(start + text.length, start + text.length);
+    });
+  }
+  document.querySelectorAll("[data-canned-insert]").forEach(cannedInsert);
 })();

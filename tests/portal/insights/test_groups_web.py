@@ -114,8 +114,8 @@ async def test_an_article_marked_as_the_answer_sinks_the_group_and_answers_its_o
         .first()
     )
     assert article.slug in mail.body_text
-    stale = await post_form(client, f"/staff/tickets/{number_of(invoice[0].id)}/answer", {"article": str(article.id)})
-    assert stale.status_code == 400  # not this ticket's question
+    unknown = await post_form(client, f"/staff/tickets/{number_of(invoice[0].id)}/answer", {"article": "999999"})
+    assert unknown.status_code == 400  # no such published article
 
 
 async def test_customers_find_no_trace_of_groups(client, settings):
