@@ -107,10 +107,7 @@ def _catalog_placeholders() -> set[str]:
 
 def test_translated_placeholders_reach_the_page_as_text(settings):
     messages = _catalog_placeholders()
-    assert (
-        "A token lets a script or another system use the tickets API as you. Send it as “Authorization: Bearer <token>”."
-        in messages
-    )
+    assert any("Bearer <token>" in message for message in messages)
     env = environment(settings)
     for locale in ("en", "ru"):
         with i18n.use_locale(locale):
