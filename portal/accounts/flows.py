@@ -58,9 +58,7 @@ async def register(
                 site_name=settings.site_name,
             )
             return
-        user = await users.create_user(
-            email, name, password=password, locale=locale, time_zone=time_zone
-        )
+        user = await users.create_user(email, name, password=password, locale=locale, time_zone=time_zone)
         await _mail_verification(settings, user)
 
 
