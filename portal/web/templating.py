@@ -31,6 +31,8 @@ def environment(settings: Settings) -> Environment:
     env.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.globals.update(
         site_name=settings.site_name,
+        logo_url=settings.logo_url,
+        accent_colour=settings.accent_colour,
         languages=i18n.LANGUAGE_NAMES,
         current_locale=i18n.current_locale,
         describe=messages.describe,

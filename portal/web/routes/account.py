@@ -18,7 +18,7 @@ from portal.accounts import flows as accounts
 from portal.accounts.flows import Client
 from portal.settings import Settings
 from portal.web.guards import PUBLIC
-from portal.web.redirects import safe_next
+from portal.web.redirects import landing, safe_next
 from portal.web.session import session_cookie
 
 FORM = Body(media_type=RequestEncodingType.URL_ENCODED)
@@ -74,12 +74,12 @@ async def sign_in(
     client: NamedDependency[Client],
 ) -> Response:
     try:
-        _user, secret = await accounts.sign_in(client, data.email, data.password, replaces=request.scope.get("auth"))
+        user, secret = await accounts.sign_in(client, data.email, data.password, replaces=request.scope.get("auth"))
     except AccountError as exc:
         if exc.code == "rate_limited":
             raise
         return _form("login.html", 400, error=exc.code, email=data.email, next=safe_next(data.next))
-    return Redirect(path=safe_next(data.next), cookies=[session_cookie(settings, secret)])
+    return Redirect(path=landing(user.role, data.next), cookies=[session_cookie(settings, secret)])
 
 
 @post("/logout", opt=PUBLIC)
