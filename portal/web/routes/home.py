@@ -14,7 +14,6 @@ from auth.tables import User
 from kb.indexing import IndexSync
 from portal import i18n
 from portal.knowledge import reading
-
 from portal.settings import Settings
 from portal.web.guards import PUBLIC
 from portal.web.redirects import safe_next
@@ -38,7 +37,7 @@ async def home(
 
 @get("/theme.css", opt=PUBLIC, cache_control=CacheControlHeader(max_age=3600, public=True))
 async def theme(settings: NamedDependency[Settings]) -> Response:
-    """The accent colour of PORTAL_ACCENT_COLOUR (validated at start-up) as a stylesheet: the policy allows no inline styles."""
+    """PORTAL_ACCENT_COLOUR (validated at start-up) as a stylesheet: the policy allows no inline styles."""
     accent = settings.accent_colour or "#0b57d0"
     return Response(f":root {{ --accent: {accent}; }}\n", media_type="text/css")
 
