@@ -122,3 +122,11 @@ async def test_the_profile_shows_the_api_tokens_placeholder(client, settings):
     await create_user(settings, "ann@example.com", locale="ru")
     await sign_in(client, "ann@example.com")
     assert "Bearer &lt;token&gt;" in (await client.get("/profile")).text
+
+
+async def test_the_switcher_changes_a_signed_in_users_language_at_once(client, settings):
+    await create_user(settings, "ann@example.com")
+    await sign_in(client, "ann@example.com")
+    assert '<html lang="en">' in (await client.get("/profile")).text
+    await post_form(client, "/language", {"lang": "ru", "next": "/profile"})
+    assert '<html lang="ru">' in (await client.get("/profile")).text

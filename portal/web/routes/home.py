@@ -13,6 +13,7 @@ from litestar.response import Redirect, Template
 from auth.tables import User
 from kb.indexing import IndexSync
 from portal import i18n
+from portal.accounts import personal
 from portal.knowledge import reading
 from portal.settings import Settings
 from portal.web.guards import PUBLIC
@@ -49,9 +50,8 @@ async def switch_language(
     viewer: NamedDependency[User | None],
 ) -> Response:
     locale = data.lang if data.lang in i18n.LOCALES else settings.default_locale
-    if viewer is not None and viewer.locale != locale:
-        viewer.locale = locale
-        await viewer.save([User.locale])
+    if viewer is not None:
+        await personal.choose_language(viewer, locale)
     # On an article with a translation into the new language, the translation opens.
     target = await reading.in_language(safe_next(data.next), locale)
     return Redirect(path=target, cookies=[language_cookie(settings, locale)])
