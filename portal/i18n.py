@@ -7,13 +7,13 @@ import contextvars
 import gettext
 import io
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cache, lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from babel import Locale
-from babel.dates import format_datetime
+from babel.dates import format_datetime, format_time
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
@@ -98,11 +98,51 @@ def format_when(moment: datetime | None, time_zone: str, locale: str | None = No
 # Lists show the same few hundred deadlines on every render, and Babel takes ~50 µs a date: bounded memo.
 @lru_cache(maxsize=8192)
 def _formatted(moment: datetime, time_zone: str, locale: str, style: str) -> str:
+    # The locale's date of the given style with its short time: minutes, no seconds, no zone name.
+    babel_locale = _babel_locale(locale)
+    pattern = babel_locale.datetime_formats[style].format(
+        babel_locale.time_formats["short"].pattern, babel_locale.date_formats[style].pattern
+    )
+    return format_datetime(moment, format=pattern, tzinfo=_zone(time_zone), locale=babel_locale)
+
+
+def _zone(time_zone: str) -> ZoneInfo:
     try:
-        zone = ZoneInfo(time_zone)
+        return ZoneInfo(time_zone)
     except (KeyError, ValueError):
-        zone = ZoneInfo("UTC")
-    return format_datetime(moment, format=style, tzinfo=zone, locale=_babel_locale(locale))
+        return ZoneInfo("UTC")
+
+
+def format_due(moment: datetime | None, now: datetime, time_zone: str, locale: str | None = None) -> str:
+    """A deadline as a reader counts it: "in 3 hours (Dec 3, 2026, 1:28 PM)", "tomorrow 10:00",
+    "overdue by 2 hours (…)"; further away, the date itself."""
+    if moment is None:
+        return ""
+    locale = locale or current_locale()
+    with use_locale(locale):
+        left = moment - now
+        if left < timedelta(0):
+            return f"{gettext_('overdue by %(span)s', span=_span(-left))} ({format_when(moment, time_zone)})"
+        if left < timedelta(hours=6):
+            return f"{gettext_('in %(span)s', span=_span(left))} ({format_when(moment, time_zone)})"
+        zone = _zone(time_zone)
+        days = (moment.astimezone(zone).date() - now.astimezone(zone).date()).days
+        at = format_time(moment, "short", tzinfo=zone, locale=_babel_locale(locale))
+        if days == 0:
+            return gettext_("today %(time)s", time=at)
+        if days == 1:
+            return gettext_("tomorrow %(time)s", time=at)
+        return format_when(moment, time_zone, locale)
+
+
+def _span(length: timedelta) -> str:
+    minutes = max(1, round(length.total_seconds() / 60))
+    if minutes < 60:
+        return ngettext_("%(num)s minute", "%(num)s minutes", minutes)
+    hours = round(minutes / 60)
+    if hours < 48:
+        return ngettext_("%(num)s hour", "%(num)s hours", hours)
+    return ngettext_("%(num)s day", "%(num)s days", round(hours / 24))
 
 
 @cache

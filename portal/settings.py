@@ -39,6 +39,35 @@ def _positive(value: str, name: str) -> int:
     return int(value)
 
 
+def _accent(value: str) -> str:
+    """The theme's accent colour, #rgb or #rrggbb: links and buttons are drawn in it on white, so it
+    must keep the 4.5:1 contrast text needs (WCAG AA) with white."""
+    value = value.strip().lower()
+    if not value:
+        return ""
+    digits = value[1:] if value.startswith("#") else ""
+    if len(digits) == 3:
+        digits = "".join(d * 2 for d in digits)
+    if len(digits) != 6 or any(d not in "0123456789abcdef" for d in digits):
+        raise SettingsError("PORTAL_ACCENT_COLOUR must be a colour like #0b57d0")
+    channels = [int(digits[i : i + 2], 16) / 255 for i in (0, 2, 4)]
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    luminance = 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+    if 1.05 / (luminance + 0.05) < 4.5:
+        raise SettingsError("PORTAL_ACCENT_COLOUR is too light: text in it on white must keep 4.5:1 contrast")
+    return "#" + digits
+
+
+def _logo(value: str) -> str:
+    """The logo's address: a path on this site or an https URL (the page's policy then lets images in from there)."""
+    value = value.strip()
+    if value and not (value.startswith("https://") or (value.startswith("/") and not value.startswith("//"))):
+        raise SettingsError("PORTAL_LOGO_URL must be a path on this site (/static/logo.svg) or an https:// URL")
+    if any(ch in value for ch in " \"'<>"):
+        raise SettingsError("PORTAL_LOGO_URL must not contain spaces, quotes or angle brackets")
+    return value
+
+
 def _rate(env: Mapping[str, str], name: str, default: str) -> tuple[int, int]:
     """A rate limit as COUNT/SECONDS: 30/600 lets 30 requests through in any 10 minutes."""
     count, _sep, seconds = env.get(name, default).strip().partition("/")
@@ -102,6 +131,8 @@ class Settings:
     smtp_url: str = ""
     mail_from: str = DEFAULT_MAIL_FROM
     site_name: str = DEFAULT_SITE_NAME
+    logo_url: str = ""  # shown before the site name in the header
+    accent_colour: str = ""  # links and buttons; the stylesheet's own blue when empty
     default_locale: str = "en"
     default_time_zone: str = "UTC"
     session_idle_minutes: int = 60 * 24 * 7
@@ -205,6 +236,8 @@ class Settings:
             smtp_url=env.get("PORTAL_SMTP_URL", ""),
             mail_from=env.get("PORTAL_MAIL_FROM", DEFAULT_MAIL_FROM),
             site_name=env.get("PORTAL_SITE_NAME", DEFAULT_SITE_NAME),
+            logo_url=_logo(env.get("PORTAL_LOGO_URL", "")),
+            accent_colour=_accent(env.get("PORTAL_ACCENT_COLOUR", "")),
             default_locale=env.get("PORTAL_DEFAULT_LOCALE", "en"),
             default_time_zone=env.get("PORTAL_DEFAULT_TIME_ZONE", "UTC"),
             session_idle_minutes=int(env.get("PORTAL_SESSION_IDLE_MINUTES", str(60 * 24 * 7))),

@@ -34,7 +34,9 @@ def link(settings: Settings, path: str, token: str, **extra: str) -> str:
     return f"{settings.base_url}{path}?{urlencode({'token': token, **extra})}"
 
 
-async def register(settings: Settings, client: Client, email: str, name: str, password: str, locale: str) -> None:
+async def register(
+    settings: Settings, client: Client, email: str, name: str, password: str, locale: str, time_zone: str = ""
+) -> None:
     """Create an account and mail its confirmation link.
 
     An address already registered gets a "you already have an account" email instead, and the
@@ -42,6 +44,8 @@ async def register(settings: Settings, client: Client, email: str, name: str, pa
     """
     await ratelimit.hit(ratelimit.REGISTER_PER_ADDRESS, client.ip)
     email = users.normalize_email(email)
+    # Checked before the address is looked up, so a bad zone reads the same for every address.
+    time_zone = users.check_profile(users.Profile(name, locale, time_zone or settings.default_time_zone)).time_zone
     async with write_transaction():
         existing = await users.find_by_email(email)
         if existing is not None:
@@ -54,9 +58,7 @@ async def register(settings: Settings, client: Client, email: str, name: str, pa
                 site_name=settings.site_name,
             )
             return
-        user = await users.create_user(
-            email, name, password=password, locale=locale, time_zone=settings.default_time_zone
-        )
+        user = await users.create_user(email, name, password=password, locale=locale, time_zone=time_zone)
         await _mail_verification(settings, user)
 
 

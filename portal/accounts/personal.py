@@ -18,6 +18,12 @@ async def update_profile(user: User, name: str, locale: str, time_zone: str) -> 
     return await users.update_profile(user, Profile(name, locale, time_zone))
 
 
+async def choose_language(user: User, locale: str) -> None:
+    """The language switcher, signed in: kept on the account, and this request's next page already in it."""
+    if user.locale != locale:
+        await update_profile(user, user.name, locale, user.time_zone)
+
+
 async def change_password(user: User, client: Client, current: str, password: str, repeated: str) -> str:
     """A new password once the current one is confirmed: every other browser is signed out, and this one
     gets a fresh session, whose secret is returned. InvalidInput names the field at fault."""

@@ -190,7 +190,6 @@ def _descriptions() -> dict[str, str]:
         "ticket_filed": _("Your request is filed. We sent you a confirmation by email."),
         "reply_added": _("Your reply is added. We will let you know when we answer."),
         "ticket_closed_by_customer": _("The ticket is closed. We are glad the problem is solved."),
-        "rating_saved": _("Thank you for rating our answer!"),
         # recurring questions
         "groups_rebuilt": _("The tickets are grouped anew."),
         "group_dissolved": _("The group had one ticket left, so it is no longer a recurring question."),
@@ -332,7 +331,6 @@ NOTICES = frozenset(
         "ticket_filed",
         "reply_added",
         "ticket_closed_by_customer",
-        "rating_saved",
         # recurring questions
         "groups_rebuilt",
         "group_dissolved",

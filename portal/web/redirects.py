@@ -8,3 +8,12 @@ def safe_next(target: str | None, default: str = "/") -> str:
     if target.startswith(("//", "/\\")) or any(ord(ch) < 32 for ch in target) or "\\" in target:
         return default
     return target
+
+
+STAFF_HOME = "/staff/tickets"
+
+
+def landing(role: str, target: str | None) -> str:
+    """Where a sign-in leads: the page it was asked from, else staff to their queue and customers home."""
+    wanted = safe_next(target)
+    return STAFF_HOME if wanted == "/" and role in {"agent", "supervisor", "admin"} else wanted

@@ -71,12 +71,20 @@ class HostCheckMiddleware(ASGIMiddleware):
         await next_app(scope, receive, send)
 
 
+def content_security_policy(settings: Settings) -> str:
+    """The policy above; a logo served from another https site (PORTAL_LOGO_URL) is let in as an image."""
+    if not settings.logo_url.startswith("https://"):
+        return CONTENT_SECURITY_POLICY
+    parts = urlsplit(settings.logo_url)
+    return CONTENT_SECURITY_POLICY.replace("img-src 'self' data:", f"img-src 'self' data: https://{parts.netloc}")
+
+
 def security_headers(settings: Settings):
     """A before_send hook: every response, matched route or not (404, 405, errors), gets the headers."""
     fixed = [
         ("x-content-type-options", "nosniff"),
         ("referrer-policy", REFERRER_POLICY),
-        ("content-security-policy", CONTENT_SECURITY_POLICY),
+        ("content-security-policy", content_security_policy(settings)),
         ("x-frame-options", "DENY"),
         ("cross-origin-opener-policy", "same-origin"),
     ]

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
+from markupsafe import Markup, escape
 
 from portal import i18n
 from portal.accounts import oidc_signin
@@ -26,9 +28,11 @@ def environment(settings: Settings) -> Environment:
         # Checking every template's file on each render is for editing them while developing.
         auto_reload=not settings.production,
     )
-    env.install_gettext_callables(i18n.gettext_, i18n.ngettext_, newstyle=True)  # type: ignore[attr-defined]
+    env.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.globals.update(
         site_name=settings.site_name,
+        logo_url=settings.logo_url,
+        accent_colour=settings.accent_colour,
         languages=i18n.LANGUAGE_NAMES,
         current_locale=i18n.current_locale,
         describe=messages.describe,
@@ -40,18 +44,35 @@ def environment(settings: Settings) -> Environment:
         sign_in_providers=lambda: oidc_signin.buttons(settings),
     )
     env.globals["category_name"] = _category_name
-    env.filters["when"] = _when
+    zone = settings.default_time_zone
+
+    def when(moment, user=None, style: str = "medium") -> str:
+        """Every date and time on a page: the reader's zone (the site's for visitors), no seconds."""
+        return i18n.format_when(moment, user.time_zone if user is not None else zone, style=style)
+
+    def due(moment, user=None) -> str:
+        """A deadline: how far away it is ("in 3 hours", "tomorrow 10:00", "overdue by 2 hours")."""
+        return i18n.format_due(moment, datetime.now(UTC), user.time_zone if user is not None else zone)
+
+    env.filters["when"] = when
+    env.filters["due"] = due
     return env
+
+
+# Jinja's i18n extension marks a translation safe before filling it in, so a placeholder such as
+# "Bearer <token>" in a message would reach the page as a tag: translations are text, escaped here.
+def _gettext(message: str) -> Markup:
+    return escape(i18n.translations(i18n.current_locale()).gettext(message))
+
+
+def _ngettext(singular: str, plural: str, n: int) -> Markup:
+    return escape(i18n.translations(i18n.current_locale()).ngettext(singular, plural, n))
 
 
 def _category_name(category) -> str:
     """A category's name in the reader's language (categories come as rows or as objects)."""
     field = "name_ru" if i18n.current_locale() == "ru" else "name_en"
     return category[field] if isinstance(category, dict) else getattr(category, field)
-
-
-def _when(moment, user=None, style: str = "medium") -> str:
-    return i18n.format_when(moment, user.time_zone if user is not None else "UTC", style=style)
 
 
 def template_config(settings: Settings) -> TemplateConfig:

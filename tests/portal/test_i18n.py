@@ -1,10 +1,14 @@
 """Every page and email in English and Russian, chosen by the user's setting, else the browser."""
 
+import re
+
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
+from markupsafe import escape
 
 from portal import i18n
+from portal.web.templating import environment
 from tests.helpers import create_user, last_mail, post_form, sign_in
 
 
@@ -84,3 +88,45 @@ def test_dates_are_shown_in_the_users_time_zone_and_language():
     moment = datetime(2026, 3, 1, 21, 30, tzinfo=UTC)
     assert "00:30" in i18n.format_when(moment, "Europe/Moscow", "ru")
     assert "Mar" in i18n.format_when(moment, "UTC", "en") and "9:30" in i18n.format_when(moment, "UTC", "en")
+
+
+def _catalog_placeholders() -> set[str]:
+    """Every message of the Russian catalog (its English msgid or its translation) holding a `<…>`."""
+    with (i18n.CATALOGS / "ru" / "LC_MESSAGES" / "messages.po").open("rb") as handle:
+        catalog = read_po(handle)
+    found = set()
+    for message in catalog:
+        if not message.id:
+            continue
+        ids = message.id if isinstance(message.id, tuple) else (message.id,)
+        texts = message.string if isinstance(message.string, tuple) else (message.string,)
+        if any(re.search(r"<[^>]+>", text) for text in (*ids, *texts)):
+            found.add(ids[0])
+    return found
+
+
+def test_translated_placeholders_reach_the_page_as_text(settings):
+    messages = _catalog_placeholders()
+    assert any("Bearer <token>" in message for message in messages)
+    env = environment(settings)
+    for locale in ("en", "ru"):
+        with i18n.use_locale(locale):
+            for message in messages:
+                text = i18n.translations(locale).gettext(message)
+                rendered = env.from_string("{{ _(message) }}").render(message=message)
+                assert rendered == str(escape(text)), (locale, message)
+                assert re.search(r"&lt;[^&]+&gt;", rendered), (locale, message)
+
+
+async def test_the_profile_shows_the_api_tokens_placeholder(client, settings):
+    await create_user(settings, "ann@example.com", locale="ru")
+    await sign_in(client, "ann@example.com")
+    assert "Bearer &lt;token&gt;" in (await client.get("/profile")).text
+
+
+async def test_the_switcher_changes_a_signed_in_users_language_at_once(client, settings):
+    await create_user(settings, "ann@example.com")
+    await sign_in(client, "ann@example.com")
+    assert '<html lang="en">' in (await client.get("/profile")).text
+    await post_form(client, "/language", {"lang": "ru", "next": "/profile"})
+    assert '<html lang="ru">' in (await client.get("/profile")).text

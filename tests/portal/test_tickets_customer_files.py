@@ -188,3 +188,15 @@ async def test_only_the_requester_rates_even_a_colleague_who_shares_the_ticket(c
     refused = await post_form(client, f"/tickets/{number}/rating", {"score": "1"})
     assert refused.status_code == 400 and "How did we do?" not in refused.text
     assert await Rating.count() == 0
+
+
+async def test_a_resolved_ticket_asks_for_the_rating_first_and_confirms_it_once(client, settings):
+    ann = await signed_in(client, settings)
+    number = number_of((await _resolved(settings, ann)).id)
+    page = (await client.get(f"/tickets/{number}")).text
+    assert page.index('name="score"') < page.index('name="body"')  # the rating before the reply form
+    for label in ("Bad", "Poor", "Fair", "Good", "Excellent"):
+        assert f'<span class="score-label">{label}</span>' in page
+    rated = await post_form(client, f"/tickets/{number}/rating", {"score": "4"})
+    after = (await client.get(rated.headers["location"])).text
+    assert after.count("Thank you") == 1 and "You rated our answer 4 out of 5" in after

@@ -9,7 +9,7 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromQuery
 from litestar.response import Redirect, Template
 
-from auth import links, sessions
+from auth import links, sessions, users
 from auth.errors import AccountError, InvalidInput, InvalidLink
 from auth.links import Purpose
 from auth.tables import User
@@ -18,7 +18,7 @@ from portal.accounts import flows as accounts
 from portal.accounts.flows import Client
 from portal.settings import Settings
 from portal.web.guards import PUBLIC
-from portal.web.redirects import safe_next
+from portal.web.redirects import landing, safe_next
 from portal.web.session import session_cookie
 
 FORM = Body(media_type=RequestEncodingType.URL_ENCODED)
@@ -35,6 +35,7 @@ class RegisterForm(msgspec.Struct):
     email: str = ""
     password: str = ""
     password2: str = ""
+    time_zone: str = ""
 
 
 class EmailForm(msgspec.Struct):
@@ -73,12 +74,12 @@ async def sign_in(
     client: NamedDependency[Client],
 ) -> Response:
     try:
-        _user, secret = await accounts.sign_in(client, data.email, data.password, replaces=request.scope.get("auth"))
+        user, secret = await accounts.sign_in(client, data.email, data.password, replaces=request.scope.get("auth"))
     except AccountError as exc:
         if exc.code == "rate_limited":
             raise
         return _form("login.html", 400, error=exc.code, email=data.email, next=safe_next(data.next))
-    return Redirect(path=safe_next(data.next), cookies=[session_cookie(settings, secret)])
+    return Redirect(path=landing(user.role, data.next), cookies=[session_cookie(settings, secret)])
 
 
 @post("/logout", opt=PUBLIC)
@@ -89,10 +90,14 @@ async def sign_out(request: Request, settings: NamedDependency[Settings]) -> Res
 
 
 @get("/register", opt=PUBLIC)
-async def register_page(viewer: NamedDependency[User | None]) -> Response:
+async def register_page(viewer: NamedDependency[User | None], settings: NamedDependency[Settings]) -> Response:
     if viewer is not None:
         return Redirect(path="/profile")
-    return _form("register.html")
+    return _form("register.html", **_zones(settings))
+
+
+def _zones(settings: Settings, chosen: str = "") -> dict[str, object]:
+    return {"time_zones": users.time_zones(), "time_zone": chosen or settings.default_time_zone}
 
 
 @post("/register", opt=PUBLIC)
@@ -102,9 +107,19 @@ async def register(
     try:
         if data.password != data.password2:
             raise InvalidInput("password2", "passwords_differ")
-        await accounts.register(settings, client, data.email, data.name, data.password, i18n.current_locale())
+        await accounts.register(
+            settings, client, data.email, data.name, data.password, i18n.current_locale(), data.time_zone
+        )
     except InvalidInput as exc:
-        return _form("register.html", 400, error=exc.code, bad=exc.field, name=data.name, email=data.email)
+        return _form(
+            "register.html",
+            400,
+            error=exc.code,
+            bad=exc.field,
+            name=data.name,
+            email=data.email,
+            **_zones(settings, data.time_zone),
+        )
     return Redirect(path="/login?done=registered")
 
 

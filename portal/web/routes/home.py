@@ -4,13 +4,16 @@ from typing import Annotated
 
 import msgspec
 from litestar import Response, get, post
+from litestar.datastructures import CacheControlHeader
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromQuery
 from litestar.response import Redirect, Template
 
 from auth.tables import User
+from kb.indexing import IndexSync
 from portal import i18n
+from portal.accounts import personal
 from portal.knowledge import reading
 from portal.settings import Settings
 from portal.web.guards import PUBLIC
@@ -24,8 +27,20 @@ class LanguageForm(msgspec.Struct):
 
 
 @get("/", opt=PUBLIC)
-async def home() -> Template:
-    return Template(template_name="home.html")
+async def home(
+    kb: NamedDependency[IndexSync], settings: NamedDependency[Settings], viewer: NamedDependency[User | None]
+) -> Template:
+    """The help center's front: search, the categories and the most read articles (when the reader may see them)."""
+    readable = settings.kb_public or viewer is not None
+    context = await reading.front_page(kb, i18n.current_locale()) if readable else {}
+    return Template(template_name="home.html", context=context)
+
+
+@get("/theme.css", opt=PUBLIC, cache_control=CacheControlHeader(max_age=3600, public=True))
+async def theme(settings: NamedDependency[Settings]) -> Response:
+    """PORTAL_ACCENT_COLOUR (validated at start-up) as a stylesheet: the policy allows no inline styles."""
+    accent = settings.accent_colour or "#0b57d0"
+    return Response(f":root {{ --accent: {accent}; }}\n", media_type="text/css")
 
 
 @post("/language", opt=PUBLIC)
@@ -35,12 +50,11 @@ async def switch_language(
     viewer: NamedDependency[User | None],
 ) -> Response:
     locale = data.lang if data.lang in i18n.LOCALES else settings.default_locale
-    if viewer is not None and viewer.locale != locale:
-        viewer.locale = locale
-        await viewer.save([User.locale])
+    if viewer is not None:
+        await personal.choose_language(viewer, locale)
     # On an article with a translation into the new language, the translation opens.
     target = await reading.in_language(safe_next(data.next), locale)
     return Redirect(path=target, cookies=[language_cookie(settings, locale)])
 
 
-ROUTES = [home, switch_language]
+ROUTES = [home, theme, switch_language]

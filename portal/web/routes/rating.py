@@ -9,7 +9,7 @@ import msgspec
 from litestar import Response, get, post
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath, FromQuery
+from litestar.params import Body, FromPath
 from litestar.response import Redirect, Template
 
 from portal.settings import Settings
@@ -32,10 +32,8 @@ def _page(request: public_view.RatingRequest, token: str, status: int = 200, **c
 
 
 @get("/rate/{token:str}", opt=PUBLIC)
-async def rating_page(
-    token: FromPath[str], settings: NamedDependency[Settings], done: FromQuery[str | None] = None
-) -> Template:
-    return _page(await public_view.rating_request(settings, token), token, done=done)
+async def rating_page(token: FromPath[str], settings: NamedDependency[Settings]) -> Template:
+    return _page(await public_view.rating_request(settings, token), token)
 
 
 @post("/rate/{token:str}", opt=PUBLIC)
@@ -48,7 +46,7 @@ async def rate_by_link(
         if exc.code != "score_invalid":
             raise  # a bad link or a second rating: the error page says so
         return _page(await public_view.rating_request(settings, token), token, 400, error=exc.code, form=data)
-    return Redirect(path=f"/rate/{token}?done=rating_saved")
+    return Redirect(path=f"/rate/{token}")  # the page says the rating is recorded: one confirmation
 
 
 ROUTES = [rating_page, rate_by_link]

@@ -97,7 +97,7 @@ async def rate(
         await public_view.rate_on_page(viewer, ticket, data.score, data.comment)
     except TicketError as exc:
         return await _page(viewer, settings, number, status=400, error=exc)
-    return Redirect(path=f"/tickets/{number}?done=rating_saved#rating")
+    return Redirect(path=f"/tickets/{number}#rating")  # the page says the rating is recorded: one confirmation
 
 
 @get("/tickets/{number:int}/files/{attachment_id:int}", opt=SIGNED_IN)

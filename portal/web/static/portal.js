@@ -3,6 +3,8 @@
 // subject) marked data-suggest; on the ticket form, the chosen type's fields are swapped in.
 (function () {
   "use strict";
+  // Whatever is there only for pages without this script (class "no-js-only") hides from here on.
+  document.documentElement.classList.add("js");
   function debounce(fn, ms) {
     var timer;
     return function () {
@@ -100,14 +102,15 @@
   function swapFields(select) {
     var target = document.getElementById(select.getAttribute("aria-controls"));
     if (!target) return;
-    document.querySelectorAll("[data-fields-button]").forEach(function (el) { el.hidden = true; });
     select.addEventListener("change", function () {
       var url = select.getAttribute("data-fields-url") + "?" + new URLSearchParams({ type: select.value });
       fetch(url, { credentials: "same-origin" })
         .then(function (r) { if (!r.ok) throw new Error(r.status); return r.text(); })
         // Server-rendered and autoescaped, from our own origin.
         .then(function (html) { target.innerHTML = html; })
-        .catch(function () { select.form.querySelector("button[value=fields]").hidden = false; });
+        .catch(function () {
+          select.form.querySelectorAll(".no-js-only").forEach(function (el) { el.classList.remove("no-js-only"); });
+        });
     });
   }
   document.querySelectorAll("select[data-fields-url]").forEach(swapFields);
@@ -131,4 +134,10 @@
     });
   }
   document.querySelectorAll("[data-canned-insert]").forEach(cannedInsert);
+
+  // Registration: the browser knows the reader's time zone; the list without this script starts at the site's.
+  document.querySelectorAll("select[data-browser-zone]").forEach(function (select) {
+    var zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    if (zone && select.querySelector('option[value="' + zone.replace(/"/g, "") + '"]')) select.value = zone;
+  });
 })();

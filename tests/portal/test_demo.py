@@ -1,0 +1,18 @@
+"""A fresh install's demo: accounts to sign in as, and tickets that give the queue and
+"Recurring questions" something real to show."""
+
+from portal.cli.demo import seed_if_empty
+from portal.tickets.tables import Ticket
+from tests.helpers import post_form
+
+
+async def test_the_demo_fills_recurring_questions_and_signs_staff_into_their_queue(client, settings):
+    accounts = {account.email: account for account in await seed_if_empty(settings)}
+    assert await Ticket.count() >= 6
+    agent = accounts["agent@example.com"]
+    signed = await post_form(client, "/login", {"email": agent.email, "password": agent.password})
+    assert signed.status_code == 302 and signed.headers["location"] == "/staff/tickets"
+    insights = (await client.get("/staff/insights")).text
+    assert "The password reset email never arrives" in insights and "Where is the invoice" in insights
+    assert (await client.get("/")).status_code == 200  # the home page stays reachable for staff
+    assert await seed_if_empty(settings) == []  # only ever on an empty database
