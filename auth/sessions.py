@@ -24,7 +24,8 @@ _LOOKUP = (
     'SELECT u.*, s.id AS "session id", s.created_at AS "session created", s.last_seen_at AS "session seen" '
     'FROM auth_session s JOIN portal_user u ON u.id = s."user" WHERE s.token_hash = {}'
 )
-_SESSION_FIELDS = ("session id", "session created", "session seen")
+_BUILT = "built objects"  # (AuthSession, User) made from the row, kept beside it
+_SESSION_FIELDS = ("session id", "session created", "session seen", _BUILT)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +57,16 @@ async def resolve(raw: str | None, lifetime: Lifetime, now: datetime | None = No
         row = dict(rows[0])
         _RECENT.put(token_hash, row)
     created, seen = _aware(row["session created"]), _aware(row["session seen"])
-    user = User(_exists_in_db=True, **{k: v for k, v in row.items() if k not in _SESSION_FIELDS})
+    built = row.get(_BUILT)
+    if built is None:
+        # Built once per read of the row (Piccolo's constructor was a fifth of a signed-in request):
+        # the same session's requests in this process share them until the row is read again.
+        user = User(_exists_in_db=True, **{k: v for k, v in row.items() if k not in _SESSION_FIELDS})
+        session = AuthSession(
+            _exists_in_db=True, id=row["session id"], token_hash=token_hash, user=user.id, created_at=created
+        )
+        built = row[_BUILT] = (session, user)
+    session, user = built
     if now - seen > lifetime.idle or now - created > lifetime.absolute or not user.is_active:
         _RECENT.drop(token_hash)
         await AuthSession.delete().where(AuthSession.id == row["session id"])
@@ -65,15 +75,8 @@ async def resolve(raw: str | None, lifetime: Lifetime, now: datetime | None = No
         # Conditional, so concurrent requests in several processes write once per minute, not once each.
         stale = AuthSession.last_seen_at < now - TOUCH_EVERY
         await AuthSession.update({AuthSession.last_seen_at: now}).where((AuthSession.id == row["session id"]) & stale)
-        row["session seen"] = now
-    session = AuthSession(
-        _exists_in_db=True,
-        id=row["session id"],
-        token_hash=token_hash,
-        user=user.id,
-        created_at=created,
-        last_seen_at=seen,
-    )
+        row["session seen"] = seen = now
+    session.last_seen_at = seen
     return session, user
 
 

@@ -48,6 +48,9 @@ class ServedPortal:
     env: dict[str, str]
 
 
+READY_WITHIN_S = 180
+
+
 def serve(
     data_dir: Path, database_url: str, extra_env: dict[str, str] | None = None, port: int | None = None
 ) -> tuple[subprocess.Popen, ServedPortal]:
@@ -70,7 +73,8 @@ def serve(
         [sys.executable, "-m", "portal.cli", "serve"], env=env, stdout=log, stderr=subprocess.STDOUT
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
+    # Generous: on a loaded 2-core machine (CI runs both databases' suites at once) start-up is slow.
+    deadline = time.monotonic() + READY_WITHIN_S
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"portal serve exited: {(data_dir.parent / f'serve-{port}.log').read_text()}")
@@ -81,7 +85,8 @@ def serve(
             pass
         time.sleep(0.2)
     process.kill()
-    raise RuntimeError("portal serve did not become ready in 60 s")
+    output = (data_dir.parent / f"serve-{port}.log").read_text()[-3000:]
+    raise RuntimeError(f"portal serve did not become ready in {READY_WITHIN_S} s: {output}")
 
 
 def stop(process: subprocess.Popen) -> None:
