@@ -30,8 +30,11 @@ def to_resolution(calendar: BusinessCalendar, created: datetime, resolved: datet
 
 async def calendar_of(ticket_row: dict, holidays: frozenset[date]) -> BusinessCalendar:
     requester = await User.objects().where(User.id == ticket_row["requester"]).first()
-    plan, time_zone, _org = await plan_of(requester)
-    return await levels.calendar(plan, ticket_row["priority"], ticket_row["type"], time_zone, holidays)
+    plan, time_zone, org = await plan_of(requester)
+    level = await levels.level(
+        plan, ticket_row["priority"], ticket_row["type"], time_zone, holidays, org.id if org else None
+    )
+    return level.calendar
 
 
 def _paused(calendar: BusinessCalendar, moves: list[dict], until: datetime) -> int:

@@ -197,9 +197,9 @@ async def test_the_organization_tab_appears_only_when_it_shares_tickets(client, 
     colleague = await create_user(settings, "carl@example.com", organization_id=org.id)
     await ticket_of(settings, colleague, "Carl's broken laptop")
     page = (await client.get("/tickets", params={"tab": "organization"})).text
-    assert "My organization's tickets" not in page and "broken laptop" not in page
+    assert "My organization&#39;s tickets" not in page and "broken laptop" not in page
     await Organization.update({Organization.shares_tickets: True}).where(Organization.id == org.id)
-    assert "My organization's tickets" in (await client.get("/tickets")).text
+    assert "My organization&#39;s tickets" in (await client.get("/tickets")).text
     assert "broken laptop" not in (await client.get("/tickets")).text
     shared = (await client.get("/tickets", params={"tab": "organization"})).text
     assert "broken laptop" in shared and "Carl" in shared
