@@ -17,8 +17,9 @@ DIMENSIONS = {
     "group": "COALESCE((SELECT g.name FROM staff_group g WHERE g.id = t.staff_group), '')",
     "type": "t.type",
 }
-_SCORES = "COUNT(*) AS n, AVG(r.score * 1.0) AS average, " + ", ".join(
-    f"SUM(CASE WHEN r.score = {s} THEN 1 ELSE 0 END) AS s{s}" for s in SCORES
+# Over the period's ratings as read once (portal.reports.sql.grouped).
+_SCORES = "COUNT(*) AS n, AVG(score * 1.0) AS average, " + ", ".join(
+    f"SUM(CASE WHEN score = {s} THEN 1 ELSE 0 END) AS s{s}" for s in SCORES
 )
 
 
@@ -36,7 +37,10 @@ def _average(value) -> float | None:
 
 async def report(period: Period, filters: Filters, now: datetime) -> Report:
     q = sql.Query()
-    overall = (await sql.rows(q, f"SELECT {_SCORES} {_rated(q, period, filters)}"))[0]
+    found = await sql.grouped(
+        q, f"SELECT r.score AS score, {{dimensions}} {_rated(q, period, filters)}", DIMENSIONS, _SCORES
+    )
+    overall = found[""][0]
     q = sql.Query()
     # Every resolution asks for a rating: the period's moves to resolved are the requests.
     asked = (
@@ -57,16 +61,12 @@ async def report(period: Period, filters: Filters, now: datetime) -> Report:
         summary(figures),
         Table("distribution", ("score", "ratings"), [(s, overall[f"s{s}"] or 0) for s in SCORES]),
     ]
-    for name, expression in DIMENSIONS.items():
-        q = sql.Query()
-        found = await sql.rows(
-            q, f"SELECT {expression} AS k, {_SCORES} {_rated(q, period, filters)} GROUP BY k ORDER BY n DESC, k"
-        )
+    for name in DIMENSIONS:
         tables.append(
             Table(
                 f"by_{name}",
                 (name, "ratings", "average_score", *(f"score_{s}" for s in SCORES)),
-                [(r["k"], r["n"], _average(r["average"]), *(r[f"s{s}"] for s in SCORES)) for r in found],
+                [(r["k"], r["n"], _average(r["average"]), *(r[f"s{s}"] for s in SCORES)) for r in found[name]],
             )
         )
     q = sql.Query()

@@ -44,7 +44,8 @@ def _flagged(q: sql.Query, period: Period, filters: Filters, now: datetime, *ext
 
 async def report(period: Period, filters: Filters, now: datetime) -> Report:
     q = sql.Query()
-    overall = (await sql.rows(q, f"SELECT {_COUNTS} FROM ({_flagged(q, period, filters, now)}) f"))[0]
+    found = await sql.grouped(q, _flagged(q, period, filters, now, "{dimensions}"), DIMENSIONS, _COUNTS)
+    overall = found[""][0]
     tables = [
         summary(
             {
@@ -55,10 +56,7 @@ async def report(period: Period, filters: Filters, now: datetime) -> Report:
             }
         )
     ]
-    for name, expression in DIMENSIONS.items():
-        q = sql.Query()
-        inner = _flagged(q, period, filters, now, f"{expression} AS k")
-        found = await sql.rows(q, f"SELECT k, {_COUNTS} FROM ({inner}) f GROUP BY k ORDER BY COUNT(*) DESC, k")
+    for name in DIMENSIONS:
         tables.append(
             Table(
                 f"by_{name}",
@@ -71,7 +69,7 @@ async def report(period: Period, filters: Filters, now: datetime) -> Report:
                         share(r["res_met"], r["res_total"]),
                         r["res_total"],
                     )
-                    for r in found
+                    for r in found[name]
                     if r["fr_total"] or r["res_total"]
                 ],
             )

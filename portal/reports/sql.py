@@ -88,3 +88,24 @@ def rounded(value: Any, digits: int = 1) -> float | None:
     """Durations computed from timestamps differ in the last bits between the databases: a tenth of a
     minute is as precise as a report needs."""
     return None if value is None else round(float(value), digits)
+
+
+async def grouped(q: Query, base: str, dimensions: dict[str, str], measures: str = "") -> dict[str, list[dict]]:
+    """The measures over the rows of `base` overall (under "") and by each dimension, `base` read once.
+    `base` selects each dimension's expression as d_<name>; a dimension's rows come most frequent first."""
+    columns = ", ".join(f"{expression} AS d_{name}" for name, expression in dimensions.items())
+    measures = f", {measures}" if measures else ""
+    parts = [f"SELECT '' AS d, '' AS k, COUNT(*) AS n_rows{measures} FROM f"]
+    parts += [
+        f"SELECT '{name}' AS d, d_{name} AS k, COUNT(*) AS n_rows{measures} FROM f GROUP BY d_{name}"
+        for name in dimensions
+    ]
+    found = await rows(
+        q, f"WITH f AS MATERIALIZED ({base.replace('{dimensions}', columns)}) " + " UNION ALL ".join(parts)
+    )
+    out: dict[str, list[dict]] = {"": [], **{name: [] for name in dimensions}}
+    for row in found:
+        out[row["d"]].append(row)
+    for name in dimensions:
+        out[name].sort(key=lambda r: (-r["n_rows"], str(r["k"])))
+    return out

@@ -65,14 +65,14 @@ async def report(period: Period, filters: Filters, now: datetime) -> Report:
     tables = [
         Table("over_time", ("week" if by_week else "day", "opened", "resolved"), over_time),
     ]
-    for name, expression in DIMENSIONS.items():
-        q = sql.Query()
-        found = await sql.rows(
-            q,
-            f"SELECT {expression} AS k, COUNT(*) AS n FROM ticket t WHERE {sql.when(q, 't.created_at', period)} "
-            f"AND {sql.ticket_filters(q, filters)} GROUP BY k ORDER BY n DESC, k",
-        )
-        tables.append(Table(f"by_{name}", (name, "tickets"), [(r["k"], r["n"]) for r in found]))
+    q = sql.Query()
+    base = (
+        f"SELECT {{dimensions}} FROM ticket t WHERE {sql.when(q, 't.created_at', period)} "
+        f"AND {sql.ticket_filters(q, filters)}"
+    )
+    found = await sql.grouped(q, base, DIMENSIONS)
+    for name in DIMENSIONS:
+        tables.append(Table(f"by_{name}", (name, "tickets"), [(r["k"], r["n_rows"]) for r in found[name]]))
     backlog, ages = await _backlog(filters, now)
     figures = {
         "opened": sum(row[1] for row in over_time),
