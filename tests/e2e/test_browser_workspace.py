@@ -28,20 +28,20 @@ def test_a_canned_reply_is_inserted_at_the_cursor_on_a_phone(served_portal, chro
     sign_in(agent, served_portal, "agent@example.com")
     agent.goto(served_portal.url + "/staff/canned-replies")
     agent.get_by_label("Title").fill("Greeting")
-    agent.get_by_label("Text (Markdown)").fill("Hello {customer_first_name}! ")
+    agent.get_by_label("Text (Markdown)").fill("Hello {customer_first_name}!")
     agent.get_by_role("button", name="Add the reply").click()
     assert "Greeting" in agent.locator("table").inner_text() and fits(agent)
 
     agent.goto(f"{served_portal.url}/staff/tickets/{number}")
     assert fits(agent)
     box = agent.get_by_label("Message")
-    box.fill("Please try the first tray.")
-    box.evaluate("el => el.setSelectionRange(0, 0)")
+    box.fill("Dear customer, please try the first tray.")
+    box.evaluate("el => el.setSelectionRange(0, 13)")  # "Dear customer" selected: the reply replaces it
     agent.get_by_role("button", name="Insert", exact=True).click()
     assert agent.url.endswith(f"/staff/tickets/{number}")  # inserted in place, no reload
-    assert box.input_value() == "Hello Anna! Please try the first tray."
+    assert box.input_value() == "Hello Anna!, please try the first tray."
     agent.get_by_role("button", name="Send", exact=True).click()
 
     customer.reload()
-    assert "Hello Anna! Please try the first tray." in customer.content()
+    assert "Hello Anna!, please try the first tray." in customer.content()
     assert "Answered, waiting for you" in customer.content()
