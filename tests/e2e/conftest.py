@@ -49,7 +49,11 @@ class ServedPortal:
 
 
 def serve(
-    data_dir: Path, database_url: str, extra_env: dict[str, str] | None = None, port: int | None = None
+    data_dir: Path,
+    database_url: str,
+    extra_env: dict[str, str] | None = None,
+    port: int | None = None,
+    ready_within: float = 60,
 ) -> tuple[subprocess.Popen, ServedPortal]:
     """`portal serve` as an operator starts it; on `port` when it must be known in advance (a
     provider told the portal's callback address before either starts)."""
@@ -70,7 +74,7 @@ def serve(
         [sys.executable, "-m", "portal.cli", "serve"], env=env, stdout=log, stderr=subprocess.STDOUT
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + ready_within
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"portal serve exited: {(data_dir.parent / f'serve-{port}.log').read_text()}")
@@ -81,7 +85,7 @@ def serve(
             pass
         time.sleep(0.2)
     process.kill()
-    raise RuntimeError("portal serve did not become ready in 60 s")
+    raise RuntimeError(f"portal serve did not become ready in {ready_within:.0f} s")
 
 
 def stop(process: subprocess.Popen) -> None:
