@@ -48,11 +48,12 @@ class ServedPortal:
     env: dict[str, str]
 
 
-READY_WITHIN_S = 180
-
-
 def serve(
-    data_dir: Path, database_url: str, extra_env: dict[str, str] | None = None, port: int | None = None
+    data_dir: Path,
+    database_url: str,
+    extra_env: dict[str, str] | None = None,
+    port: int | None = None,
+    ready_within: float = 180,
 ) -> tuple[subprocess.Popen, ServedPortal]:
     """`portal serve` as an operator starts it; on `port` when it must be known in advance (a
     provider told the portal's callback address before either starts)."""
@@ -74,7 +75,7 @@ def serve(
     )
     url = f"http://127.0.0.1:{port}"
     # Generous: on a loaded 2-core machine (CI runs both databases' suites at once) start-up is slow.
-    deadline = time.monotonic() + READY_WITHIN_S
+    deadline = time.monotonic() + ready_within
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"portal serve exited: {(data_dir.parent / f'serve-{port}.log').read_text()}")
@@ -86,7 +87,7 @@ def serve(
         time.sleep(0.2)
     process.kill()
     output = (data_dir.parent / f"serve-{port}.log").read_text()[-3000:]
-    raise RuntimeError(f"portal serve did not become ready in {READY_WITHIN_S} s: {output}")
+    raise RuntimeError(f"portal serve did not become ready in {ready_within:.0f} s: {output}")
 
 
 def stop(process: subprocess.Popen) -> None:

@@ -97,7 +97,8 @@ def portal(tmp_path_factory, database_template) -> Iterator[ServedPortal]:
     else:
         shutil.copy(database_template, tmp / "portal.sqlite3")
         url = f"sqlite:///{tmp / 'portal.sqlite3'}"
-    process, served = serve(tmp / "data", url)
+    # The first start seeds the demo and indexes the shipped articles: slow on a busy machine.
+    process, served = serve(tmp / "data", url, ready_within=240)
     try:
         yield served
     finally:
