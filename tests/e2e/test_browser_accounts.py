@@ -19,7 +19,7 @@ def wait_for_mail(maildir, to: str, timeout: float = 20.0) -> str:
 def test_register_verify_sign_in_profile_sign_out(served_portal, browser_page):
     page = browser_page
     page.goto(served_portal.url + "/")
-    page.get_by_role("link", name="Create an account").first.click()
+    page.get_by_role("link", name="Create an account", exact=True).click()
     page.get_by_label("Your name").fill("Vera Browser")
     page.get_by_label("Email").fill("vera@example.com")
     page.get_by_label("Password", exact=True).fill("a long browser password")
