@@ -140,3 +140,16 @@ def browser(app: Litestar, base_url: str = "http://portal.test") -> AsyncTestCli
     test_client = AsyncTestClient(app=app, base_url=base_url)
     test_client.follow_redirects = False
     return test_client
+
+
+def pytest_collection_modifyitems(config, items):
+    """The browser flows (tests/e2e) run in the SQLite run only: what they check (pages, scripts,
+    styles, the served process, the real SMTP/IMAP/OpenID peers) is the same on either database, and
+    every flow's database work is tested on both by the HTTP-level tests. This keeps CI's two runs,
+    side by side on two cores, within its time."""
+    if not PG_URL:
+        return
+    browser = [item for item in items if item.nodeid.startswith("tests/e2e/")]
+    if browser:
+        config.hook.pytest_deselected(items=browser)
+        items[:] = [item for item in items if not item.nodeid.startswith("tests/e2e/")]
