@@ -13,7 +13,7 @@ from markupsafe import Markup, escape
 from portal import i18n
 from portal.accounts import oidc_signin
 from portal.settings import Settings
-from portal.web import messages
+from portal.web import messages, ticket_labels
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -39,7 +39,7 @@ def environment(settings: Settings) -> Environment:
         notice=messages.notice,
         describe_role=messages.describe_role,
         describe_plan=messages.describe_plan,
-        ticket_label=messages.ticket_label,
+        ticket_label=ticket_labels.ticket_label,
         user_of=lambda request: request.scope.get("user"),
         sign_in_providers=lambda: oidc_signin.buttons(settings),
     )
