@@ -71,7 +71,7 @@ def deadline(row: dict) -> datetime | None:
 
 
 # The page customers open most: plain SQL, since building it with Piccolo cost more than running it.
-# {where} holds only the fixed conditions of _conditions; every value is a bound parameter.
+# {where} holds only the fixed conditions of `conditions`; every value is a bound parameter.
 _COUNT = "SELECT COUNT(*) AS n FROM ticket t WHERE {where}"
 _PAGE = (
     "SELECT t.id, t.subject, t.status, t.type, t.priority, t.updated_at, t.first_response_due, "
@@ -87,7 +87,7 @@ _MINE_OR_IN_COPY = (
 )
 
 
-def _conditions(user: User, tab: str, shared: int | None, filters: Filters) -> tuple[str, list]:
+def conditions(user: User, tab: str, shared: int | None, filters: Filters) -> tuple[str, list]:
     """The list's WHERE clause with its parameters: the tab's tickets (own and those in copy, or the
     sharing organization's: visibility.scope's halves), then the filters."""
     if tab == "organization":
@@ -120,7 +120,7 @@ async def my_tickets(user: User, filters: Filters) -> TicketList:
     always within visibility.scope."""
     shared = await visibility.shared_organization(user)
     tab = "organization" if filters.tab == "organization" and shared else "mine"
-    where, params = _conditions(user, tab, shared, filters)
+    where, params = conditions(user, tab, shared, filters)
     total = (await Ticket.raw(_COUNT.format(where=where), *params))[0]["n"]
     pages = max(1, -(-total // PER_PAGE))
     page = min(max(filters.page, 1), pages)

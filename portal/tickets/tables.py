@@ -92,6 +92,10 @@ class Ticket(Table):
     external_ref = Varchar(length=120, null=True, default=None, index=True)
     # A duplicate merged into another ticket (portal.tickets.merging) closes pointing at the survivor's id.
     merged_into = Integer(null=True, default=None, index=True)
+    # Raised by the database on every change to the ticket or to its messages, files, timeline, ratings
+    # and followers (triggers, whatever code writes them): a page rendered at one version is still true
+    # while the version is the same (portal.tickets.freshness).
+    version = Integer(default=1)
     created_at = Timestamptz(default=TimestamptzNow(), index=True)
     updated_at = Timestamptz(default=TimestamptzNow())  # indexed by the queue migration
 
@@ -146,6 +150,8 @@ class QueueChoice(Table, tablename="staff_queue_choice"):
     agent = ForeignKey(USER, unique=True, on_delete=OnDelete.cascade)
     query = Text(default="")
     updated_at = Timestamptz(default=TimestamptzNow())
+
+
 class CannedReply(Table, tablename="canned_reply"):
     """A saved answer agents insert into replies: an agent's own (owner set) or shared by all (no owner)."""
 

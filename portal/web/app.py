@@ -58,6 +58,7 @@ from portal.web.routes import (
 from portal.web.security_headers import HostCheckMiddleware, security_headers
 from portal.web.session import SessionMiddleware
 from portal.web.templating import template_config
+from portal.web.viewer_cache import ViewerCacheMiddleware
 
 STATIC = Path(__file__).parent / "static"
 log = logging.getLogger("portal.web")
@@ -156,6 +157,7 @@ def create_app(settings: Settings) -> Litestar:
             SessionMiddleware(settings),
             ApiTokenMiddleware(settings),
             RateLimitMiddleware(limits),
+            ViewerCacheMiddleware(),
         ],
         csrf_config=CSRFConfig(
             secret=settings.secret_key,

@@ -163,6 +163,8 @@ def level_error(request: Request, exc: LevelNotFound | LevelRefused) -> Response
     if isinstance(exc, LevelNotFound):
         return _page(request, 404)
     return _page(request, 400, describe(exc.code))
+
+
 def report_error(request: Request, exc: InvalidReport | UnknownReport) -> Response:
     """A report that is not there, or not for this viewer, is not found; a bad period or filter is 400."""
     if isinstance(exc, UnknownReport | ReportNotAllowed):

@@ -26,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from litestar.config.csrf import CSRFConfig
 from litestar.connection import ASGIConnection
 from litestar.datastructures import Cookie
 from litestar.enums import ScopeType
@@ -39,7 +40,18 @@ from portal.settings import Settings
 from portal.web.limits import Limits
 from portal.web.session import COOKIE, cookies_of, header_of, request_locale
 
-__all__ = ["CACHED_PAGE", "PageCache", "PageCacheMiddleware", "not_kept", "per_serving"]
+__all__ = [
+    "CACHED_PAGE",
+    "CSRF_TOKEN",
+    "Copy",
+    "PageCache",
+    "PageCacheMiddleware",
+    "cut",
+    "kept_headers",
+    "not_kept",
+    "per_serving",
+    "send_copy",
+]
 
 T = TypeVar("T")
 
@@ -49,7 +61,7 @@ _NOTE = "portal.page_cache"  # the scope key of the _Note of a page being render
 MAX_BYTES = 32 * 1024 * 1024  # of pages kept per process; the least recently served go first
 # Litestar's tokens: 64 hex digits of randomness and 64 of their HMAC. Anything else in the cookie is
 # left to the CSRF middleware itself (the page is rendered fresh).
-_CSRF_TOKEN = re.compile(rb"[0-9a-f]{128}")
+CSRF_TOKEN = re.compile(rb"[0-9a-f]{128}")
 _PER_RESPONSE_HEADERS = {b"content-length", b"set-cookie"}
 # The page depends on the cookies (session, language) and Accept-Language, and carries this browser's
 # token: no shared cache may keep it or give it to another browser.
@@ -83,7 +95,9 @@ def not_kept(connection: ASGIConnection) -> None:
 
 
 @dataclass(frozen=True, slots=True)
-class _Page:
+class Copy:
+    """A rendered page kept with the values of one serving cut out, put back by `body`."""
+
     headers: list[tuple[bytes, bytes]]
     # The body split where the per-serving values were: parts[0] value parts[1] value … parts[-1];
     # slots[i] says which value goes after parts[i]: 0 the CSRF token, n the nth action's.
@@ -116,7 +130,7 @@ def _encoded(value: object) -> bytes:
     return value.encode() if isinstance(value, str) else b""
 
 
-def _cut(body: bytes, values: list[bytes]) -> tuple[tuple[bytes, ...], tuple[int, ...]]:
+def cut(body: bytes, values: list[bytes]) -> tuple[tuple[bytes, ...], tuple[int, ...]]:
     """Split `body` at every occurrence of the (non-empty) values; which value was where."""
     found = []
     for index, value in enumerate(values):
@@ -135,13 +149,48 @@ def _cut(body: bytes, values: list[bytes]) -> tuple[tuple[bytes, ...], tuple[int
     return tuple(parts), tuple(slots)
 
 
+def kept_headers(start: Message, csrf: CSRFConfig) -> list[tuple[bytes, bytes]] | None:
+    """A response's headers as a copy keeps them (without its length and the CSRF cookie, which are
+    each serving's own), or None for a response that sets any other cookie: it is someone's own."""
+    headers = []
+    for name, value in start.get("headers", ()):
+        lowered = name.lower()
+        if lowered == b"set-cookie" and not value.startswith(f"{csrf.cookie_name}=".encode()):
+            return None
+        if lowered not in _PER_RESPONSE_HEADERS:
+            headers.append((name, value))
+    return headers
+
+
+async def send_copy(send: Send, copy: Copy, csrf: CSRFConfig, token: bytes) -> None:
+    """A copy served to a browser with its own CSRF token (`token`, from its cookie), or without one
+    with a new token and the cookie that carries it: what the CSRF middleware would have done."""
+    headers = list(copy.headers)
+    if not token:
+        token = generate_csrf_token(csrf.secret).encode()
+        cookie = Cookie(
+            key=csrf.cookie_name,
+            value=token.decode(),
+            path=csrf.cookie_path,
+            secure=csrf.cookie_secure,
+            httponly=csrf.cookie_httponly,
+            samesite=csrf.cookie_samesite,
+            domain=csrf.cookie_domain,
+        )
+        headers.append((b"set-cookie", cookie.to_header(header="").encode("latin-1")))
+    body = copy.body(token)
+    headers.append((b"content-length", str(len(body)).encode()))
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": body, "more_body": False})
+
+
 class PageCache:
     """Rendered pages by (path, query, language), least recently served dropped beyond MAX_BYTES."""
 
     def __init__(self, kb: IndexSync, max_bytes: int = MAX_BYTES) -> None:
         self.kb = kb
         self.max_bytes = max_bytes
-        self._pages: OrderedDict[tuple, _Page] = OrderedDict()
+        self._pages: OrderedDict[tuple, Copy] = OrderedDict()
         self._size = 0
         self._changes = kb.changes
 
@@ -151,14 +200,14 @@ class PageCache:
             self._size = 0
             self._changes = self.kb.changes
 
-    def get(self, key: tuple) -> _Page | None:
+    def get(self, key: tuple) -> Copy | None:
         self._current()
         page = self._pages.get(key)
         if page is not None:
             self._pages.move_to_end(key)
         return page
 
-    def put(self, key: tuple, page: _Page) -> None:
+    def put(self, key: tuple, page: Copy) -> None:
         self._current()
         if page.changes != self._changes or page.size > self.max_bytes:
             return  # rendered from articles as they were before a change applied meanwhile
@@ -184,7 +233,6 @@ class PageCacheMiddleware(ASGIMiddleware):
         # (a popular article after a change, or many readers arriving at once, would otherwise be
         # rendered once per reader, every copy querying the database).
         self._rendering: dict[tuple, asyncio.Event] = {}
-        self._cookie_attributes: str | None = None
 
     @staticmethod
     def should_bypass_for_scope(scope: Scope) -> bool:
@@ -194,7 +242,7 @@ class PageCacheMiddleware(ASGIMiddleware):
         cookies = cookies_of(scope)
         csrf = scope["litestar_app"].csrf_config
         token = cookies.get(csrf.cookie_name, "").encode("latin-1")
-        if not self.settings.kb_public or COOKIE in cookies or (token and not _CSRF_TOKEN.fullmatch(token)):
+        if not self.settings.kb_public or COOKIE in cookies or (token and not CSRF_TOKEN.fullmatch(token)):
             await next_app(scope, receive, _marked(send))
             return
         locale = request_locale(None, cookies, header_of(scope, b"accept-language"), self.settings.default_locale)
@@ -216,14 +264,7 @@ class PageCacheMiddleware(ASGIMiddleware):
             return
         if self.limits is not None and not await self.limits.admit(scope, receive, send):
             return
-        headers = list(page.headers)
-        if not token:
-            token = generate_csrf_token(csrf.secret).encode()
-            headers.append((b"set-cookie", self._csrf_cookie(csrf, token)))
-        body = page.body(token)
-        headers.append((b"content-length", str(len(body)).encode()))
-        await send({"type": "http.response.start", "status": 200, "headers": headers})
-        await send({"type": "http.response.body", "body": body, "more_body": False})
+        await send_copy(send, page, csrf, token)
 
     async def _render(self, key: tuple, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         note = scope[_NOTE] = _Note()  # type: ignore[literal-required]
@@ -244,32 +285,13 @@ class PageCacheMiddleware(ASGIMiddleware):
         await next_app(scope, receive, keeping)
         if start is None or start["status"] != 200 or not note.keep or scope.get("user") is not None:
             return
-        csrf = scope["litestar_app"].csrf_config
+        headers = kept_headers(start, scope["litestar_app"].csrf_config)
+        if headers is None:
+            return
         token = ScopeState.from_scope(scope).csrf_token
-        headers = [(name, value) for name, value in start["headers"] if name.lower() not in _PER_RESPONSE_HEADERS]
-        if any(
-            name.lower() == b"set-cookie" and not value.startswith(f"{csrf.cookie_name}=".encode())
-            for name, value in start["headers"]
-        ):
-            return  # a response that sets anything but the CSRF cookie is someone's own
         body = b"".join(chunks)
-        parts, slots = _cut(
+        parts, slots = cut(
             body, [token.encode() if isinstance(token, str) else b""] + [value.encode() for value, _ in note.actions]
         )
         actions = tuple(action for _, action in note.actions)
-        self.cache.put(key, _Page(headers, parts, slots, actions, changes, len(body)))
-
-    def _csrf_cookie(self, csrf: Any, token: bytes) -> bytes:
-        # The same cookie the CSRF middleware sets; its attributes are rendered once.
-        if self._cookie_attributes is None:
-            header = Cookie(
-                key=csrf.cookie_name,
-                value="-",
-                path=csrf.cookie_path,
-                secure=csrf.cookie_secure,
-                httponly=csrf.cookie_httponly,
-                samesite=csrf.cookie_samesite,
-                domain=csrf.cookie_domain,
-            ).to_header(header="")
-            self._cookie_attributes = header.partition(";")[2]
-        return f"{csrf.cookie_name}={token.decode()};{self._cookie_attributes}".encode("latin-1")
+        self.cache.put(key, Copy(headers, parts, slots, actions, changes, len(body)))

@@ -20,6 +20,7 @@ from portal.tickets.filing import NewTicket
 from portal.tickets.mail import ticket_link
 from portal.web.api_auth import SECURITY, TOKEN_ONLY
 from portal.web.guards import Access
+from portal.web.routes import fresh
 
 PER_PAGE = 50
 MAX_KEY = 120  # filing keeps 120 characters of a key: longer ones could collide unseen
@@ -255,7 +256,7 @@ def _queue_item(settings: Settings, row: dict) -> QueueItem:
     )
 
 
-@get("/api/tickets/{number:int}", **API)
+@get("/api/tickets/{number:int}", **{**API, "opt": {**TOKEN_ONLY, **fresh.TICKET}})
 async def read_ticket(
     viewer: NamedDependency[User], settings: NamedDependency[Settings], number: FromPath[int]
 ) -> Detail:

@@ -19,7 +19,7 @@ from portal.tickets import deflection, self_service, types, uploads, visibility
 from portal.tickets.attachments import MAX_FILES
 from portal.tickets.errors import TicketError
 from portal.web.guards import SIGNED_IN
-from portal.web.routes import rating, tickets_page
+from portal.web.routes import fresh, rating, tickets_page
 from portal.web.routes.tickets_forms import TicketForm, form_context, new_form_key, read, with_files
 
 
@@ -115,7 +115,7 @@ async def _articles_first(
     return Template(template_name="tickets/deflect.html", context=context)
 
 
-@get("/tickets", opt=SIGNED_IN)
+@get("/tickets", opt={**SIGNED_IN, **fresh.TICKET_LIST})
 async def my_tickets(
     viewer: NamedDependency[User],
     tab: FromQuery[str] = "mine",

@@ -18,6 +18,7 @@ from portal.tickets import attachments, conversation, public_view, uploads, visi
 from portal.tickets.attachments import INLINE_TYPES
 from portal.tickets.errors import TicketError, TicketNotFound
 from portal.web.guards import SIGNED_IN
+from portal.web.routes import fresh
 from portal.web.routes.tickets_forms import form_context, read
 
 FORM = Body(media_type=RequestEncodingType.URL_ENCODED)
@@ -55,7 +56,7 @@ async def _page(
     return Template(template_name="tickets/show.html", status_code=status, context=context)
 
 
-@get("/tickets/{number:int}", opt=SIGNED_IN)
+@get("/tickets/{number:int}", opt={**SIGNED_IN, **fresh.TICKET})
 async def ticket_page(
     number: FromPath[int],
     viewer: NamedDependency[User],
