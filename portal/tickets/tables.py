@@ -1,7 +1,7 @@
 """The tickets tables: types and their custom fields, tickets, messages, attachments, the timeline,
 and ratings."""
 
-from piccolo.columns import JSON, Boolean, ForeignKey, Integer, OnDelete, Text, Timestamptz, Varchar
+from piccolo.columns import JSON, BigInt, Boolean, ForeignKey, Integer, OnDelete, Text, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.columns.reference import LazyTableReference
 from piccolo.table import Table
@@ -92,10 +92,10 @@ class Ticket(Table):
     external_ref = Varchar(length=120, null=True, default=None, index=True)
     # A duplicate merged into another ticket (portal.tickets.merging) closes pointing at the survivor's id.
     merged_into = Integer(null=True, default=None, index=True)
-    # Raised by the database on every change to the ticket or to its messages, files, timeline, ratings
-    # and followers (triggers, whatever code writes them): a page rendered at one version is still true
-    # while the version is the same (portal.tickets.freshness).
-    version = Integer(default=1)
+    # Moved by the database on every change to the ticket or to its messages, files, timeline, ratings
+    # and followers (triggers, whatever code writes them), from one counter for all tickets: a page
+    # rendered at the versions it read is still true while they are the same (portal.tickets.freshness).
+    version = BigInt(default=0)
     created_at = Timestamptz(default=TimestamptzNow(), index=True)
     updated_at = Timestamptz(default=TimestamptzNow())  # indexed by the queue migration
 

@@ -4,6 +4,7 @@ token, turns over with the minute, and the copies are bounded."""
 
 import re
 
+import asyncpg
 import pytest
 
 from auth.tables import Role, User
@@ -15,7 +16,7 @@ from portal.tickets.tables import Message, Ticket
 from portal.tickets.visibility import number_of
 from portal.web.page_cache import Copy
 from portal.web.viewer_cache import ViewerCache, ViewerCacheMiddleware
-from tests.conftest import browser
+from tests.conftest import PG_URL, browser
 from tests.helpers import create_user, post_form, sign_in
 
 
@@ -154,3 +155,54 @@ def test_copies_are_bounded_the_least_recently_served_go_first():
     assert cache.get(("c",), stamp) is None and cache.get(("b",), stamp) is not None
     cache.put(("huge",), stamp, copy(101))
     assert cache.get(("huge",), stamp) is None
+
+
+@pytest.fixture
+async def agent_browser(settings, app):
+    await create_user(settings, "agent@example.com", role=Role.AGENT, name="Alex Agent")
+    async with browser(app) as client:
+        assert (await sign_in(client, "agent@example.com")).status_code == 302
+        yield client
+
+
+async def test_the_staff_queue_shows_every_change_at_once(settings, app, two, agent_browser):
+    (ann_user, _ann, anns), _bob = two
+    queue = (await agent_browser.get("/staff/tickets")).text
+    assert "Ann&#39;s printer jams" in queue and "Bob&#39;s secret" in queue
+    assert (await agent_browser.get("/staff/tickets")).text.count("printer jams") == queue.count("printer jams")
+    await open_ticket(settings, ann_user, NewTicket(type="question", subject="Scanner is silent", description="D"))
+    assert "Scanner is silent" in (await agent_browser.get("/staff/tickets")).text
+    async with db.write_transaction():  # as another process would
+        await Ticket.raw("UPDATE ticket SET subject = 'Printer fixed?' WHERE id = {}", anns - number_of(0))
+    assert "Printer fixed?" in (await agent_browser.get("/staff/tickets")).text
+    # The bare queue shows the agent's saved choice, wherever it was saved.
+    assert (await agent_browser.get("/staff/tickets", params={"q": "Scanner"})).status_code == 200
+    bare = (await agent_browser.get("/staff/tickets")).text
+    assert "Scanner is silent" in bare and "Printer fixed?" not in bare
+
+
+async def test_a_writer_still_running_when_the_queue_was_read_shows_once_it_commits(
+    settings, app, two, agent_browser, database_url
+):
+    """PostgreSQL: a writer that took its version before another writer committed a higher one, and
+    commits after the queue was read, still shows (SQLite lets one writer in at a time)."""
+    (_ann_user, _ann, anns), (_bob_user, _bob, bobs) = two
+    if not PG_URL:
+        async with db.write_transaction():
+            await Ticket.raw("UPDATE ticket SET subject = 'Late change' WHERE id = {}", anns - number_of(0))
+        await Ticket.raw("UPDATE ticket SET subject = 'Early change' WHERE id = {}", bobs - number_of(0))
+        page = (await agent_browser.get("/staff/tickets")).text
+        assert "Late change" in page and "Early change" in page
+        return
+    slow = await asyncpg.connect(database_url)
+    try:
+        late = slow.transaction()
+        await late.start()
+        await slow.execute("UPDATE ticket SET subject = 'Late change' WHERE id = $1", anns - number_of(0))
+        await Ticket.raw("UPDATE ticket SET subject = 'Early change' WHERE id = {}", bobs - number_of(0))
+        page = (await agent_browser.get("/staff/tickets")).text
+        assert "Early change" in page and "Late change" not in page
+        await late.commit()
+    finally:
+        await slow.close()
+    assert "Late change" in (await agent_browser.get("/staff/tickets")).text

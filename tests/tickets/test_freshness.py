@@ -78,7 +78,7 @@ async def test_raw_sql_from_another_connection_raises_it_too(settings, filed):
             agent.id,
             ticket.created_at,
         )
-    assert await version(ticket.id) == before + 1
+    assert await version(ticket.id) > before
 
 
 async def test_the_answers_change_with_the_tickets_they_cover(settings, filed):

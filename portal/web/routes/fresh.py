@@ -19,5 +19,10 @@ async def _list(viewer: User, _params: dict[str, Any], query: bytes) -> tuple:
     return await freshness.of_list(viewer, tab)
 
 
+async def _queue(viewer: User, _params: dict[str, Any], _query: bytes) -> tuple:
+    return await freshness.of_queue(viewer)
+
+
 TICKET = cached_per_viewer(_ticket)  # a ticket's page or its API read, /…/{number}
 TICKET_LIST = cached_per_viewer(_list)  # the customer's list, any page or filter
+QUEUE = cached_per_viewer(_queue)  # the staff queue, any view, sort or filter

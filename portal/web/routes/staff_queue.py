@@ -20,6 +20,7 @@ from portal.tickets.filing import CHANNELS
 from portal.tickets.queue import type_names
 from portal.tickets.workflow import Status
 from portal.web.guards import STAFF
+from portal.web.routes import fresh
 from portal.web.routes.staff_tickets import FORM, load, page
 
 QUEUE = "/staff/tickets"
@@ -69,7 +70,7 @@ async def _queue(viewer: User, choice: queue_views.Choice, *, status: int = 200,
     )
 
 
-@get(QUEUE, opt=STAFF)
+@get(QUEUE, opt={**STAFF, **fresh.QUEUE})
 async def queue(request: Request, viewer: NamedDependency[User]) -> Template:
     """The chosen view; opened bare, the agent's last choice."""
     try:
