@@ -162,22 +162,33 @@ def kept_headers(start: Message, csrf: CSRFConfig) -> list[tuple[bytes, bytes]] 
     return headers
 
 
-async def send_copy(send: Send, copy: Copy, csrf: CSRFConfig, token: bytes) -> None:
-    """A copy served to a browser with its own CSRF token (`token`, from its cookie), or without one
-    with a new token and the cookie that carries it: what the CSRF middleware would have done."""
-    headers = list(copy.headers)
-    if not token:
-        token = generate_csrf_token(csrf.secret).encode()
+_ATTRIBUTES: dict[int, tuple[CSRFConfig, str]] = {}  # per CSRF configuration: its cookie's attributes
+
+
+def _cookie_attributes(csrf: CSRFConfig) -> str:
+    """The attributes of the cookie the CSRF middleware sets (path, flags), rendered once per configuration."""
+    kept = _ATTRIBUTES.get(id(csrf))
+    if kept is None or kept[0] is not csrf:
         cookie = Cookie(
             key=csrf.cookie_name,
-            value=token.decode(),
+            value="-",
             path=csrf.cookie_path,
             secure=csrf.cookie_secure,
             httponly=csrf.cookie_httponly,
             samesite=csrf.cookie_samesite,
             domain=csrf.cookie_domain,
         )
-        headers.append((b"set-cookie", cookie.to_header(header="").encode("latin-1")))
+        kept = _ATTRIBUTES[id(csrf)] = (csrf, cookie.to_header(header="").partition(";")[2])
+    return kept[1]
+
+
+async def send_copy(send: Send, copy: Copy, csrf: CSRFConfig, token: bytes) -> None:
+    """A copy served to a browser with its own CSRF token (`token`, from its cookie), or without one
+    with a new token and the cookie that carries it: what the CSRF middleware would have done."""
+    headers = list(copy.headers)
+    if not token:
+        token = generate_csrf_token(csrf.secret).encode()
+        headers.append((b"set-cookie", f"{csrf.cookie_name}={token.decode()};{_cookie_attributes(csrf)}".encode()))
     body = copy.body(token)
     headers.append((b"content-length", str(len(body)).encode()))
     await send({"type": "http.response.start", "status": 200, "headers": headers})
