@@ -4,7 +4,7 @@ from piccolo.engine.postgres import PostgresEngine
 
 ID = "2026-12-03T19:16:00:000000"
 VERSION = "1.38.0"
-DESCRIPTION = "tickets: the time in each status of older tickets, read from their timelines"
+DESCRIPTION = "tickets: the time in each status of older tickets, read from their timelines; the reports' indexes on the timeline"
 
 STAGES = ("new", "open", "pending", "resolved")
 # Each move ends a spell in the status it leaves (`old`), begun at the move before it or at filing.
@@ -19,8 +19,15 @@ WITH spells AS (
 )
 UPDATE ticket SET status_since = spent.last, {sets} FROM spent WHERE ticket.id = spent.ticket
 """
-# The reports read the time in each status from the ticket now, not the timeline by ticket and kind.
-DROP = "DROP INDEX IF EXISTS ticket_event_ticket_kind_reports"
+# The reports read the time in each status from the ticket now, not the timeline by ticket and kind; of
+# the timeline they count only the period's resolutions, which a partial index holds alone (a twentieth
+# of the events), with their tickets to join.
+INDEXES = (
+    "DROP INDEX IF EXISTS ticket_event_ticket_kind_reports",
+    "DROP INDEX IF EXISTS ticket_event_moves_reports",
+    "CREATE INDEX IF NOT EXISTS ticket_event_resolutions_reports ON ticket_event (created_at, ticket) "
+    "WHERE kind = 'status' AND new = 'resolved'",
+)
 
 
 def backfill_statement(postgres: bool) -> str:
@@ -40,12 +47,14 @@ async def backfill():
     await engine.run_ddl(backfill_statement(isinstance(engine, PostgresEngine)))
 
 
-async def _drop_index():
-    await engine_finder().run_ddl(DROP)
+async def _indexes():
+    engine = engine_finder()
+    for statement in INDEXES:
+        await engine.run_ddl(statement)
 
 
 async def forwards():
     manager = MigrationManager(migration_id=ID, app_name="tickets", description=DESCRIPTION)
     manager.add_raw(backfill)
-    manager.add_raw(_drop_index)
+    manager.add_raw(_indexes)
     return manager
