@@ -12,7 +12,8 @@ from portal.tickets.visibility import number_of
 
 COMMENTS_SHOWN = 50
 SCORES = (1, 2, 3, 4, 5)
-DIMENSIONS = {"agent": sql.AGENT_NAME, "group": sql.GROUP_NAME, "type": "t.type"}  # the agent who resolved it
+# By the agent the rating is for (who resolved it: `u` is joined on the rating), the group and the type.
+DIMENSIONS = {"agent": sql.AGENT_NAME, "group": sql.GROUP_NAME, "type": "t.type"}
 # Over the period's ratings as read once (portal.reports.sql.grouped).
 _SCORES = "COUNT(*) AS n, AVG(score * 1.0) AS average, " + ", ".join(
     f"SUM(CASE WHEN score = {s} THEN 1 ELSE 0 END) AS s{s}" for s in SCORES

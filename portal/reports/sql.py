@@ -110,8 +110,6 @@ def _part(name: str, key: str, measures: str, ranked: tuple[str, ...], unranked:
             f", percentile_disc({p / 100}) WITHIN GROUP (ORDER BY {c}) AS {c}_p{p}" for c in ranked for p in POINTS
         )
         return f"{head}{points}{skipped} FROM f{group_by}"
-    if not ranked:
-        return f"{head}{skipped} FROM f{group_by}"
     points = "".join(f", p{i}.{c}_p{p}" for i, c in enumerate(ranked) for p in POINTS)
     joins = "".join(f" LEFT JOIN ({_percentiles(key, c)}) p{i} ON p{i}.k IS m.k" for i, c in enumerate(ranked))
     return f"SELECT m.*{points}{skipped} FROM ({head} FROM f{group_by}) m{joins}"

@@ -1,7 +1,7 @@
 """Times: first response and resolution, median and 90th percentile, in working time (as the deadlines
-count it, stored on the ticket when it happens) and in calendar time, overall and by plan, priority,
-type, group and agent; and the time tickets of each type spend in each status (kept on the ticket as
-it moves), the per-stage view of the service levels."""
+count it, stored on the ticket when it happens; also by plan, priority, type, group and agent) and in
+calendar time; and the time tickets of each type spend in each status (kept on the ticket as it moves),
+the per-stage view of the service levels."""
 
 from __future__ import annotations
 
