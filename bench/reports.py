@@ -47,12 +47,51 @@ WORDS = (
 TICKET_COLUMNS = (
     "requester", "organization", "type", "priority", "status", "subject", "description", "custom_fields",
     "channel", "assignee", "staff_group", "first_response_due", "resolution_due", "first_responded_at",
-    "resolved_at", "first_response_business_minutes", "paused_business_minutes", "resolution_business_minutes",
-    "resolutions", "created_at", "updated_at",
+    "resolved_at", "closed_at", "first_response_business_minutes", "paused_business_minutes",
+    "resolution_business_minutes", "resolutions", "status_since", "seconds_new", "seconds_open", "seconds_pending",
+    "seconds_resolved", "created_at", "updated_at",
 )  # fmt: skip
 EVENT_COLUMNS = ("ticket", "actor", "kind", "old", "new", "public", "created_at")
 RATING_COLUMNS = ("key", "ticket", "resolution", "score", "comment", "agent", "created_at")
 SEARCH_COLUMNS = ("token", "query", "locale", "category", "results", "clicked", "source", "created_at")
+# The workflow's moves with their odds: answered (open or waiting for the customer), resolved, reopened, closed.
+MOVES = {
+    "new": (("open", 0.7), ("pending", 0.3)),
+    "open": (("pending", 0.6), ("resolved", 0.4)),
+    "pending": (("open", 0.6), ("resolved", 0.4)),
+    "resolved": (("closed", 0.6), ("open", 0.4)),
+}
+STAGES = ("new", "open", "pending", "resolved")
+
+
+class Timeline:
+    """One ticket's events from its filing on, in time order and never after NOW, and what they make of
+    the ticket: its status, when it was answered, resolved and closed, the time it spent in each status."""
+
+    def __init__(self, rng: random.Random, number: int, created: datetime, events: int) -> None:
+        self.number, self.status, self.since, moment = number, "new", created, created
+        self.spent: dict[str, int] = {}
+        self.answered = self.resolved = self.closed = None
+        self.resolutions, self.rows = 0, []
+        for _ in range(events):
+            step = timedelta(minutes=rng.randint(10, 60 * 20))
+            # Whole seconds, as the portal counts the time in each status.
+            moment += step if moment + step < NOW else timedelta(seconds=(NOW - moment).total_seconds() // 2)
+            if self.status == "closed" or rng.random() < 0.3:
+                self.rows.append((number, None, "assigned", "", "agent", False, moment))
+                continue
+            targets, odds = zip(*MOVES[self.status], strict=True)
+            self.move(rng.choices(targets, odds)[0], moment)
+
+    def move(self, target: str, moment: datetime) -> None:
+        kind = "reopened" if self.status == "resolved" and target == "open" else "status"
+        self.rows.append((self.number, None, kind, self.status, target, True, moment))
+        self.spent[self.status] = self.spent.get(self.status, 0) + round((moment - self.since).total_seconds())
+        self.answered = self.answered or moment
+        if target == "resolved":
+            self.resolved, self.resolutions = moment, self.resolutions + 1
+        self.closed = moment if target == "closed" else None
+        self.status, self.since = target, moment
 
 
 class History:
@@ -63,71 +102,47 @@ class History:
         self.ratings, self.searches = int(50_000 * scale), int(1_000_000 * scale)
         self.people, self.articles = people, articles
         self.rng = random.Random(11)
-        self.resolved: list[tuple[int, datetime, int]] = []  # ticket, when, agent: for events and ratings
+        self.resolved: list[tuple[int, datetime, int]] = []  # ticket, when, agent: for the ratings
 
-    def ticket_rows(self) -> Iterator[list[tuple]]:
-        rng, rows = self.rng, []
+    def ticket_rows(self) -> Iterator[tuple[list[tuple], list[tuple]]]:
+        """Tickets and their events, chunk by chunk: each ticket's row says what its timeline did."""
+        rng, tickets, events = self.rng, [], []
+        per_ticket = self.events // max(1, self.tickets)
         for number in range(1, self.tickets + 1):
             created = NOW - timedelta(minutes=rng.randint(1, YEAR_MINUTES))
             first_due = created + timedelta(hours=rng.choice((1, 2, 4, 8, 24)))
             resolution_due = first_due + timedelta(hours=rng.choice((4, 9, 18, 45)))
-            answered = created + timedelta(minutes=rng.randint(5, 60 * 30))
-            resolved = answered + timedelta(minutes=rng.randint(30, 60 * 24 * 6))
             agent = rng.choice(self.people["agents"])
-            open_still = resolved > NOW or rng.random() < 0.05
-            status = rng.choice(("new", "open", "pending")) if open_still else rng.choice(("resolved", "closed"))
-            answered_at = None if status == "new" or answered > NOW else answered
-            resolved_at = None if open_still else resolved
+            line = Timeline(rng, number, created, per_ticket)
+            resolved_at = line.resolved if line.status in ("resolved", "closed") else None
             if resolved_at:
                 self.resolved.append((number, resolved_at, agent))
-            rows.append(
+            tickets.append(
                 (rng.choice(self.people["customers"]), rng.choice(self.people["organizations"] + [None]),
-                 rng.choice(TYPES), rng.choice(PRIORITIES), status, f"Ticket {number}", "Body", "{}",
+                 rng.choice(TYPES), rng.choice(PRIORITIES), line.status, f"Ticket {number}", "Body", "{}",
                  rng.choice(CHANNELS), agent, rng.choice(self.people["groups"]), first_due, resolution_due,
-                 answered_at, resolved_at, rng.randint(5, 900) if answered_at else None, rng.randint(0, 300),
-                 rng.randint(60, 5000) if resolved_at else None, 1 if resolved_at else 0, created, created)
+                 line.answered, resolved_at, line.closed, rng.randint(5, 900) if line.answered else None,
+                 rng.randint(0, 300), rng.randint(60, 5000) if resolved_at else None, line.resolutions,
+                 line.since, *(line.spent.get(stage) for stage in STAGES), created, line.since)
             )  # fmt: skip
-            if len(rows) == CHUNK:
-                yield rows
-                rows = []
-        if rows:
-            yield rows
+            events += line.rows
+            if len(events) >= CHUNK:
+                yield tickets, events
+                tickets, events = [], []
+        if tickets:
+            yield tickets, events
 
-    def event_rows(self) -> Iterator[list[tuple]]:
-        """Status moves in time order per ticket (new → open ⇄ pending → resolved), padded with other kinds."""
-        rng, rows, made = self.rng, [], 0
-        per_ticket = self.events // max(1, self.tickets)
-        for number in range(1, self.tickets + 1):
-            moment = NOW - timedelta(minutes=rng.randint(60 * 24, YEAR_MINUTES))
-            status = "new"
-            for _ in range(per_ticket):
-                moment += timedelta(minutes=rng.randint(10, 60 * 20))
-                if rng.random() < 0.3:
-                    rows.append((number, None, "assigned", "", "agent", False, moment))
-                else:
-                    target = {"new": "open", "open": rng.choice(("pending", "resolved")), "pending": "open"}.get(
-                        status, "open"
-                    )
-                    rows.append((number, None, "status", status, target, True, moment))
-                    status = target
-                made += 1
-                if len(rows) == CHUNK:
-                    yield rows
-                    rows = []
-        if rows:
-            yield rows
-
-    def rating_rows(self) -> Iterator[list[tuple]]:
+    def rating_rows(self) -> Iterator[tuple[list[tuple]]]:
         rng = self.rng
         chosen = rng.sample(self.resolved, min(self.ratings, len(self.resolved)))
         for start in range(0, len(chosen), CHUNK):
-            yield [
+            yield ([
                 (f"{ticket}:1", ticket, 1, rng.choice((1, 2, 3, 4, 4, 5, 5, 5)), rng.choice(("", "", "Thanks", "Slow")),
                  agent, when + timedelta(hours=rng.randint(1, 48)))
                 for ticket, when, agent in chosen[start : start + CHUNK]
-            ]  # fmt: skip
+            ],)  # fmt: skip
 
-    def search_rows(self) -> Iterator[list[tuple]]:
+    def search_rows(self) -> Iterator[tuple[list[tuple]]]:
         rng, rows = self.rng, []
         for n in range(self.searches):
             query = " ".join(rng.sample(WORDS, rng.choice((1, 2, 2, 3))))
@@ -137,10 +152,10 @@ class History:
             moment = NOW - timedelta(minutes=rng.randint(1, YEAR_MINUTES))
             rows.append((f"s{n}", query, "en", "", results, clicked, source, moment))
             if len(rows) == CHUNK:
-                yield rows
+                yield (rows,)
                 rows = []
         if rows:
-            yield rows
+            yield (rows,)
 
 
 async def _people(settings: Settings) -> tuple[dict[str, list[int]], list[int], User]:
@@ -181,25 +196,27 @@ async def _people(settings: Settings) -> tuple[dict[str, list[int]], list[int], 
 
 async def _fill(kind: str, url: str, history: History) -> float:
     started = time.perf_counter()
-    tables = (
-        ("ticket", TICKET_COLUMNS, history.ticket_rows),
-        ("ticket_event", EVENT_COLUMNS, history.event_rows),
-        ("ticket_rating", RATING_COLUMNS, history.rating_rows),
-        ("kb_search_log", SEARCH_COLUMNS, history.search_rows),
+    # Each source yields chunks of rows for its tables, in this order.
+    sources = (
+        ((("ticket", TICKET_COLUMNS), ("ticket_event", EVENT_COLUMNS)), history.ticket_rows),
+        ((("ticket_rating", RATING_COLUMNS),), history.rating_rows),
+        ((("kb_search_log", SEARCH_COLUMNS),), history.search_rows),
     )
     if kind == "sqlite":
         # Piccolo registered sqlite3's datetime adapter: stored as the portal stores it.
         with sqlite3.connect(url.removeprefix("sqlite:///")) as conn:
-            for table, columns, chunks in tables:
-                marks = ", ".join("?" * len(columns))
-                for rows in chunks():
-                    conn.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
+            for tables, chunks in sources:
+                for chunk in chunks():
+                    for (table, columns), rows in zip(tables, chunk, strict=True):
+                        marks = ", ".join("?" * len(columns))
+                        conn.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
             conn.execute("ANALYZE")
     else:
         conn = await asyncpg.connect(url)
-        for table, columns, chunks in tables:
-            for rows in chunks():
-                await conn.copy_records_to_table(table, records=rows, columns=list(columns))
+        for tables, chunks in sources:
+            for chunk in chunks():
+                for (table, columns), rows in zip(tables, chunk, strict=True):
+                    await conn.copy_records_to_table(table, records=rows, columns=list(columns))
         await conn.execute("ANALYZE")
         await conn.close()
     return time.perf_counter() - started

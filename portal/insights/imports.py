@@ -97,6 +97,8 @@ async def _insert(batch: list[Row], requester: int, ticket_type: str) -> None:
                 resolved_at=now,
                 closed_at=now,
                 resolutions=1,
+                seconds_new=0,  # closed as it was filed, as its events say
+                status_since=now,
                 created_at=now,
                 updated_at=now,
             )

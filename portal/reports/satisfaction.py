@@ -12,11 +12,8 @@ from portal.tickets.visibility import number_of
 
 COMMENTS_SHOWN = 50
 SCORES = (1, 2, 3, 4, 5)
-DIMENSIONS = {
-    "agent": "COALESCE((SELECT u.name FROM portal_user u WHERE u.id = r.agent), '')",
-    "group": "COALESCE((SELECT g.name FROM staff_group g WHERE g.id = t.staff_group), '')",
-    "type": "t.type",
-}
+# By the agent the rating is for (who resolved it: `u` is joined on the rating), the group and the type.
+DIMENSIONS = {"agent": sql.AGENT_NAME, "group": sql.GROUP_NAME, "type": "t.type"}
 # Over the period's ratings as read once (portal.reports.sql.grouped).
 _SCORES = "COUNT(*) AS n, AVG(score * 1.0) AS average, " + ", ".join(
     f"SUM(CASE WHEN score = {s} THEN 1 ELSE 0 END) AS s{s}" for s in SCORES
@@ -26,7 +23,8 @@ _SCORES = "COUNT(*) AS n, AVG(score * 1.0) AS average, " + ", ".join(
 def _rated(q: sql.Query, period: Period, filters: Filters) -> str:
     return (
         # CROSS JOIN: SQLite then reads the period's ratings first (by their moment), each ticket by id.
-        f"FROM ticket_rating r CROSS JOIN ticket t WHERE t.id = r.ticket AND {sql.when(q, 'r.created_at', period)} "
+        f"FROM ticket_rating r CROSS JOIN ticket t LEFT JOIN portal_user u ON u.id = r.agent {sql.GROUP_JOIN} "
+        f"WHERE t.id = r.ticket AND {sql.when(q, 'r.created_at', period)} "
         f"AND {sql.ticket_filters(q, filters, agent_column='r.agent')}"
     )
 

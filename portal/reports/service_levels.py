@@ -11,13 +11,6 @@ from portal.reports.result import Report, Table, share, summary
 from portal.tickets.visibility import number_of
 
 BREACHED_SHOWN = 50
-DIMENSIONS = {
-    "plan": sql.PLAN,
-    "priority": "t.priority",
-    "type": "t.type",
-    "group": "COALESCE((SELECT g.name FROM staff_group g WHERE g.id = t.staff_group), '')",
-    "agent": "COALESCE((SELECT u.name FROM portal_user u WHERE u.id = t.assignee), '')",
-}
 
 # Per ticket: 1 met, 0 breached, NULL not decided yet (not due and not done) or without a deadline.
 _FLAGS = (
@@ -37,14 +30,14 @@ def _flagged(q: sql.Query, period: Period, filters: Filters, now: datetime, *ext
     flags = flags.replace("{now}", q.arg(now), 1)
     columns = ", ".join(("t.id", "t.subject", *extra, flags))
     return (
-        f"SELECT {columns} FROM ticket t WHERE {sql.when(q, 't.created_at', period)} "
+        f"SELECT {columns} FROM ticket t {sql.TICKET_JOINS} WHERE {sql.when(q, 't.created_at', period)} "
         f"AND {sql.ticket_filters(q, filters)}"
     )
 
 
 async def report(period: Period, filters: Filters, now: datetime) -> Report:
     q = sql.Query()
-    found = await sql.grouped(q, _flagged(q, period, filters, now, "{dimensions}"), DIMENSIONS, _COUNTS)
+    found = await sql.grouped(q, _flagged(q, period, filters, now, "{dimensions}"), sql.TICKET_DIMENSIONS, _COUNTS)
     overall = found[""][0]
     tables = [
         summary(
@@ -56,7 +49,7 @@ async def report(period: Period, filters: Filters, now: datetime) -> Report:
             }
         )
     ]
-    for name in DIMENSIONS:
+    for name in sql.TICKET_DIMENSIONS:
         tables.append(
             Table(
                 f"by_{name}",

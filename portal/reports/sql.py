@@ -1,5 +1,6 @@
-"""The SQL the reports share: the filters as a WHERE clause, durations and days on either database, and
-percentiles with one definition on both (the nearest rank: PostgreSQL's percentile_disc)."""
+"""The SQL the reports share: the names they group by, the filters as a WHERE clause, durations and days
+on either database, and measures by group with percentiles of one definition on both (the nearest rank:
+PostgreSQL's percentile_disc)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,16 @@ from portal import db
 from portal.reports.period import Filters, Period
 from portal.tickets.tables import Ticket
 
-# The plan a ticket is served under: its organization's, Standard without one.
-PLAN = "COALESCE((SELECT o.support_plan FROM organization o WHERE o.id = t.organization), 'standard')"
+# What the reports group the ticket `t` by, read from the tables TICKET_JOINS joins to it once per
+# query: a subquery per row was a scan of the small table for each ticket on PostgreSQL.
+ORGANIZATION_JOIN = "LEFT JOIN organization o ON o.id = t.organization"
+GROUP_JOIN = "LEFT JOIN staff_group g ON g.id = t.staff_group"
+TICKET_JOINS = f"{ORGANIZATION_JOIN} {GROUP_JOIN} LEFT JOIN portal_user u ON u.id = t.assignee"
+PLAN = "COALESCE(o.support_plan, 'standard')"  # its organization's plan, Standard without one
+GROUP_NAME = "COALESCE(g.name, '')"
+AGENT_NAME = "COALESCE(u.name, '')"
+TICKET_DIMENSIONS = {"plan": PLAN, "priority": "t.priority", "type": "t.type", "group": GROUP_NAME, "agent": AGENT_NAME}
+POINTS = (50, 90)  # the median and the 90th percentile
 
 
 class Query:
@@ -55,7 +64,9 @@ def ticket_filters(q: Query, filters: Filters, agent_column: str = "t.assignee")
     if filters.organization is not None:
         parts.append(f"t.organization = {q.arg(filters.organization)}")
     if filters.plan:
-        parts.append(f"{PLAN} = {q.arg(filters.plan)}")
+        in_plan = f"t.organization IN (SELECT p.id FROM organization p WHERE p.support_plan = {q.arg(filters.plan)})"
+        # Tickets without an organization are served under Standard (PLAN).
+        parts.append(f"({in_plan} OR t.organization IS NULL)" if filters.plan == "standard" else in_plan)
     if filters.group is not None:
         parts.append(f"t.staff_group = {q.arg(filters.group)}")
     for column in ("type", "priority", "channel"):
@@ -64,20 +75,6 @@ def ticket_filters(q: Query, filters: Filters, agent_column: str = "t.assignee")
     if filters.agent is not None:
         parts.append(f"{agent_column} = {q.arg(filters.agent)}")
     return " AND ".join(parts)
-
-
-def percentiles(source: str, value: str, points: tuple[int, ...] = (50, 90)) -> str:
-    """One row with p<N> for each point over `value` in the rows of `source` (NULLs left out): the
-    smallest value at or above N percent of them. PostgreSQL says it with percentile_disc; SQLite with
-    the rank of each value, compared in whole numbers so both databases pick the same row."""
-    if postgres():
-        cols = ", ".join(f"percentile_disc({p / 100}) WITHIN GROUP (ORDER BY v) AS p{p}" for p in points)
-        return f"SELECT {cols} FROM (SELECT {value} AS v FROM {source}) s WHERE v IS NOT NULL"
-    cols = ", ".join(f"MIN(CASE WHEN r * 100 >= {p} * n THEN v END) AS p{p}" for p in points)
-    return (
-        f"SELECT {cols} FROM (SELECT v, ROW_NUMBER() OVER (ORDER BY v) AS r, COUNT(*) OVER () AS n "
-        f"FROM (SELECT {value} AS v FROM {source}) s WHERE v IS NOT NULL) ranked"
-    )
 
 
 async def rows(q: Query, sql: str) -> list[dict]:
@@ -90,16 +87,51 @@ def rounded(value: Any, digits: int = 1) -> float | None:
     return None if value is None else round(float(value), digits)
 
 
-async def grouped(q: Query, base: str, dimensions: dict[str, str], measures: str = "") -> dict[str, list[dict]]:
+def _percentiles(key: str, column: str) -> str:
+    """SQLite: the percentiles of `column` in `f` under each key (NULLs left out), from each value's rank
+    among its key's, compared in whole numbers so that SQLite picks the row PostgreSQL's percentile_disc
+    picks. Only the key and the value go through the window: SQLite copies every column it carries."""
+    points = ", ".join(f"MIN(CASE WHEN r * 100 >= {p} * n THEN v END) AS {column}_p{p}" for p in POINTS)
+    return (
+        f"SELECT k, {points} FROM (SELECT k, v, ROW_NUMBER() OVER (PARTITION BY k ORDER BY v) AS r, "
+        f"COUNT(*) OVER (PARTITION BY k) AS n FROM (SELECT {key} AS k, {column} AS v FROM f "
+        f"WHERE {column} IS NOT NULL) s) ranked GROUP BY k"
+    )
+
+
+def _part(name: str, key: str, measures: str, ranked: tuple[str, ...], unranked: tuple[str, ...]) -> str:
+    """One part of grouped(): the rows of `f` counted and measured under `key` ("''" for all of them),
+    with the percentiles of the ranked columns (NULL for the unranked)."""
+    group_by = f" GROUP BY {key}" if name else ""
+    skipped = "".join(f", NULL AS {c}_p{p}" for c in unranked for p in POINTS)
+    head = f"SELECT '{name}' AS d, {key} AS k, COUNT(*) AS n_rows{measures}"
+    if postgres():
+        points = "".join(
+            f", percentile_disc({p / 100}) WITHIN GROUP (ORDER BY {c}) AS {c}_p{p}" for c in ranked for p in POINTS
+        )
+        return f"{head}{points}{skipped} FROM f{group_by}"
+    points = "".join(f", p{i}.{c}_p{p}" for i, c in enumerate(ranked) for p in POINTS)
+    joins = "".join(f" LEFT JOIN ({_percentiles(key, c)}) p{i} ON p{i}.k IS m.k" for i, c in enumerate(ranked))
+    return f"SELECT m.*{points}{skipped} FROM ({head} FROM f{group_by}) m{joins}"
+
+
+async def grouped(
+    q: Query,
+    base: str,
+    dimensions: dict[str, str],
+    measures: str = "",
+    ranked: tuple[str, ...] = (),
+    ranked_overall: tuple[str, ...] = (),
+) -> dict[str, list[dict]]:
     """The measures over the rows of `base` overall (under "") and by each dimension, `base` read once.
-    `base` selects each dimension's expression as d_<name>; a dimension's rows come most frequent first."""
+    `base` selects each dimension's expression as d_<name>; a dimension's rows come most frequent first.
+    Each column of `base` named in `ranked` (in `ranked_overall`: overall only) gets its percentiles as
+    <column>_p50 and <column>_p90: the smallest of its values (NULLs left out) at or above that share
+    of them, the nearest rank of PostgreSQL's percentile_disc."""
     columns = ", ".join(f"{expression} AS d_{name}" for name, expression in dimensions.items())
     measures = f", {measures}" if measures else ""
-    parts = [f"SELECT '' AS d, '' AS k, COUNT(*) AS n_rows{measures} FROM f"]
-    parts += [
-        f"SELECT '{name}' AS d, d_{name} AS k, COUNT(*) AS n_rows{measures} FROM f GROUP BY d_{name}"
-        for name in dimensions
-    ]
+    parts = [_part("", "''", measures, ranked + ranked_overall, ())]
+    parts += [_part(name, f"d_{name}", measures, ranked, ranked_overall) for name in dimensions]
     found = await rows(
         q, f"WITH f AS MATERIALIZED ({base.replace('{dimensions}', columns)}) " + " UNION ALL ".join(parts)
     )

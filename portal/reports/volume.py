@@ -14,7 +14,7 @@ DIMENSIONS = {
     "type": "t.type",
     "channel": "t.channel",
     "priority": "t.priority",
-    "organization": "COALESCE((SELECT o.name FROM organization o WHERE o.id = t.organization), '')",
+    "organization": "COALESCE(o.name, '')",
 }
 # The backlog's age in days: [from, to) per band.
 AGES = (("under_1_day", 0, 1), ("1_3_days", 1, 3), ("3_7_days", 3, 7), ("7_30_days", 7, 30), ("over_30_days", 30, None))
@@ -67,7 +67,7 @@ async def report(period: Period, filters: Filters, now: datetime) -> Report:
     ]
     q = sql.Query()
     base = (
-        f"SELECT {{dimensions}} FROM ticket t WHERE {sql.when(q, 't.created_at', period)} "
+        f"SELECT {{dimensions}} FROM ticket t {sql.ORGANIZATION_JOIN} WHERE {sql.when(q, 't.created_at', period)} "
         f"AND {sql.ticket_filters(q, filters)}"
     )
     found = await sql.grouped(q, base, DIMENSIONS)

@@ -12,7 +12,7 @@ from portal.sla import levels
 from portal.sla.calendar import BusinessCalendar
 from portal.sla.policy import resume
 from portal.sla.worktime import minutes, to_first_response, to_resolution
-from portal.tickets import followers, ratings, rendering
+from portal.tickets import followers, ratings, rendering, status_time
 from portal.tickets.errors import NotAllowed, TicketError
 from portal.tickets.filing import clean_body, plan_of
 from portal.tickets.mail import mail
@@ -64,8 +64,8 @@ def _rating_link(settings: Settings, ticket: Ticket, now: datetime) -> str:
 async def _move(
     settings: Settings, ticket: Ticket, target: Status, actor: User | None, now: datetime, *, quiet: bool = False
 ) -> None:
-    """Change the status (inside the caller's transaction): timestamps, the paused clock, the event,
-    mail (unless `quiet`: the caller's own mail tells it)."""
+    """Change the status (inside the caller's transaction): timestamps, the paused clock, the time in
+    each status, the event, mail (unless `quiet`: the caller's own mail tells it)."""
     current = Status(ticket.status)
     check(current, target)
     calendar = await _calendar(settings, ticket) if target == Status.RESOLVED or current == Status.PENDING else None
@@ -89,6 +89,7 @@ async def _move(
     if target == Status.CLOSED:
         ticket.closed_at = now
     kind = "reopened" if current in (Status.RESOLVED,) and target == Status.OPEN else "status"
+    status_time.leave(ticket, now)
     ticket.status = target.value
     ticket.updated_at = now
     await ticket.save()

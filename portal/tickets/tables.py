@@ -87,6 +87,14 @@ class Ticket(Table):
     first_response_business_minutes = Integer(null=True, default=None)
     paused_business_minutes = Integer(default=0)
     resolution_business_minutes = Integer(null=True, default=None)
+    # Time in each status (portal.tickets.status_time), kept as it moves so that reports add it up in SQL:
+    # the seconds of the spells in a status that ended (NULL until the ticket first leaves it), and since
+    # when it holds the status it is in (NULL: since it was filed).
+    status_since = Timestamptz(null=True, default=None)
+    seconds_new = Integer(null=True, default=None)
+    seconds_open = Integer(null=True, default=None)
+    seconds_pending = Integer(null=True, default=None)
+    seconds_resolved = Integer(null=True, default=None)
     # "<requester id>:<key>": a retried or double-clicked filing finds the ticket it already made.
     idempotency_key = Varchar(length=160, null=True, default=None, unique=True)
     external_ref = Varchar(length=120, null=True, default=None, index=True)

@@ -55,7 +55,7 @@ PAGES: dict[str, list[str]] = {
         "/staff/inbound",
         "/profile",
     ],
-    "supervisor": ["/staff/tickets", "/staff/escalations"],
+    "supervisor": ["/staff/tickets", "/staff/escalations", "/staff/reports", "/staff/reports?report=times"],
     "admin": [
         "/admin/users",
         "/admin/users/{user}",

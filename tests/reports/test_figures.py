@@ -50,6 +50,16 @@ async def test_times_medians_and_90th_percentiles(history):
     assert figures["resolution_calendar_median"] == 1560.0  # Mon 10:00 → Tue 12:00
     assert figures["resolution_calendar_p90"] == 4020.0
     assert (figures["answered"], figures["resolved"]) == (3, 2)
+    # Working time by dimension: answered, first response median and p90, resolved, resolution median and p90.
+    assert report.table("by_priority").rows == [
+        ("normal", 2, 60.0, 180.0, 2, 180.0, 240.0),  # #1, #2 and #4 (not answered yet)
+        ("high", 1, 360.0, 360.0, 0, None, None),
+    ]
+    assert report.table("by_agent").rows == [
+        ("Alex Agent", 3, 180.0, 360.0, 2, 180.0, 240.0),
+        ("Olga Agent", 0, None, None, 0, None, None),
+    ]
+    assert [row[0] for row in report.table("by_plan").rows] == ["standard"]
     in_status = {(r[0], r[1]): (r[2], r[3]) for r in report.table("time_in_status").rows}
     assert in_status[("incident", "new")] == (2, 210.0)  # 60 and 360 minutes
     assert in_status[("incident", "pending")] == (1, 1380.0)
@@ -118,6 +128,9 @@ async def test_filters_narrow_every_figure(history):
     assert (report.figure("first_response_met_pct"), report.figure("first_response_due")) == (100.0, 1)
     report = await _report(history, "volume", Filters.of(priority="high"))
     assert report.figure("opened") == 1
+    # Tickets without an organization are served under Standard.
+    assert (await _report(history, "volume", Filters.of(plan="standard"))).figure("opened") == 4
+    assert (await _report(history, "times", Filters.of(plan="premium"))).figure("answered") == 0
 
 
 async def test_an_agent_sees_only_their_own_figures(history):

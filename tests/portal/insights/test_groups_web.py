@@ -156,6 +156,7 @@ async def test_ticket_history_is_imported_grouped_and_printed_for_scoring(settin
     assert "Imported 0 tickets; 7 were already there" in again.output and await Ticket.count() == 7
     stored = await Ticket.objects().where(Ticket.external_ref == "pw-0").first()
     assert stored.status == Status.CLOSED and stored.description == PASSWORD[0]
+    assert (stored.seconds_new, stored.status_since) == (0, stored.closed_at)  # closed as it was filed
     assert await Message.count().where(Message.ticket == stored.id) == 1
 
     bad = tmp_path / "bad.jsonl"
