@@ -151,11 +151,12 @@ async def file_all(
 @dataclass
 class Stored:
     by_key: dict[str, int]  # the run's idempotency key -> ticket number
-    total: int  # every ticket in the (fresh) database: more than the keys would mean duplicates
+    total: int  # the tickets added after the `after` id (the demo's come before): more than the keys means duplicates
+    newest: int  # the highest ticket id
     receipts: set[int]  # ticket numbers with a queued receipt ("[#<number>] ..." subject)
 
 
-async def stored(database_url: str, sqlite_path: Path | None, prefix: str) -> Stored:
+async def stored(database_url: str, sqlite_path: Path | None, prefix: str, after: int = 0) -> Stored:
     """Read straight from the database, not through the portal."""
     ticket_sql = "SELECT id, idempotency_key FROM ticket"
     outbox_sql = "SELECT subject FROM outbox_message WHERE subject LIKE '[#%'"
@@ -176,11 +177,12 @@ async def stored(database_url: str, sqlite_path: Path | None, prefix: str) -> St
         if raw.startswith(prefix):
             by_key[raw] = ticket_id + NUMBER_BASE
     receipts = {int(s[2 : s.index("]")]) for s in subjects if "]" in s and s[2 : s.index("]")].isdigit()}
-    return Stored(by_key, len(tickets), receipts)
+    newest = max((ticket_id for ticket_id, _key in tickets), default=0)
+    return Stored(by_key, sum(1 for ticket_id, _key in tickets if ticket_id > after), newest, receipts)
 
 
-async def count_tickets(database_url: str, sqlite_path: Path | None, prefix: str) -> int:
-    return (await stored(database_url, sqlite_path, prefix)).total
+async def count_tickets(database_url: str, sqlite_path: Path | None, prefix: str, after: int) -> int:
+    return (await stored(database_url, sqlite_path, prefix, after)).total
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -236,6 +238,7 @@ def run_one(db: str, args: argparse.Namespace) -> bool:
             prefix = f"bench-{uuid.uuid4().hex[:8]}-"
             keys = [f"{prefix}{n:05d}" for n in range(args.tickets)]
             tally = Tally(workers=server.worker_count())
+            demo = asyncio.run(stored(database_url, sqlite_path, prefix)).newest  # the demo's tickets
             asyncio.run(
                 file_all(
                     f"http://127.0.0.1:{port}/api/tickets",
@@ -245,14 +248,14 @@ def run_one(db: str, args: argparse.Namespace) -> bool:
                     tally,
                     server,
                     args.kill,
-                    lambda: count_tickets(database_url, sqlite_path, prefix),
+                    lambda: count_tickets(database_url, sqlite_path, prefix, demo),
                 )
             )
             started, server_cpu, client_cpu = tally.start
             elapsed = time.perf_counter() - started
             tally.server_cpu_s = server.cpu_seconds() - server_cpu
             tally.client_cpu_s = time.process_time() - client_cpu
-            found = asyncio.run(stored(database_url, sqlite_path, prefix))
+            found = asyncio.run(stored(database_url, sqlite_path, prefix, demo))
         finally:
             server.stop()
             if pg_name:

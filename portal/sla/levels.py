@@ -37,6 +37,8 @@ _CHOICES = (
 )
 CACHE_SECONDS = 5.0
 _CHOICES_CACHE: dict[int, tuple[float, dict[str, tuple[str, ...]]]] = {}
+# Per (database, plan, priority, type): when read, the target row and the plan's holidays.
+_LEVEL_CACHE: dict[tuple, tuple[float, dict, frozenset[date]]] = {}
 
 
 class NoServiceLevel(LookupError):
@@ -92,6 +94,7 @@ async def plans() -> list[dict]:
 def forget() -> None:
     """Drop what this process remembers of the tables (after an admin changed them)."""
     _CHOICES_CACHE.clear()
+    _LEVEL_CACHE.clear()
 
 
 async def customer_priorities(plan: str) -> tuple[str, ...]:
@@ -111,6 +114,20 @@ async def customer_priorities(plan: str) -> tuple[str, ...]:
     return choices[plan] if plan in choices else choices.get(FALLBACK_PLAN, ())
 
 
+async def _target(plan: str, priority: str, ticket_type: str) -> tuple[dict, frozenset[date]]:
+    """The plan's target row for the priority and type, and the plan's holidays: read once every
+    CACHE_SECONDS per process (every filing needs them; admins' changes clear it, see forget)."""
+    key = (id(current_engine()), plan, priority, ticket_type)
+    cached = _LEVEL_CACHE.get(key)
+    if cached is None or clock.monotonic() - cached[0] >= CACHE_SECONDS:
+        rows = await SupportPlan.raw(_LEVEL, plan, FALLBACK_PLAN, priority, ticket_type, plan)
+        if not rows:
+            raise NoServiceLevel(f"{plan}/{priority}/{ticket_type}")
+        row = dict(rows[0])
+        cached = _LEVEL_CACHE[key] = (clock.monotonic(), row, await holidays_of(row["holiday_calendar"]))
+    return cached[1], cached[2]
+
+
 async def level(
     plan: str,
     priority: str,
@@ -121,11 +138,8 @@ async def level(
 ) -> Level:
     """What the plan promises for this priority and type, counted in which calendar (the plan's holidays,
     the organization's and PORTAL_HOLIDAYS)."""
-    rows = await SupportPlan.raw(_LEVEL, plan, FALLBACK_PLAN, priority, ticket_type, plan)
-    if not rows:
-        raise NoServiceLevel(f"{plan}/{priority}/{ticket_type}")
-    row = rows[0]
-    days = holidays | await holidays_of(row["holiday_calendar"]) | await organization_holidays(organization)
+    row, plan_holidays = await _target(plan, priority, ticket_type)
+    days = holidays | plan_holidays | await organization_holidays(organization)
     if row["around_the_clock"]:
         calendar = BusinessCalendar.always(time_zone)
     else:
