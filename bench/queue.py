@@ -1,13 +1,11 @@
 """The staff queues among 100,000 tickets: every view × sort (both ways) and a few filters, first page
 with every view's count, as the page asks for them.
 
-    python bench/staff_queues.py [--db sqlite|postgres|both] [--tickets 100000]
+    python bench/queue.py [--db sqlite|postgres|both] [--tickets 100000]
 
 PostgreSQL: PORTAL_BENCH_POSTGRES_URL (default postgresql://postgres@127.0.0.1:5432/test) names the
 server; the benchmark creates and drops its own database (bench_queue_…). Target: ≤ 50 ms of server
-time for each query set (one page of rows and the nine counts). Not named queue.py: run as a script,
-a file's folder comes first on the path, where that name would hide the standard library's `queue`
-from every benchmark here.
+time for each query set (one page of rows and the nine counts).
 """
 
 from __future__ import annotations
@@ -15,24 +13,27 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+# Run as a script, this file's folder comes first on the path, where this file would stand in for the
+# standard library's `queue` (asyncio's thread pool imports it): the project's root takes its place.
+HERE = Path(__file__).resolve().parent
+sys.path[:] = [str(HERE.parent), *(entry for entry in sys.path if entry != str(HERE))]
 
-import argparse
-import asyncio
-import random
-import sqlite3
-import statistics
-import time
-from datetime import UTC, datetime, timedelta
+import argparse  # noqa: E402
+import asyncio  # noqa: E402
+import random  # noqa: E402
+import sqlite3  # noqa: E402
+import statistics  # noqa: E402
+import time  # noqa: E402
+from datetime import UTC, datetime, timedelta  # noqa: E402
 
-import asyncpg
+import asyncpg  # noqa: E402
 
-from auth.tables import Role, User
-from bench.scratch_db import scratch
-from portal import db
-from portal.tickets import groups
-from portal.tickets.queue_views import SORTS, VIEWS, Choice, listing
-from portal.tickets.tables import TicketType
+from auth.tables import Role, User  # noqa: E402
+from bench.scratch_db import scratch  # noqa: E402
+from portal import db  # noqa: E402
+from portal.tickets import groups  # noqa: E402
+from portal.tickets.queue_views import SORTS, VIEWS, Choice, listing  # noqa: E402
+from portal.tickets.tables import TicketType  # noqa: E402
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 TARGET_MS = 50.0
