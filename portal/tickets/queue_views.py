@@ -341,6 +341,7 @@ def _row(row: dict, now: datetime, scope: EscalationScope) -> dict:
         "escalated_at": escalated,
         "number": number_of(row["id"]),
         "due": due,
+        "clock_runs": running and row["paused_at"] is None,  # waiting for the customer stops it
         "reaction": reaction,
         "resolution": resolution,
     }
