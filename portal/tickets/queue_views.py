@@ -72,9 +72,11 @@ FILTERED_BY = (
     Ticket.subject,
 )
 # Views that hold few tickets whatever the status filter: open ones, escalated ones, unassigned ones,
-# one day's; every other view of done tickets holds most of a desk's history.
+# one day's. Statuses beyond the open tickets' index: resolved ones are a week's (then they close),
+# closed ones (and so all) nearly all of a desk's history.
 NARROW = ("pool", "due_soon", "overdue", "escalated", "waiting", "recent")
 DONE = ("resolved", "closed", "all")
+HISTORY = ("closed", "all")
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,11 +259,12 @@ async def _page_ids(viewer: User, choice: Choice, now: datetime) -> list[int]:
 
     How the tickets are found decides the speed. Open tickets come from their own index, which holds
     every condition and order; a narrow view's tickets from the view's condition alone, the filters
-    then sorting them out (given every condition at once, a planner may take a filter's index that
-    reads most of the history). Both are found first and sorted after. Only a wide view of done
-    tickets is read along the order's index, stopping once the page is full: anywhere else that walk
-    could pass most of the history first, which the planners, reckoning the matches spread evenly, do
-    not foresee (the open tickets are the newest, the day's updates have the latest deadlines)."""
+    sorting them out after (given every condition at once, a planner may take a filter's index that
+    reads most of the history); either way they are found first and sorted after. Only a wide view of
+    the history is read along the order's index, stopping once the page is full: anywhere else that
+    walk could pass most of the history first, which the planners, reckoning the matches spread
+    evenly, do not foresee (the open tickets are the newest, the day's updates have the latest
+    deadlines)."""
     view, filters = await _view(choice.view, viewer, now), _filters(choice)
     narrow_done = choice.view in NARROW and choice.status in DONE
     found, then = ([view], filters) if narrow_done else ([view, *filters], [])
@@ -269,7 +272,7 @@ async def _page_ids(viewer: User, choice: Choice, now: datetime) -> list[int]:
     for condition in found:
         if condition is not None:
             query = query.where(condition)
-    along = choice.view not in NARROW and choice.status in ("all", "closed")
+    along = choice.view not in NARROW and choice.status in HISTORY
     direction = "ASC" if choice.order == "asc" else "DESC"
     order = f'{SORT_SQL[choice.sort]} {direction}, "ticket"."id" {direction}'
     if choice.sort == "deadline":
