@@ -193,6 +193,10 @@ class PooledSQLiteEngine(_Answering, SQLiteEngine):
             raise RuntimeError("SQLite 3.35 or later is needed (INSERT ... RETURNING)")
         super().__init__(path=path, timeout=SQLITE_BUSY_TIMEOUT_S)
         self._idle: list[aiosqlite.Connection] | None = None  # None: no pool, a connection per use
+        # A connection reads the planner's statistics when it opens: one opened before they were last
+        # gathered is closed when it comes back, so that every query soon plans with the fresh ones.
+        self._generation = 0
+        self._opened_in: weakref.WeakKeyDictionary[aiosqlite.Connection, int] = weakref.WeakKeyDictionary()
         # A lock must not outlive the event loop it was made on (tests start many loops).
         self._write_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
             weakref.WeakKeyDictionary()
@@ -210,13 +214,25 @@ class PooledSQLiteEngine(_Answering, SQLiteEngine):
     async def acquire(self) -> aiosqlite.Connection:
         if self._idle:
             return self._idle.pop()
-        return await self.get_connection()
+        connection = await self.get_connection()
+        self._opened_in[connection] = self._generation
+        return connection
 
     async def release(self, connection: aiosqlite.Connection) -> None:
         # A connection left inside a transaction (a failed COMMIT) is closed, which rolls it back.
-        if self._idle is not None and len(self._idle) < SQLITE_IDLE_CONNECTIONS and not connection.in_transaction:
+        reusable = not connection.in_transaction and self._opened_in.get(connection) == self._generation
+        if self._idle is not None and len(self._idle) < SQLITE_IDLE_CONNECTIONS and reusable:
             self._idle.append(connection)
         else:
+            await connection.close()
+
+    async def gather_statistics(self) -> None:
+        """ANALYZE, then connections opened afresh: each reads the statistics when it opens."""
+        async with self.write_lock():
+            await self.run_ddl("ANALYZE")
+        self._generation += 1
+        idle, self._idle = self._idle, [] if self._idle is not None else None
+        for connection in idle or []:
             await connection.close()
 
     def write_lock(self) -> asyncio.Lock:
@@ -348,6 +364,14 @@ async def close_pool(engine: Engine) -> None:
             engine.pool.terminate()
     elif isinstance(engine, PooledSQLiteEngine):
         await engine.close_connection_pool()
+
+
+async def refresh_statistics(engine: Engine) -> None:
+    """The statistics SQLite's planner chooses indexes by, gathered afresh. Without them it takes every
+    index for equally selective and may read most of the tickets for one page of a queue; PostgreSQL's
+    autovacuum keeps its own."""
+    if isinstance(engine, PooledSQLiteEngine):
+        await engine.gather_statistics()
 
 
 def is_unique_violation(exc: BaseException) -> bool:

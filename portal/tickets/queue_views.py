@@ -8,7 +8,6 @@ from dataclasses import asdict, dataclass, fields, replace
 from datetime import datetime, timedelta
 
 from piccolo.columns.combination import Where, WhereRaw
-from piccolo.query import OrderByRaw
 from piccolo.querystring import QueryString
 
 from auth.tables import Organization, User
@@ -30,10 +29,14 @@ STATUSES = ("active", *(s.value for s in Status), "all")
 RECENT = timedelta(days=1)
 ACTIVE_VALUES = [s.value for s in Status if s in ACTIVE]
 # Written out rather than bound as parameters: a partial index applies only to a condition it can
-# read in the query itself. RUNNING: the clocks run (waiting for the customer stops them).
+# read in the query itself. RUNNING: the clocks run (waiting for the customer stops them); it repeats
+# the active condition, as the waiting view does, so that the open tickets' index serves them whatever
+# the status filter.
 ACTIVE_SQL = WhereRaw("\"ticket\".\"status\" IN ('new', 'open', 'pending')")
-RUNNING_SQL = WhereRaw("\"ticket\".\"status\" IN ('new', 'open')")
-# The deadline that matters next: the first response until one is sent, then the resolution.
+RUNNING_SQL = ACTIVE_SQL & WhereRaw("\"ticket\".\"status\" IN ('new', 'open')")
+# The deadline that matters next: the first response until one is sent, then the resolution. The
+# queue's indexes (in the tickets migrations) repeat these expressions: a database uses an index on an
+# expression only where the query says the same.
 NEXT_DUE = (
     'CASE WHEN "ticket"."first_responded_at" IS NULL THEN "ticket"."first_response_due" '
     'ELSE "ticket"."resolution_due" END'
@@ -49,6 +52,31 @@ SORT_SQL = {
     "updated": '"ticket"."updated_at"',
     "created": '"ticket"."created_at"',
 }
+# What a page is sorted by, and what the filters read (the open tickets' index holds all of them).
+SORTED_BY = (
+    Ticket.id,
+    Ticket.first_responded_at,
+    Ticket.first_response_due,
+    Ticket.resolution_due,
+    Ticket.priority,
+    Ticket.updated_at,
+    Ticket.created_at,
+)
+FILTERED_BY = (
+    Ticket.status,
+    Ticket.type,
+    Ticket.organization,
+    Ticket.channel,
+    Ticket.assignee,
+    Ticket.staff_group,
+    Ticket.subject,
+)
+# Views that hold few tickets whatever the status filter: open ones, escalated ones, unassigned ones,
+# one day's. Statuses beyond the open tickets' index: resolved ones are a week's (then they close),
+# closed ones (and so all) nearly all of a desk's history.
+NARROW = ("pool", "due_soon", "overdue", "escalated", "waiting", "recent")
+DONE = ("resolved", "closed", "all")
+HISTORY = ("closed", "all")
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,7 +178,7 @@ async def _view(view: str, viewer: User, now: datetime) -> Where | None:
     if view == "escalated":
         return Ticket.escalated_at.is_not_null() & _escalations_seen(await escalation_scope(viewer))
     if view == "waiting":
-        return Ticket.status == Status.PENDING.value
+        return ACTIVE_SQL & (Ticket.status == Status.PENDING.value)
     if view == "recent":
         return Ticket.updated_at >= now - RECENT
     return None
@@ -226,20 +254,39 @@ class Listing:
 
 
 async def _page_ids(viewer: User, choice: Choice, now: datetime) -> list[int]:
-    """The ids of the page (and one more), chosen on the ticket table alone: the queue's index covers
-    the conditions and the order, so only the page's rows are read in full."""
-    query = Ticket.select(Ticket.id)
-    for condition in [await _view(choice.view, viewer, now), *_filters(choice)]:
+    """The ids of the page (and one more), chosen on the ticket table alone: only the page's rows are
+    then read in full.
+
+    How the tickets are found decides the speed. Open tickets come from their own index, which holds
+    every condition and order; a narrow view's tickets from the view's condition alone, the filters
+    sorting them out after (given every condition at once, a planner may take a filter's index that
+    reads most of the history); either way they are found first and sorted after. Only a wide view of
+    the history is read along the order's index, stopping once the page is full: anywhere else that
+    walk could pass most of the history first, which the planners, reckoning the matches spread
+    evenly, do not foresee (the open tickets are the newest, the day's updates have the latest
+    deadlines)."""
+    view, filters = await _view(choice.view, viewer, now), _filters(choice)
+    narrow_done = choice.view in NARROW and choice.status in DONE
+    found, then = ([view], filters) if narrow_done else ([view, *filters], [])
+    query = Ticket.select(*SORTED_BY, *(FILTERED_BY if then else ()))
+    for condition in found:
         if condition is not None:
             query = query.where(condition)
+    along = choice.view not in NARROW and choice.status in HISTORY
+    direction = "ASC" if choice.order == "asc" else "DESC"
+    order = f'{SORT_SQL[choice.sort]} {direction}, "ticket"."id" {direction}'
     if choice.sort == "deadline":
-        query = query.order_by(OrderByRaw(f"({NEXT_DUE}) IS NULL"))  # no deadline last, either way
-    rows = (
-        await query.order_by(OrderByRaw(SORT_SQL[choice.sort]), Ticket.id, ascending=choice.order == "asc")
-        .limit(PER_PAGE + 1)
-        .offset((choice.page - 1) * PER_PAGE)
+        order = f"({NEXT_DUE}) IS NULL, {order}"  # no deadline last, either way
+    where = "WHERE " + " AND ".join("{}" for _ in then) if then else ""
+    # MATERIALIZED: found first, then sorted; NOT MATERIALIZED: the planner may walk the order's index.
+    # Only fixed fragments go into the text; the values, the limit and the offset travel as parameters.
+    sql = (
+        f'WITH "queue" AS {"NOT MATERIALIZED" if along else "MATERIALIZED"} ({{}}) '  # noqa: S608
+        f'SELECT "ticket"."id" FROM "queue" AS "ticket" {where} ORDER BY {order} LIMIT {{}} OFFSET {{}}'
     )
-    return [row["id"] for row in rows]
+    offset = (choice.page - 1) * PER_PAGE
+    values = [query.querystrings[0], *(condition.querystring for condition in then), PER_PAGE + 1, offset]
+    return [row["id"] for row in await Ticket._meta.db.run_querystring(QueryString(sql, *values))]
 
 
 async def listing(viewer: User, choice: Choice, now: datetime) -> Listing:
@@ -297,6 +344,7 @@ def _row(row: dict, now: datetime, scope: EscalationScope) -> dict:
         "escalated_at": escalated,
         "number": number_of(row["id"]),
         "due": due,
+        "clock_runs": running and row["paused_at"] is None,  # waiting for the customer stops it
         "reaction": reaction,
         "resolution": resolution,
     }

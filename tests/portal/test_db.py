@@ -84,3 +84,22 @@ async def test_a_cancelled_transaction_is_rolled_back_and_lets_the_next_writer_i
 def test_sqlite_writes_outside_transactions_are_recognised(query, writes):
     """Those statements queue on the engine's write lock; the others run at once."""
     assert db.is_sqlite_write(query) is writes
+
+
+async def test_fresh_planner_statistics_reach_the_pooled_connections(settings, pool):
+    engine = db.current_engine()
+    if not isinstance(engine, db.PooledSQLiteEngine):
+        pytest.skip("PostgreSQL's autovacuum gathers its own statistics")
+    ann = await create_user(settings, "ann@example.com")
+    for n in range(3):
+        await open_ticket(settings, ann, NewTicket(type="question", subject=f"S{n}", description="D"))
+    before = await engine.acquire()
+    await engine.release(before)  # idle in the pool, with the statistics of its opening (none)
+
+    await db.refresh_statistics(engine)
+    gathered = await Ticket.raw("SELECT idx FROM sqlite_stat1 WHERE tbl = 'ticket'")
+    assert {row["idx"] for row in gathered} >= {"ticket_queue_open", "ticket_queue_deadline"}
+    # Statistics are read when a connection opens: the one opened before is not handed out again.
+    after = await engine.acquire()
+    await engine.release(after)
+    assert after is not before

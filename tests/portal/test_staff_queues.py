@@ -129,15 +129,35 @@ async def test_each_sort_orders_both_ways(settings, people):
     await _set(c, created_at=now - timedelta(days=1), updated_at=now - timedelta(hours=2))
     await _set(c, first_response_due=now + timedelta(hours=1))
 
-    async def order(sort: str, direction: str) -> str:
-        found = await listing(people["agent"], Choice(sort=sort, order=direction), now)
+    async def order(sort: str, direction: str, status: str) -> str:
+        found = await listing(people["agent"], Choice(sort=sort, order=direction, status=status), now)
         return "".join(row["subject"] for row in found.rows)
 
-    assert await order("priority", "desc") == "bca" and await order("priority", "asc") == "acb"
-    assert await order("created", "desc") == "cba" and await order("created", "asc") == "abc"
-    assert await order("updated", "desc") == "acb" and await order("updated", "asc") == "bca"
-    # A ticket without a deadline stays last whichever way the deadlines run.
-    assert await order("deadline", "asc") == "acb" and await order("deadline", "desc") == "cab"
+    # Among the open tickets (found, then sorted) and among all (read along the order's index).
+    for status in ("active", "all"):
+        assert await order("priority", "desc", status) == "bca" and await order("priority", "asc", status) == "acb"
+        assert await order("created", "desc", status) == "cba" and await order("created", "asc", status) == "abc"
+        assert await order("updated", "desc", status) == "acb" and await order("updated", "asc", status) == "bca"
+        # A ticket without a deadline stays last whichever way the deadlines run.
+        assert await order("deadline", "asc", status) == "acb" and await order("deadline", "desc", status) == "cab"
+
+
+async def test_a_narrow_view_over_done_tickets_keeps_its_condition_and_the_filters(settings, people, board):
+    now = datetime.now(UTC)
+    await _set(board["closed"], updated_at=now, escalated_at=now - timedelta(days=1))
+    ids = {ticket.id: name for name, ticket in board.items()}
+
+    async def members(view: str, **filters) -> set[str]:
+        return {ids[row["id"]] for row in (await listing(people["agent"], Choice(view=view, **filters), now)).rows}
+
+    assert await members("recent", status="all") == {"calm", "closed"}
+    assert await members("recent", status="all", q="cal") == {"calm"}
+    assert await members("recent", status="closed") == {"closed"}
+    assert await members("escalated", status="all") == {"escalated", "closed"}
+    assert await members("escalated", status="closed", assignee=str(people["olga"].id)) == set()
+    assert await members("overdue", status="all") == {"overdue"}
+    assert await members("waiting", status="closed") == set()
+    assert await members("pool", status="all", priority="normal") == {"overdue", "soon", "calm"}
 
 
 async def test_the_agents_choice_is_remembered_and_reset(client, people, board):

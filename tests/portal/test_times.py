@@ -1,5 +1,6 @@
 """Dates and times as readers see them: their own time zone, minutes without seconds or "UTC",
-deadlines also as how far away they are, in English and Russian; registration asks for the zone."""
+deadlines also as how far away they are (to customers, and to staff while the clock runs), in English
+and Russian; registration asks for the zone."""
 
 import re
 from datetime import UTC, datetime, timedelta
@@ -7,12 +8,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from auth import users
-from auth.tables import User
+from auth.tables import Role, User
 from portal import i18n
+from portal.tickets.filing import NewTicket, open_ticket
+from portal.tickets.tables import Ticket
 from portal.tickets.visibility import number_of
 from portal.web.app import create_app
 from tests.conftest import browser, make_settings
-from tests.helpers import TEST_PASSWORD, post_form
+from tests.helpers import TEST_PASSWORD, create_user, post_form, sign_in
 from tests.portal.test_kb_reader import publish
 from tests.portal.test_tickets_customer import signed_in, ticket_of
 
@@ -78,3 +81,29 @@ async def test_visitors_see_times_in_the_sites_zone(tmp_path, database_url):
         page = await visitor.get(f"/kb/{article.slug}")
         assert i18n.format_when(article.updated_at, "Asia/Tokyo", "en", "long") in page.text
         assert not SECONDS.search(page.text)
+
+
+async def test_staff_read_a_running_deadline_from_now_and_a_kept_or_missed_one_as_its_time(client, settings):
+    ann = await create_user(settings, "ann@example.com", name="Ann Customer")
+    agent = await create_user(settings, "agent@example.com", Role.AGENT, name="Alex Agent")
+    ticket = await open_ticket(settings, ann, NewTicket(type="incident", subject="Printer on fire", description="!"))
+    now = datetime.now(UTC)
+    first_due = now - timedelta(hours=2)
+    await Ticket.update(
+        {Ticket.first_response_due: first_due, Ticket.resolution_due: now + timedelta(hours=3, minutes=1)}
+    ).where(Ticket.id == ticket.id)
+    assert (await sign_in(client, "agent@example.com")).status_code == 302
+    page = f"/staff/tickets/{number_of(ticket.id)}"
+    queue, facts = (await client.get("/staff/tickets")).text, (await client.get(page)).text
+    assert "overdue by 2 hours" in queue and "in 3 hours" not in queue  # the deadline that matters next
+    assert "overdue by 2 hours" in facts and "in 3 hours" in facts
+
+    # Answered an hour late: the first response is history, the queue counts down to the resolution.
+    await Ticket.update({Ticket.first_responded_at: now - timedelta(hours=1)}).where(Ticket.id == ticket.id)
+    queue, facts = (await client.get("/staff/tickets")).text, (await client.get(page)).text
+    assert "in 3 hours" in queue and "overdue by" not in queue
+    assert "in 3 hours" in facts and i18n.format_when(first_due, "UTC", "en") in facts and "overdue by" not in facts
+
+    await users.update_profile(agent, users.Profile(agent.name, "ru", "UTC"))
+    for text in ((await client.get("/staff/tickets")).text, (await client.get(page)).text):
+        assert "через 3 часа" in text
