@@ -50,6 +50,7 @@ from portal.settings import Settings  # noqa: E402
 from portal.tickets import groups  # noqa: E402
 from portal.tickets.queue_views import SORTS, VIEWS  # noqa: E402
 from portal.web.app import create_app  # noqa: E402
+from portal.web.viewer_cache import ViewerCache, ViewerCacheMiddleware  # noqa: E402
 
 TARGET_MS = 50.0
 AGENTS, GROUPS, ORGS = 20, 5, 50
@@ -206,6 +207,9 @@ async def run(kind: str, tickets: int, runs: int) -> list[tuple[str, float, floa
         now = datetime.now(UTC)
         await _load(kind, url, _rows(tickets, now, desk.customers, desk.agents, desk.groups, desk.organizations))
         app = create_app(settings)
+        for middleware in app.middleware:  # every page rendered: no copy kept per viewer is replayed
+            if isinstance(middleware, ViewerCacheMiddleware):
+                middleware.cache = ViewerCache(max_bytes=0)
         logging.getLogger("httpx").setLevel(logging.WARNING)  # the client's own line per request
         timings = []
         async with app.lifespan(), httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE) as client:
