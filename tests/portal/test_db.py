@@ -10,6 +10,7 @@ from portal import db
 from portal.notify.tables import OutboxMessage
 from portal.tickets.filing import NewTicket, open_ticket
 from portal.tickets.tables import Event, Ticket
+from tests.conftest import _migrate
 from tests.helpers import create_user
 
 
@@ -86,20 +87,25 @@ def test_sqlite_writes_outside_transactions_are_recognised(query, writes):
     assert db.is_sqlite_write(query) is writes
 
 
-async def test_fresh_planner_statistics_reach_the_pooled_connections(settings, pool):
+async def test_fresh_planner_statistics_reach_the_pooled_connections(settings, tmp_path):
+    """SQLite's planner statistics (PostgreSQL's autovacuum keeps its own), on a SQLite database of the
+    test's own whichever database the run tests."""
+    await _migrate(f"sqlite:///{tmp_path / 'statistics.sqlite3'}")
     engine = db.current_engine()
-    if not isinstance(engine, db.PooledSQLiteEngine):
-        pytest.skip("PostgreSQL's autovacuum gathers its own statistics")
-    ann = await create_user(settings, "ann@example.com")
-    for n in range(3):
-        await open_ticket(settings, ann, NewTicket(type="question", subject=f"S{n}", description="D"))
-    before = await engine.acquire()
-    await engine.release(before)  # idle in the pool, with the statistics of its opening (none)
+    await db.open_pool(engine)
+    try:
+        ann = await create_user(settings, "ann@example.com")
+        for n in range(3):
+            await open_ticket(settings, ann, NewTicket(type="question", subject=f"S{n}", description="D"))
+        before = await engine.acquire()
+        await engine.release(before)  # idle in the pool, with the statistics of its opening (none)
 
-    await db.refresh_statistics(engine)
-    gathered = await Ticket.raw("SELECT idx FROM sqlite_stat1 WHERE tbl = 'ticket'")
-    assert {row["idx"] for row in gathered} >= {"ticket_queue_open", "ticket_queue_deadline"}
-    # Statistics are read when a connection opens: the one opened before is not handed out again.
-    after = await engine.acquire()
-    await engine.release(after)
-    assert after is not before
+        await db.refresh_statistics(engine)
+        gathered = await Ticket.raw("SELECT idx FROM sqlite_stat1 WHERE tbl = 'ticket'")
+        assert {row["idx"] for row in gathered} >= {"ticket_queue_open", "ticket_queue_deadline"}
+        # Statistics are read when a connection opens: the one opened before is not handed out again.
+        after = await engine.acquire()
+        await engine.release(after)
+        assert after is not before
+    finally:
+        await db.close_pool(engine)
