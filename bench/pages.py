@@ -14,7 +14,7 @@ queue >= 0.05; API ticket >= 0.08; search (distinct) >= 0.03.
 The ticket page, my tickets, the staff queue and the API's ticket lines ask for the same unchanged
 page again, as a customer checking a ticket's status does: they are served from the copy kept per
 user (portal/web/viewer_cache.py) after the per-request check that its tickets are unchanged. What a
-page costs when rendered afresh is in bench/queue.py (the queue).
+page costs when rendered afresh is in bench/queues.py (the queue).
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@ all, and every view with each filter; the first page as an agent opens it, a GET
 through the whole app (session, the queue choice, the page's rows with every view's count, the
 template), in this process.
 
-    python bench/queue.py [--db sqlite|postgres|both] [--tickets 100000] [--runs 5]
+    python bench/queues.py [--db sqlite|postgres|both] [--tickets 100000] [--runs 5]
 
 PostgreSQL: PORTAL_BENCH_POSTGRES_URL (default postgresql://postgres@127.0.0.1:5432/test) names the
 server; the benchmark creates and drops its own database (bench_queue_…). Target: each page answers in
@@ -17,40 +17,36 @@ production) to stderr.
 
 from __future__ import annotations
 
+import argparse
+import asyncio
+import logging
+import os
+import random
+import sqlite3
+import statistics
 import sys
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlencode
 
-# Run as a script, this file's folder comes first on the path, where this file would stand in for the
-# standard library's `queue` (asyncio's thread pool imports it): the project's root takes its place.
-HERE = Path(__file__).resolve().parent
-sys.path[:] = [str(HERE.parent), *(entry for entry in sys.path if entry != str(HERE))]
+import asyncpg
+import httpx
 
-import argparse  # noqa: E402
-import asyncio  # noqa: E402
-import logging  # noqa: E402
-import os  # noqa: E402
-import random  # noqa: E402
-import sqlite3  # noqa: E402
-import statistics  # noqa: E402
-import time  # noqa: E402
-from dataclasses import dataclass  # noqa: E402
-from datetime import UTC, datetime, timedelta  # noqa: E402
-from urllib.parse import urlencode  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import asyncpg  # noqa: E402
-import httpx  # noqa: E402
-
-from auth import organizations  # noqa: E402
-from auth.tables import Role, User  # noqa: E402
-from bench.scratch_db import scratch  # noqa: E402
-from bench.serving import HIGH_RATE_LIMITS  # noqa: E402
-from portal import db  # noqa: E402
-from portal.accounts.flows import create_account  # noqa: E402
-from portal.settings import Settings  # noqa: E402
-from portal.tickets import groups  # noqa: E402
-from portal.tickets.queue_views import SORTS, VIEWS  # noqa: E402
-from portal.web.app import create_app  # noqa: E402
-from portal.web.viewer_cache import ViewerCache, ViewerCacheMiddleware  # noqa: E402
+from auth import organizations
+from auth.tables import Role, User
+from bench.scratch_db import scratch
+from bench.serving import HIGH_RATE_LIMITS
+from portal import db
+from portal.accounts.flows import create_account
+from portal.settings import Settings
+from portal.tickets import groups
+from portal.tickets.queue_views import SORTS, VIEWS
+from portal.web.app import create_app
+from portal.web.viewer_cache import ViewerCache, ViewerCacheMiddleware
 
 TARGET_MS = 50.0
 AGENTS, GROUPS, ORGS = 20, 5, 50
