@@ -46,10 +46,12 @@ __all__ = [
     "Copy",
     "PageCache",
     "PageCacheMiddleware",
+    "copy_of",
     "cut",
     "kept_headers",
     "not_kept",
     "per_serving",
+    "rendered",
     "send_copy",
 ]
 
@@ -160,6 +162,42 @@ def kept_headers(start: Message, csrf: CSRFConfig) -> list[tuple[bytes, bytes]] 
         if lowered not in _PER_RESPONSE_HEADERS:
             headers.append((name, value))
     return headers
+
+
+async def rendered(scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> tuple[Message | None, bytes]:
+    """The page rendered and sent on to `send`; its start (headers as the handler's side sent them: the
+    app's before_send hooks add theirs on the way out, and again to every copy served) and its body."""
+    start: Message | None = None
+    chunks: list[bytes] = []
+
+    async def keeping(message: Message) -> None:
+        nonlocal start
+        if message["type"] == "http.response.start":
+            start = {**message, "headers": list(message.get("headers", ()))}
+        elif message["type"] == "http.response.body":
+            chunks.append(message.get("body", b""))
+        await send(message)
+
+    await next_app(scope, receive, keeping)
+    return start, b"".join(chunks)
+
+
+def copy_of(
+    scope: Scope,
+    start: Message,
+    body: bytes,
+    served: tuple[bytes, ...] = (),
+    actions: tuple[Callable[[], object], ...] = (),
+    changes: int = 0,
+) -> Copy | None:
+    """A rendered page as a copy: this serving's CSRF token (and the values of `served`, returned by
+    `actions`) cut out; None for a response that is someone's own (see kept_headers)."""
+    headers = kept_headers(start, scope["litestar_app"].csrf_config)
+    if headers is None:
+        return None
+    token = ScopeState.from_scope(scope).csrf_token
+    parts, slots = cut(body, [token.encode() if isinstance(token, str) else b"", *served])
+    return Copy(headers, parts, slots, actions, changes, len(body))
 
 
 _ATTRIBUTES: dict[int, tuple[CSRFConfig, str]] = {}  # per CSRF configuration: its cookie's attributes
@@ -280,29 +318,10 @@ class PageCacheMiddleware(ASGIMiddleware):
     async def _render(self, key: tuple, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         note = scope[_NOTE] = _Note()  # type: ignore[literal-required]
         changes = self.cache.kb.changes
-        start: Message | None = None
-        chunks: list[bytes] = []
-
-        send = _marked(send)
-
-        async def keeping(message: Message) -> None:
-            nonlocal start
-            if message["type"] == "http.response.start":
-                start = message
-            elif message["type"] == "http.response.body":
-                chunks.append(message.get("body", b""))
-            await send(message)
-
-        await next_app(scope, receive, keeping)
+        start, body = await rendered(scope, receive, _marked(send), next_app)
         if start is None or start["status"] != 200 or not note.keep or scope.get("user") is not None:
             return
-        headers = kept_headers(start, scope["litestar_app"].csrf_config)
-        if headers is None:
-            return
-        token = ScopeState.from_scope(scope).csrf_token
-        body = b"".join(chunks)
-        parts, slots = cut(
-            body, [token.encode() if isinstance(token, str) else b""] + [value.encode() for value, _ in note.actions]
-        )
-        actions = tuple(action for _, action in note.actions)
-        self.cache.put(key, Copy(headers, parts, slots, actions, changes, len(body)))
+        served = tuple(value.encode() for value, _ in note.actions)
+        copy = copy_of(scope, start, body, served, tuple(action for _, action in note.actions), changes)
+        if copy is not None:
+            self.cache.put(key, copy)

@@ -28,12 +28,11 @@ from typing import Any
 
 from litestar.enums import ScopeType
 from litestar.middleware import ASGIMiddleware
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
-from litestar.utils.scope.state import ScopeState
+from litestar.types import ASGIApp, Receive, Scope, Send
 
 from auth.tables import User
 from portal import i18n
-from portal.web.page_cache import CSRF_TOKEN, Copy, cut, kept_headers, send_copy
+from portal.web.page_cache import CSRF_TOKEN, Copy, copy_of, rendered, send_copy
 from portal.web.session import cookies_of
 
 __all__ = ["ViewerCache", "ViewerCacheMiddleware", "cached_per_viewer"]
@@ -127,26 +126,9 @@ class ViewerCacheMiddleware(ASGIMiddleware):
         await self._render(key, stamp, scope, receive, send, next_app)
 
     async def _render(self, key: tuple, stamp: tuple, scope: Scope, receive: Receive, send: Send, next_app) -> None:
-        start: Message | None = None
-        chunks: list[bytes] = []
-
-        async def keeping(message: Message) -> None:
-            nonlocal start
-            if message["type"] == "http.response.start":
-                # As the handler's side sent it: the app's before_send hooks add their headers to the
-                # message on its way out, and again to every copy served.
-                start = {**message, "headers": list(message.get("headers", ()))}
-            elif message["type"] == "http.response.body":
-                chunks.append(message.get("body", b""))
-            await send(message)
-
-        await next_app(scope, receive, keeping)
+        start, body = await rendered(scope, receive, send, next_app)
         if start is None or start["status"] != 200:
             return
-        headers = kept_headers(start, scope["litestar_app"].csrf_config)
-        if headers is None:
-            return
-        token = ScopeState.from_scope(scope).csrf_token
-        body = b"".join(chunks)
-        parts, slots = cut(body, [token.encode() if isinstance(token, str) else b""])
-        self.cache.put(key, stamp, Copy(headers, parts, slots, (), 0, len(body)))
+        copy = copy_of(scope, start, body)
+        if copy is not None:
+            self.cache.put(key, stamp, copy)
