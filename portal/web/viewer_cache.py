@@ -125,7 +125,9 @@ class ViewerCacheMiddleware(ASGIMiddleware):
             return
         await self._render(key, stamp, scope, receive, send, next_app)
 
-    async def _render(self, key: tuple, stamp: tuple, scope: Scope, receive: Receive, send: Send, next_app) -> None:
+    async def _render(
+        self, key: tuple, stamp: tuple, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp
+    ) -> None:
         start, body = await rendered(scope, receive, send, next_app)
         if start is None or start["status"] != 200:
             return
