@@ -60,11 +60,12 @@ def score_all(
     channels = {channel.name: channel for channel in ranking.channels}
     avg = {f.name: searcher.avg_field_length(f.name, 1.0) or 1.0 for c in ranking.channels for f in c.fields}
     total_docs = searcher.doc_count_all()
-    # Whole arrays per term instead of a Python loop per posting: the same float64 sums in the same
-    # order (each term adds weight × saturated frequency to its documents), at C speed.
-    scores = np.zeros(total_docs, dtype=np.float64)
-    touched = np.zeros(total_docs, dtype=bool)
+    # Whole arrays instead of a Python loop per posting: every term's weighted postings are laid end to
+    # end and summed per document in one bincount, which adds them in term order, as a loop would (the
+    # same float64 sums), at a fraction of the cost of one scatter-add per term.
     idfs: dict[QueryTerm, float] = {}
+    docs: list[np.ndarray] = []
+    values: list[np.ndarray] = []
     for term in terms:
         channel = channels[term.channel]
         postings = [leaf.data.postings(leaf.reader, term.text, channel.fields, channel.k1, avg) for leaf in parts]
@@ -74,11 +75,14 @@ def score_all(
         idf = idfs[term] = math.log(1.0 + (total_docs - df + 0.5) / (df + 0.5))
         weight = idf * term.weight
         for leaf, p in zip(parts, postings, strict=True):
-            if not len(p.docs):
-                continue
-            docs = p.docs + leaf.base if leaf.base else p.docs
-            scores[docs] += weight * p.sats.astype(np.float64)
-            touched[docs] = True
+            if len(p.docs):
+                docs.append(p.docs + leaf.base if leaf.base else p.docs)
+                values.append(weight * p.sats.astype(np.float64))
+    if not docs:
+        return Matches([], 0, idfs, parts)
+    every = np.concatenate(docs)
+    scores = np.bincount(every, np.concatenate(values), minlength=total_docs)
+    touched = np.bincount(every, minlength=total_docs).astype(bool)
     allowed = np.flatnonzero(touched & np.frombuffer(mask, dtype=bool))
     return Matches(_best(scores, allowed, depth), len(allowed), idfs, parts)
 

@@ -25,7 +25,7 @@ from portal.web import errors
 from portal.web.access_log import AccessLogMiddleware
 from portal.web.api_auth import ApiTokenMiddleware
 from portal.web.client import OriginMiddleware
-from portal.web.deps import dependencies
+from portal.web.deps import dependencies, resolve_in_order
 from portal.web.guards import PUBLIC, access_guard
 from portal.web.input_guard import InputGuardMiddleware
 from portal.web.limits import Limits, RateLimitMiddleware
@@ -113,6 +113,7 @@ def create_app(settings: Settings) -> Litestar:
             await db.close_pool(engine)
 
     logs.configure(settings)
+    resolve_in_order()
     return Litestar(
         route_handlers=[
             *home.ROUTES,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -28,7 +29,10 @@ def environment(settings: Settings) -> Environment:
         # Checking every template's file on each render is for editing them while developing.
         auto_reload=not settings.production,
     )
-    env.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
+    # The i18n extension's calls in their "newstyle" form (`_("%(n)s items", n=…)`, `{% trans %}`), answered
+    # by the two functions below directly instead of through the extension's wrappers.
+    env.newstyle_gettext = True  # type: ignore[attr-defined]
+    env.globals.update(gettext=_gettext, ngettext=_ngettext)
     env.globals.update(
         site_name=settings.site_name,
         logo_url=settings.logo_url,
@@ -61,12 +65,23 @@ def environment(settings: Settings) -> Environment:
 
 # Jinja's i18n extension marks a translation safe before filling it in, so a placeholder such as
 # "Bearer <token>" in a message would reach the page as a tag: translations are text, escaped here.
-def _gettext(message: str) -> Markup:
-    return escape(i18n.translations(i18n.current_locale()).gettext(message))
+# Every message is a format string, also without variables ("%%" is a percent sign), as the extension's
+# newstyle gettext has it. A page asks for a few dozen messages: each is looked up, escaped and
+# formatted once per language.
+@lru_cache(maxsize=4096)
+def _translation(locale: str, message: str, formatted: bool) -> Markup:
+    text = escape(i18n.translations(locale).gettext(message))
+    return text % {} if formatted else text
 
 
-def _ngettext(singular: str, plural: str, n: int) -> Markup:
-    return escape(i18n.translations(i18n.current_locale()).ngettext(singular, plural, n))
+def _gettext(message: str, **variables: object) -> Markup:
+    locale = i18n.current_locale()
+    return _translation(locale, message, False) % variables if variables else _translation(locale, message, True)
+
+
+def _ngettext(singular: str, plural: str, n: int, **variables: object) -> Markup:
+    text = escape(i18n.translations(i18n.current_locale()).ngettext(singular, plural, n))
+    return text % {"num": n, **variables}
 
 
 def _category_name(category) -> str:
