@@ -42,12 +42,14 @@ def _title_shares(matches: Matches, docs: list[int], terms: list[QueryTerm], ran
 
 
 def _cosines(matches: Matches, docs: list[int], query_vector: np.ndarray) -> list[float]:
-    vectors = {id(leaf): leaf.data.vectors(leaf.reader) for leaf in matches.leaves}
-    cosines = []
-    for doc in docs:
-        leaf = leaf_of(matches.leaves, doc)
-        cosines.append(float(vectors[id(leaf)][doc - leaf.base] @ query_vector))
-    return cosines
+    """Per document of `docs`: its vector's cosine with the query's (both unit length), a segment at a time."""
+    numbers = np.asarray(docs)
+    cosines = np.zeros(len(docs), dtype=np.float32)
+    for leaf in matches.leaves:
+        inside = (numbers >= leaf.base) & (numbers < leaf.base + leaf.reader.doc_count_all())
+        if inside.any():
+            cosines[inside] = leaf.data.vectors(leaf.reader)[numbers[inside] - leaf.base] @ query_vector
+    return cosines.tolist()
 
 
 def rerank(

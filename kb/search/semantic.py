@@ -76,8 +76,13 @@ class Embedder:
         return self._loaded() is not None
 
     def embed(self, text: str) -> np.ndarray:
-        """The unit-length float32 vector of `text` (all zeros when it has no tokens)."""
-        return self.embed_many([text])[0]
+        """The unit-length float32 vector of `text` (all zeros when it has no tokens): a query's, so one
+        text and no batch (the batch's threads cost more than a short text's tokens)."""
+        model = self._loaded()
+        if model is None:
+            return np.zeros(DIMENSIONS, dtype=np.float32)
+        tokenizer, table = model
+        return _direction(table, tokenizer.encode(text[:_MAX_TEXT_CHARS], add_special_tokens=False).ids)
 
     def embed_many(self, texts: list[str]) -> np.ndarray:
         """`embed` of each text, one row each (the tokenizer works on a batch in parallel)."""
@@ -88,11 +93,17 @@ class Embedder:
         tokenizer, table = model
         encodings = tokenizer.encode_batch([text[:_MAX_TEXT_CHARS] for text in texts], add_special_tokens=False)
         for row, encoding in enumerate(encodings):
-            if encoding.ids:
-                vectors[row] = table[encoding.ids].sum(axis=0, dtype=np.float32)
-        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-        vectors /= np.where(norms > 0, norms, 1.0)
+            vectors[row] = _direction(table, encoding.ids)
         return vectors
+
+
+def _direction(table: np.ndarray, ids: list[int]) -> np.ndarray:
+    """The unit vector along the sum of the tokens' rows; zeros without tokens."""
+    if not ids:
+        return np.zeros(DIMENSIONS, dtype=np.float32)
+    vector = table[ids].sum(axis=0, dtype=np.float32)
+    norm = np.linalg.norm(vector)
+    return vector / norm if norm > 0 else vector
 
 
 EMBEDDER = Embedder()

@@ -30,9 +30,10 @@ def environment(settings: Settings) -> Environment:
         auto_reload=not settings.production,
     )
     # The i18n extension's calls in their "newstyle" form (`_("%(n)s items", n=…)`, `{% trans %}`), answered
-    # by the two functions below directly instead of through the extension's wrappers.
+    # by the two functions below directly instead of through the extension's wrappers: those take the
+    # template's context, and a call that takes it from inside a block or a loop copies it first.
     env.newstyle_gettext = True  # type: ignore[attr-defined]
-    env.globals.update(gettext=_gettext, ngettext=_ngettext)
+    env.globals.update(_=_gettext, gettext=_gettext, ngettext=_ngettext)
     env.globals.update(
         site_name=settings.site_name,
         logo_url=settings.logo_url,
