@@ -26,8 +26,11 @@ from kb.search.stored import HitFields, StoredTexts, hit_fields, snippet_source
 __all__ = ["EngineCache", "FieldWeight", "SegmentData", "TermPostings", "read_postings"]
 
 _MAX_CACHED_POSTINGS = 3_000_000  # per segment, ~36 MB of arrays; least recently used words go first
-# Warm-up decodes the postings of words in at least this many documents, most frequent first, up to
-# a third of the cache: below that a word decodes in well under a millisecond on demand.
+# Warm-up decodes every word of a segment whose (fields, k1) group holds at most this many postings, and
+# keeps them end to end (`_Packed`): 10k articles hold about 1.5 million over the three groups, 12 MB.
+_PACKED_POSTINGS = 3_000_000
+# A group too large for that: warm-up decodes its words in at least this many documents, most frequent
+# first, up to a third of the cache; the others are decoded on demand.
 _PREFETCH_MIN_DOCS = 50
 _PREFETCH_POSTINGS = _MAX_CACHED_POSTINGS // 3
 
@@ -46,6 +49,24 @@ class TermPostings:
 
 
 _EMPTY = TermPostings(np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float32))
+
+
+@dataclass(frozen=True, slots=True)
+class _Packed:
+    """Every word's postings of one group of a segment, end to end in two arrays: a word is a slice of
+    both. A few bytes a posting and one small tuple a word, where a word's own pair of arrays costs
+    hundreds of bytes more; and a word the segment lacks is known at once, without asking the reader."""
+
+    spans: dict[str, tuple[int, int]]
+    docs: np.ndarray
+    sats: np.ndarray
+
+    def get(self, text: str) -> TermPostings:
+        span = self.spans.get(text)
+        if span is None:
+            return _EMPTY
+        start, stop = span
+        return TermPostings(self.docs[start:stop], self.sats[start:stop])
 
 
 def read_postings(reader: IndexReader, field: str, text: str) -> tuple[list[int], list[float]]:
@@ -93,6 +114,7 @@ class SegmentData:
         self._lock = threading.Lock()
         self._norms: dict[tuple[str, float], array] = {}
         self._terms: OrderedDict[tuple, TermPostings] = OrderedDict()
+        self._packed: dict[tuple[tuple[FieldWeight, ...], float], _Packed] = {}
         self._cached_postings = 0
         self._vocabulary: frozenset[str] | None = None
         self._prefetched = False
@@ -131,40 +153,16 @@ class SegmentData:
         avg_lengths: dict[str, float],
     ) -> TermPostings:
         """The word's postings in all `fields` merged BM25F-style: weighted, normalised, saturated."""
+        packed = self._packed.get((fields, k1))
+        if packed is not None:
+            return packed.get(text)
         key = (text, fields, k1)
         with self._lock:
             cached = self._terms.get(key)
             if cached is not None:
                 self._terms.move_to_end(key)
                 return cached
-        found = []
-        for field in fields:
-            ids, tfs = read_postings(reader, field.name, text)
-            if ids:
-                found.append((field, ids, tfs))
-        if not found:
-            postings = _EMPTY
-        else:
-            # The longest list (usually the body's) is weighted in one pass; the shorter ones are added
-            # to it per document. Most words are in one field only and never need the dict.
-            found.sort(key=lambda item: -len(item[1]))
-            field, docs, tfs = found[0]
-            norms, weight = self.norms(reader, field, avg_lengths[field.name]), field.weight
-            values = [weight * tf * norms[doc] for doc, tf in zip(docs, tfs, strict=True)]
-            if len(found) > 1:
-                combined = dict(zip(docs, values, strict=True))
-                get = combined.get
-                for field, ids, tfs in found[1:]:
-                    norms, weight = self.norms(reader, field, avg_lengths[field.name]), field.weight
-                    for doc, tf in zip(ids, tfs, strict=True):
-                        combined[doc] = get(doc, 0.0) + weight * tf * norms[doc]
-                docs = sorted(combined) if len(combined) > len(docs) else docs
-                values = [combined[doc] for doc in docs]
-            saturation = k1 + 1
-            postings = TermPostings(
-                np.array(docs, dtype=np.int32),
-                np.array([tf * saturation / (tf + k1) for tf in values], dtype=np.float32),
-            )
+        postings = self._decode(reader, text, fields, k1, avg_lengths)
         with self._lock:
             self._terms[key] = postings
             self._cached_postings += len(postings.docs)
@@ -172,6 +170,42 @@ class SegmentData:
                 _, old = self._terms.popitem(last=False)
                 self._cached_postings -= len(old.docs)
         return postings
+
+    def _decode(
+        self,
+        reader: IndexReader,
+        text: str,
+        fields: tuple[FieldWeight, ...],
+        k1: float,
+        avg_lengths: dict[str, float],
+    ) -> TermPostings:
+        found = []
+        for field in fields:
+            ids, tfs = read_postings(reader, field.name, text)
+            if ids:
+                found.append((field, ids, tfs))
+        if not found:
+            return _EMPTY
+        # The longest list (usually the body's) is weighted in one pass; the shorter ones are added
+        # to it per document. Most words are in one field only and never need the dict.
+        found.sort(key=lambda item: -len(item[1]))
+        field, docs, tfs = found[0]
+        norms, weight = self.norms(reader, field, avg_lengths[field.name]), field.weight
+        values = [weight * tf * norms[doc] for doc, tf in zip(docs, tfs, strict=True)]
+        if len(found) > 1:
+            combined = dict(zip(docs, values, strict=True))
+            get = combined.get
+            for field, ids, tfs in found[1:]:
+                norms, weight = self.norms(reader, field, avg_lengths[field.name]), field.weight
+                for doc, tf in zip(ids, tfs, strict=True):
+                    combined[doc] = get(doc, 0.0) + weight * tf * norms[doc]
+            docs = sorted(combined) if len(combined) > len(docs) else docs
+            values = [combined[doc] for doc in docs]
+        saturation = k1 + 1
+        return TermPostings(
+            np.array(docs, dtype=np.int32),
+            np.array([tf * saturation / (tf + k1) for tf in values], dtype=np.float32),
+        )
 
     def vocabulary(self, reader: IndexReader, fieldnames: tuple[str, ...]) -> frozenset[str]:
         """Every unstemmed word of the segment: spelling corrections are chosen from these."""
@@ -188,12 +222,13 @@ class SegmentData:
         groups: list[tuple[tuple[FieldWeight, ...], float]],
         avg_lengths: dict[str, float],
     ) -> None:
-        """Decode now the postings of the segment's most frequent words, for each (fields, k1) group.
+        """Decode the segment's postings now, for each (fields, k1) group, rather than in searches.
 
-        A cold query spends nearly all its time decoding postings, and frequent words are where the
-        postings are: the ~700 words in 200+ of 10k articles hold a third of them, and a question with a
-        few of those took 10-15 ms the first time. Decoded once here (about a second per 10k articles,
-        in the warm-up thread), they leave a cold query only rare words, each a fraction of a ms."""
+        A query word decoded on demand costs a reader look-up per field (0.1-0.3 ms for a word of
+        four fields), which made a never-asked query about twice as dear as one whose words were seen
+        before. A group whose postings fit `_PACKED_POSTINGS` is decoded whole (about 6 s of the warm-up
+        thread's CPU per 10k articles), so no search decodes anything; of a larger one, the most frequent
+        words, which hold most of its postings, go into the cache, and rare words are decoded on demand."""
         if self._prefetched:
             return
         self._prefetched = True
@@ -202,10 +237,12 @@ class SegmentData:
             frequency: dict[str, int] = {}
             for field in fields:
                 for btext, info in reader.iter_field(field.name):
-                    if info.doc_frequency() >= _PREFETCH_MIN_DOCS:
-                        text = btext.decode("utf-8")
-                        frequency[text] = frequency.get(text, 0) + info.doc_frequency()
-            wanted += [(count, text, fields, k1) for text, count in frequency.items()]
+                    text = btext.decode("utf-8")
+                    frequency[text] = frequency.get(text, 0) + info.doc_frequency()
+            if sum(frequency.values()) <= _PACKED_POSTINGS:
+                self._pack(reader, list(frequency), fields, k1, avg_lengths)
+            else:
+                wanted += [(count, text, fields, k1) for text, count in frequency.items() if count >= _PREFETCH_MIN_DOCS]
         wanted.sort(key=lambda item: -item[0])
         budget = _PREFETCH_POSTINGS
         for count, text, fields, k1 in wanted:
@@ -213,6 +250,32 @@ class SegmentData:
                 break
             budget -= count
             self.postings(reader, text, fields, k1, avg_lengths)
+
+    def _pack(
+        self,
+        reader: IndexReader,
+        words: list[str],
+        fields: tuple[FieldWeight, ...],
+        k1: float,
+        avg_lengths: dict[str, float],
+    ) -> None:
+        spans: dict[str, tuple[int, int]] = {}
+        docs: list[np.ndarray] = [_EMPTY.docs]
+        sats: list[np.ndarray] = [_EMPTY.sats]
+        at = 0
+        for text in words:
+            postings = self._decode(reader, text, fields, k1, avg_lengths)
+            if len(postings.docs):
+                spans[text] = (at, at + len(postings.docs))
+                at += len(postings.docs)
+                docs.append(postings.docs)
+                sats.append(postings.sats)
+        packed = _Packed(spans, np.concatenate(docs), np.concatenate(sats))
+        with self._lock:
+            self._packed[(fields, k1)] = packed
+            # What searches decoded meanwhile is in the packed arrays now.
+            for key in [key for key in self._terms if key[1:] == (fields, k1)]:
+                self._cached_postings -= len(self._terms.pop(key).docs)
 
     def lexicon(self, reader: IndexReader, fieldnames: tuple[str, ...]) -> tuple[list[str], np.ndarray]:
         """Every unstemmed word of the segment, sorted, with the number of documents (per field, summed)
