@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -99,6 +100,9 @@ def create_app(settings: Settings) -> Litestar:
             # Not fatal: the process must come up to answer /ready (503 says why); the index is
             # derived data that the background pass or the first search rebuilds once it can.
             log.exception("the search index could not be checked at start-up")
+        # What start-up loaded (modules, the search index's decoded postings, texts and vectors) lives as
+        # long as the app: frozen out of the collector's sight, its full passes no longer walk it.
+        gc.freeze()
         jobs = asyncio.create_task(passes.run(settings, kb, activity)) if settings.background_jobs else None
         try:
             yield
@@ -111,6 +115,7 @@ def create_app(settings: Settings) -> Litestar:
             access_lines.flush()
             kb.index.close()
             await db.close_pool(engine)
+            gc.unfreeze()  # an app that stops (a test's) leaves its garbage to the collector
 
     logs.configure(settings)
     resolve_in_order()
