@@ -54,7 +54,7 @@ async def with_fallback(rows: list[dict], locale: str, fallback_rows: list[dict]
     return rows + extra
 
 
-async def _memo(sync: IndexSync, key: tuple, build: Callable[[], Awaitable[T]]) -> T:
+async def memo(sync: IndexSync, key: tuple, build: Callable[[], Awaitable[T]]) -> T:
     """Reader pages change only when articles do; the index sync clears this when they do."""
     if key in sync.memo:
         return sync.memo[key]  # type: ignore[return-value]
@@ -66,7 +66,7 @@ async def _memo(sync: IndexSync, key: tuple, build: Callable[[], Awaitable[T]]) 
 
 
 async def front_page(sync: IndexSync, locale: str) -> dict:
-    return await _memo(sync, ("front", locale), lambda: _front_page(locale))
+    return await memo(sync, ("front", locale), lambda: _front_page(locale))
 
 
 async def _front_page(locale: str) -> dict:
@@ -86,7 +86,7 @@ async def _front_page(locale: str) -> dict:
 
 
 async def category_page(sync: IndexSync, slug: str, locale: str) -> tuple[Category, list[dict]]:
-    return await _memo(sync, ("category", slug, locale), lambda: _category_page(slug, locale))
+    return await memo(sync, ("category", slug, locale), lambda: _category_page(slug, locale))
 
 
 async def _category_page(slug: str, locale: str) -> tuple[Category, list[dict]]:
@@ -99,11 +99,11 @@ async def _category_page(slug: str, locale: str) -> tuple[Category, list[dict]]:
 
 
 async def categories(sync: IndexSync, locale: str) -> list[dict]:
-    return await _memo(sync, ("categories", locale), lambda: articles.categories_with_counts(locale))
+    return await memo(sync, ("categories", locale), lambda: articles.categories_with_counts(locale))
 
 
 async def article_page(sync: IndexSync, slug: str) -> ArticleView:
-    return await _memo(sync, ("article", slug), lambda: _article_page(slug))
+    return await memo(sync, ("article", slug), lambda: _article_page(slug))
 
 
 async def _article_page(slug: str) -> ArticleView:

@@ -12,6 +12,7 @@ from kb.languages import LOCALES
 from kb.search import IndexUnavailable, SearchPage, Suggestion, run_search
 from kb.search.analysis import script_language
 from kb.tables import Article, Status
+from portal.knowledge import reading
 
 T = TypeVar("T")
 
@@ -103,24 +104,28 @@ async def suggest(
     return await _run(sync, run)
 
 
-async def translations_into(article_ids: list[int], locale: str) -> dict[int, dict]:
+async def translations_into(sync: IndexSync, article_ids: list[int], locale: str) -> dict[int, dict]:
     """For each of the articles that has a published translation into `locale`: its slug and title."""
-    if not article_ids:
-        return {}
+    keys, published = await reading.memo(sync, ("translations",), _translations)
+    found = {}
+    for article_id in article_ids:
+        translation = published.get((keys.get(article_id), locale))
+        if translation is not None:
+            found[article_id] = translation
+    return found
+
+
+async def _translations() -> tuple[dict[int, str], dict[tuple[str, str], dict]]:
+    """Every article's translation key, and the published article of each key and language: read once
+    per change of the articles rather than in every search with hits in another language."""
     keys = {
         row["id"]: row["translation_key"]
-        for row in await Article.select(Article.id, Article.translation_key).where(
-            Article.id.is_in(article_ids) & (Article.translation_key != "")
+        for row in await Article.select(Article.id, Article.translation_key).where(Article.translation_key != "")
+    }
+    published = {
+        (row["translation_key"], row["locale"]): {"slug": row["slug"], "title": row["title"]}
+        for row in await Article.select(Article.translation_key, Article.locale, Article.slug, Article.title).where(
+            (Article.translation_key != "") & (Article.status == Status.PUBLISHED)
         )
     }
-    if not keys:
-        return {}
-    translated = {
-        row["translation_key"]: {"slug": row["slug"], "title": row["title"]}
-        for row in await Article.select(Article.translation_key, Article.slug, Article.title).where(
-            Article.translation_key.is_in(list(set(keys.values())))
-            & (Article.locale == locale)
-            & (Article.status == Status.PUBLISHED)
-        )
-    }
-    return {article_id: translated[key] for article_id, key in keys.items() if key in translated}
+    return keys, published

@@ -172,3 +172,16 @@ async def test_the_knowledge_base_can_require_sign_in(tmp_path, database_url):
         await create_user(settings, "ann@example.com", Role.CUSTOMER)
         await sign_in(private, "ann@example.com")
         assert (await private.get("/kb")).status_code == 200
+
+
+async def test_search_links_a_translation_published_after_the_first_search(client):
+    await publish(client, "Замятие бумаги", "Откройте лоток принтера.", locale="ru", translation_key="jam")
+    english = {"accept-language": "en"}
+    first = await client.get("/kb/search", params={"q": "лоток принтера"}, headers=english)
+    assert "Замятие бумаги" in first.text and "In your language:" not in first.text
+    draft = await publish(client, "Clearing a paper jam", "Open the tray.", translation_key="jam", status=Status.DRAFT)
+    drafted = await client.get("/kb/search", params={"q": "лоток принтера", "page": "1"}, headers=english)
+    assert "In your language:" not in drafted.text  # a draft is no translation yet
+    await editing.change_status(client.app.state.kb, draft.id, Status.PUBLISHED, author_id=None)
+    again = await client.get("/kb/search", params={"q": "лоток принтера"}, headers=english)
+    assert f'In your language: <a href="/kb/{draft.slug}">Clearing a paper jam</a>' in again.text

@@ -69,7 +69,7 @@ async def search_page(
         )
     # Hits in another language than the reader's link to their translation when there is one.
     other = [hit.id for hit in result.results if hit.locale != locale]
-    translations = await searching.translations_into(other, locale) if other else {}
+    translations = await searching.translations_into(kb, other, locale) if other else {}
     total, user_id = result.total, viewer.id if viewer else None
     # Every serving of the page is a search, and its result links carry that search's own log token.
     token = (
