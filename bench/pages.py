@@ -8,8 +8,10 @@ Data: 10,000 articles; a customer with 50 tickets, one of them with 10 messages;
 staff queue. Each page is requested once before its clock starts (imports and the index's warm-up, not a
 page cache: signed-in pages are never cached). Search lines use a long tail of distinct queries that
 were never asked before in the run, so no cached page is replayed. On PostgreSQL `portal serve` runs its
-default workers. Targets (ratios to hello): signed-in /health >= 0.25; ticket page, my tickets, staff
-queue >= 0.05; API ticket >= 0.08; search (distinct) >= 0.03.
+default workers. Signed-in lines send the cookies a signed-in browser has (its session and its CSRF
+cookie); anonymous lines send none, as on a first visit (each answer sets a CSRF cookie). Targets
+(ratios to hello): signed-in /health >= 0.25; ticket page, my tickets, staff queue >= 0.05; API ticket
+>= 0.08; search (distinct) >= 0.03.
 
 The ticket page, my tickets, the staff queue and the API's ticket lines ask for the same unchanged
 page again, as a customer checking a ticket's status does: they are served from the copy kept per
@@ -64,14 +66,14 @@ def cli(env: dict[str, str], *args: str) -> str:
 
 
 def sign_in(base: str, email: str) -> str:
-    """The session cookie of a browser that signed in through the form."""
+    """The Cookie header of a browser that signed in through the form: its session and its CSRF cookie."""
     with httpx.Client(base_url=base) as client:
         client.get("/login").raise_for_status()
         form = {"email": email, "password": PASSWORD, "_csrf_token": client.cookies["csrftoken"]}
         answer = client.post("/login", data=form)
         if answer.status_code != 302 or "portal_session" not in client.cookies:
             raise SystemExit(f"signing in as {email} failed: {answer.status_code}")
-        return client.cookies["portal_session"]
+        return f"portal_session={client.cookies['portal_session']}; csrftoken={client.cookies['csrftoken']}"
 
 
 def fill(base: str, customer_token: str, other_token: str, agent_token: str) -> tuple[int, list[int]]:
@@ -187,8 +189,8 @@ def run(database: str, articles: Path, slugs: list[str], args, hello_rate: float
         server.start()
         base = f"http://127.0.0.1:{server.port}"
         number = fill(base, tokens["ann@example.com"], tokens["bob@example.com"], tokens["agent@example.com"])
-        ann = {"Cookie": f"portal_session={sign_in(base, 'ann@example.com')}"}
-        agent = {"Cookie": f"portal_session={sign_in(base, 'agent@example.com')}"}
+        ann = {"Cookie": sign_in(base, "ann@example.com")}
+        agent = {"Cookie": sign_in(base, "agent@example.com")}
         bearer = {"Authorization": f"Bearer {tokens['ann@example.com']}"}
         searches = distinct_searches(60_000, seed=len(database))
         half = len(searches) // 2
