@@ -39,6 +39,9 @@ CACHE_SECONDS = 5.0
 _CHOICES_CACHE: dict[int, tuple[float, dict[str, tuple[str, ...]]]] = {}
 # Per (database, plan, priority, type): when read, the target row and the plan's holidays.
 _LEVEL_CACHE: dict[tuple, tuple[float, dict, frozenset[date]]] = {}
+# Per (database, organization): when read, the days off of the organization's own calendar.
+_ORGANIZATION_CACHE: dict[tuple[int, int], tuple[float, frozenset[date]]] = {}
+_ORGANIZATIONS_KEPT = 10_000  # beyond this many organizations the cache starts afresh
 
 
 class NoServiceLevel(LookupError):
@@ -79,10 +82,18 @@ async def holidays_of(calendar_id: int | None) -> frozenset[date]:
 
 
 async def organization_holidays(organization: int | None) -> frozenset[date]:
-    """The days off of the organization's own holiday calendar, if an admin chose one."""
+    """The days off of the organization's own holiday calendar, if an admin chose one: read once every
+    CACHE_SECONDS per process, as the plan's (every filing needs them; admins' changes clear it)."""
     if not organization:
         return frozenset()
-    return frozenset(_day(row["day"]) for row in await Holiday.raw(_ORGANIZATION_HOLIDAYS, organization))
+    key = (id(current_engine()), organization)
+    cached = _ORGANIZATION_CACHE.get(key)
+    if cached is None or clock.monotonic() - cached[0] >= CACHE_SECONDS:
+        days = frozenset(_day(row["day"]) for row in await Holiday.raw(_ORGANIZATION_HOLIDAYS, organization))
+        if len(_ORGANIZATION_CACHE) >= _ORGANIZATIONS_KEPT:
+            _ORGANIZATION_CACHE.clear()
+        cached = _ORGANIZATION_CACHE[key] = (clock.monotonic(), days)
+    return cached[1]
 
 
 async def plans() -> list[dict]:
@@ -95,6 +106,7 @@ def forget() -> None:
     """Drop what this process remembers of the tables (after an admin changed them)."""
     _CHOICES_CACHE.clear()
     _LEVEL_CACHE.clear()
+    _ORGANIZATION_CACHE.clear()
 
 
 async def customer_priorities(plan: str) -> tuple[str, ...]:
