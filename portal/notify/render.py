@@ -56,7 +56,9 @@ def _environment() -> Environment:
 
 def one_line(text: str) -> str:
     """Headers are single lines: CR, LF and other control characters cannot smuggle a header in."""
-    return " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
+    if not text.isprintable():
+        text = "".join(ch if ch.isprintable() else " " for ch in text)
+    return " ".join(text.split())
 
 
 def render(template_name: str, locale: str, **context: object) -> RenderedEmail:
