@@ -92,7 +92,9 @@ def negotiate(accept_language: str | None, default: str = "en") -> str:
 def format_when(moment: datetime | None, time_zone: str, locale: str | None = None, style: str = "medium") -> str:
     if moment is None:
         return ""
-    return _formatted(moment, time_zone, locale or current_locale(), style)
+    # Shown to the minute: every moment of a minute is one entry of the memo (each new ticket's
+    # deadline would otherwise be formatted afresh).
+    return _formatted(moment.replace(second=0, microsecond=0), time_zone, locale or current_locale(), style)
 
 
 # Lists show the same few hundred deadlines on every render, and Babel takes ~50 µs a date: bounded memo.

@@ -9,6 +9,7 @@ from auth import organizations, sessions, users
 from auth.errors import InvalidInput
 from auth.tables import Organization, Role, User
 from portal.db import write_transaction
+from portal.sla import levels
 from portal.sla.tables import HolidayCalendar, OrganizationCalendar
 
 COORDINATOR_ROLES = (Role.AGENT.value, Role.SUPERVISOR.value, Role.ADMIN.value)
@@ -77,6 +78,7 @@ async def configure(organization_id: int, wanted: OrganizationSettings) -> Organ
         await OrganizationCalendar.delete().where(OrganizationCalendar.organization == org.id)
         if calendar is not None:
             await OrganizationCalendar(organization=org.id, calendar=calendar).save()
+    levels.forget()  # the organization's days off, as this process remembers them
     return org
 
 

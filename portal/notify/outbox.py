@@ -8,6 +8,7 @@ from typing import NamedTuple, Protocol
 
 from markupsafe import escape
 
+from portal.db import insert
 from portal.notify.render import one_line, render
 from portal.notify.tables import OutboxMessage
 
@@ -44,7 +45,7 @@ async def enqueue(
 ) -> OutboxMessage:
     """Queue one email; call it inside the transaction that records the event it reports."""
     message = prepare(to_address, template, locale, message_id=message_id, thread_root=thread_root, **context)
-    await message.save()
+    await insert(message)
     return message
 
 

@@ -37,8 +37,11 @@ _CHOICES = (
 )
 CACHE_SECONDS = 5.0
 _CHOICES_CACHE: dict[int, tuple[float, dict[str, tuple[str, ...]]]] = {}
-# Per (database, plan, priority, type): when read, the target row and the plan's holidays.
-_LEVEL_CACHE: dict[tuple, tuple[float, dict, frozenset[date]]] = {}
+# Per (database, plan, priority, type): when read, the target row, the plan's holidays and its week.
+_LEVEL_CACHE: dict[tuple, tuple[float, dict, frozenset[date], dict[int, tuple[Interval, ...]]]] = {}
+# Per (database, organization): when read, the days off of the organization's own calendar.
+_ORGANIZATION_CACHE: dict[tuple[int, int], tuple[float, frozenset[date]]] = {}
+_ORGANIZATIONS_KEPT = 10_000  # beyond this many organizations the cache starts afresh
 
 
 class NoServiceLevel(LookupError):
@@ -79,10 +82,18 @@ async def holidays_of(calendar_id: int | None) -> frozenset[date]:
 
 
 async def organization_holidays(organization: int | None) -> frozenset[date]:
-    """The days off of the organization's own holiday calendar, if an admin chose one."""
+    """The days off of the organization's own holiday calendar, if an admin chose one: read once every
+    CACHE_SECONDS per process, as the plan's (every filing needs them; admins' changes clear it)."""
     if not organization:
         return frozenset()
-    return frozenset(_day(row["day"]) for row in await Holiday.raw(_ORGANIZATION_HOLIDAYS, organization))
+    key = (id(current_engine()), organization)
+    cached = _ORGANIZATION_CACHE.get(key)
+    if cached is None or clock.monotonic() - cached[0] >= CACHE_SECONDS:
+        days = frozenset(_day(row["day"]) for row in await Holiday.raw(_ORGANIZATION_HOLIDAYS, organization))
+        if len(_ORGANIZATION_CACHE) >= _ORGANIZATIONS_KEPT:
+            _ORGANIZATION_CACHE.clear()
+        cached = _ORGANIZATION_CACHE[key] = (clock.monotonic(), days)
+    return cached[1]
 
 
 async def plans() -> list[dict]:
@@ -95,6 +106,7 @@ def forget() -> None:
     """Drop what this process remembers of the tables (after an admin changed them)."""
     _CHOICES_CACHE.clear()
     _LEVEL_CACHE.clear()
+    _ORGANIZATION_CACHE.clear()
 
 
 async def customer_priorities(plan: str) -> tuple[str, ...]:
@@ -114,9 +126,11 @@ async def customer_priorities(plan: str) -> tuple[str, ...]:
     return choices[plan] if plan in choices else choices.get(FALLBACK_PLAN, ())
 
 
-async def _target(plan: str, priority: str, ticket_type: str) -> tuple[dict, frozenset[date]]:
-    """The plan's target row for the priority and type, and the plan's holidays: read once every
-    CACHE_SECONDS per process (every filing needs them; admins' changes clear it, see forget)."""
+async def _target(
+    plan: str, priority: str, ticket_type: str
+) -> tuple[dict, frozenset[date], dict[int, tuple[Interval, ...]]]:
+    """The plan's target row for the priority and type, the plan's holidays and its working week: read
+    once every CACHE_SECONDS per process (every filing needs them; admins' changes clear it, see forget)."""
     key = (id(current_engine()), plan, priority, ticket_type)
     cached = _LEVEL_CACHE.get(key)
     if cached is None or clock.monotonic() - cached[0] >= CACHE_SECONDS:
@@ -124,8 +138,9 @@ async def _target(plan: str, priority: str, ticket_type: str) -> tuple[dict, fro
         if not rows:
             raise NoServiceLevel(f"{plan}/{priority}/{ticket_type}")
         row = dict(rows[0])
-        cached = _LEVEL_CACHE[key] = (clock.monotonic(), row, await holidays_of(row["holiday_calendar"]))
-    return cached[1], cached[2]
+        days_off = await holidays_of(row["holiday_calendar"])
+        cached = _LEVEL_CACHE[key] = (clock.monotonic(), row, days_off, parse_week(row["week"]))
+    return cached[1], cached[2], cached[3]
 
 
 async def level(
@@ -138,12 +153,12 @@ async def level(
 ) -> Level:
     """What the plan promises for this priority and type, counted in which calendar (the plan's holidays,
     the organization's and PORTAL_HOLIDAYS)."""
-    row, plan_holidays = await _target(plan, priority, ticket_type)
+    row, plan_holidays, week = await _target(plan, priority, ticket_type)
     days = holidays | plan_holidays | await organization_holidays(organization)
     if row["around_the_clock"]:
         calendar = BusinessCalendar.always(time_zone)
     else:
-        calendar = BusinessCalendar(time_zone, parse_week(row["week"]), days)
+        calendar = BusinessCalendar(time_zone, week, days)
     resolution = row["resolution_minutes"]
     return Level(
         row["slug"],

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from auth.tables import Organization, User
-from portal.db import is_unique_violation, write_transaction
+from portal.db import insert, is_unique_violation, write_transaction
 from portal.settings import Settings
 from portal.sla import levels
 from portal.sla.policy import RANK
@@ -84,8 +84,8 @@ async def open_ticket(settings: Settings, requester: User, draft: NewTicket, *, 
     try:
         # The ticket, its timeline and its mail are stored together or not at all.
         async with write_transaction():
-            await ticket.save()
-            await Event(ticket=ticket.id, actor=(by or requester).id, kind="created", new=ticket.status).save()
+            await insert(ticket)
+            await insert(Event(ticket=ticket.id, actor=(by or requester).id, kind="created", new=ticket.status))
             await mail(settings, requester, "ticket_receipt", ticket)
             if ticket.assignee:
                 await Event(ticket=ticket.id, kind="assigned", new=str(ticket.assignee), public=False).save()

@@ -13,6 +13,7 @@ from portal.cli import main
 from portal.db import write_transaction
 from portal.notify import sender
 from portal.notify.outbox import InvalidRecipient, enqueue
+from portal.notify.render import render
 from portal.notify.tables import OutboxMessage
 from tests.helpers import post_form
 
@@ -116,6 +117,39 @@ async def test_html_part_escapes_what_users_typed(database_url):
     )
     assert "<script>" not in message.body_html and "&lt;script&gt;" in message.body_html
     assert "<script>alert(1)</script>" in message.body_text  # plain text is plain
+
+
+def test_mails_of_one_template_each_read_their_own_values():
+    receipt = {"due": "5 декабря, 17:00", "site_name": "Support & Co"}
+    first = render(
+        "ticket_receipt",
+        "ru",
+        **receipt,
+        name="Анна <b>",
+        number=1001,
+        subject="  Printer\r\n on fire ",
+        link="http://x/tickets/1001?a=1&b=2",
+    )
+    # Text that looks like a template's placeholders is shown as it was typed.
+    second = render(
+        "ticket_receipt", "ru", **receipt, name="Bob \ue000link\ue000", number=1002, subject="%(name)s {x}", link="-"
+    )
+    assert first.subject == "[#1001] Printer on fire"
+    assert "Здравствуйте, Анна <b>!" in first.text and "http://x/tickets/1001?a=1&b=2" in first.text
+    assert "Здравствуйте, Анна &lt;b&gt;!" in first.html and 'href="http://x/tickets/1001?a=1&amp;b=2"' in first.html
+    assert "<title>[#1001] Printer on fire</title>" in first.html and "Support &amp; Co" in first.html
+    assert second.subject == "[#1002] %(name)s {x}" and "<title>[#1002] %(name)s {x}</title>" in second.html
+    assert "Здравствуйте, Bob \ue000link\ue000!" in second.text and "#1002" in second.text
+    assert "1001" not in second.text and "Анна" not in second.html
+    assert "5 декабря, 17:00" in first.text and "5 декабря, 17:00" in second.html
+
+
+def test_a_mail_that_depends_on_a_value_follows_it():
+    reply = {"name": "Ann", "number": 1001, "subject": "S", "author": "Bo", "message": "Hi", "message_html": "Hi"}
+    reply |= {"link": "http://x/t", "rating_link": "http://x/r", "site_name": "S"}
+    waiting, resolved = (render("ticket_reply", "en", **reply, then=then) for then in ("pending", "resolved"))
+    assert "Until you reply, the ticket waits for you." in waiting.text
+    assert "Until you reply" not in resolved.text and "http://x/r" in resolved.text
 
 
 async def test_mail_commands_read_the_local_maildir(client, settings, monkeypatch):
