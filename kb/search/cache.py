@@ -242,7 +242,8 @@ class SegmentData:
             if sum(frequency.values()) <= _PACKED_POSTINGS:
                 self._pack(reader, list(frequency), fields, k1, avg_lengths)
             else:
-                wanted += [(count, text, fields, k1) for text, count in frequency.items() if count >= _PREFETCH_MIN_DOCS]
+                frequent = [(count, text) for text, count in frequency.items() if count >= _PREFETCH_MIN_DOCS]
+                wanted += [(count, text, fields, k1) for count, text in frequent]
         wanted.sort(key=lambda item: -item[0])
         budget = _PREFETCH_POSTINGS
         for count, text, fields, k1 in wanted:

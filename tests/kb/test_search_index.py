@@ -7,8 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from kb.search import IndexDoc, IndexUnavailable, SearchIndex, fingerprint_of, stored
-from kb.search import cache
+from kb.search import IndexDoc, IndexUnavailable, SearchIndex, cache, fingerprint_of, stored
 from kb.search.cache import FieldWeight
 from kb.search.scoring import Channel, Ranking
 
