@@ -27,7 +27,8 @@ __all__ = ["EngineCache", "FieldWeight", "SegmentData", "TermPostings", "read_po
 
 _MAX_CACHED_POSTINGS = 3_000_000  # per segment, ~36 MB of arrays; least recently used words go first
 # Warm-up decodes every word of a segment whose (fields, k1) group holds at most this many postings, and
-# keeps them end to end (`_Packed`): 10k articles hold about 1.5 million over the three groups, 12 MB.
+# keeps them end to end (`_Packed`): 10k articles hold about 1.5 million over the three groups, 12 MB
+# of arrays.
 _PACKED_POSTINGS = 3_000_000
 # A group too large for that: warm-up decodes its words in at least this many documents, most frequent
 # first, up to a third of the cache; the others are decoded on demand.
@@ -226,9 +227,10 @@ class SegmentData:
 
         A query word decoded on demand costs a reader look-up per field (0.1-0.3 ms for a word of
         four fields), which made a never-asked query about twice as dear as one whose words were seen
-        before. A group whose postings fit `_PACKED_POSTINGS` is decoded whole (about 6 s of the warm-up
-        thread's CPU per 10k articles), so no search decodes anything; of a larger one, the most frequent
-        words, which hold most of its postings, go into the cache, and rare words are decoded on demand."""
+        before. A group whose postings fit `_PACKED_POSTINGS` is decoded whole (for 10k articles about
+        3 s more of the warm-up thread's CPU than the frequent words alone), so no search decodes
+        anything; of a larger one, the most frequent words, which hold most of its postings, go into the
+        cache, and rare words are decoded on demand."""
         if self._prefetched:
             return
         self._prefetched = True
