@@ -1,32 +1,37 @@
-"""Database rows a process may use for a moment after reading them: bounded, and dropped whole when full."""
+"""Database rows (or what was made of them) a process may use for a moment after reading them: bounded,
+and dropped whole when full."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
+from typing import Generic, TypeVar
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
 
 
-class RecentRows:
-    """Rows by key, each good for `seconds` after it was read (time.monotonic)."""
+class RecentRows(Generic[K, V]):
+    """Values by key, each good for `seconds` after it was read (time.monotonic)."""
 
     def __init__(self, seconds: float, most: int) -> None:
         self.seconds = seconds
         self.most = most
-        self._rows: dict[str, tuple[float, dict]] = {}
+        self._rows: dict[K, tuple[float, V]] = {}
 
-    def get(self, key: str) -> dict | None:
+    def get(self, key: K) -> V | None:
         entry = self._rows.get(key)
         if entry is None or time.monotonic() - entry[0] > self.seconds:
             return None
         return entry[1]
 
-    def put(self, key: str, row: dict) -> None:
+    def put(self, key: K, row: V) -> None:
         if len(self._rows) >= self.most:
             self._rows.clear()  # cheaper than tracking age order, and refilled within a second
         self._rows[key] = (time.monotonic(), row)
 
-    def drop(self, key: str | None = None, where: Callable[[dict], bool] | None = None) -> None:
-        """One key's row, the rows `where` picks, or (with neither) every row."""
+    def drop(self, key: K | None = None, where: Callable[[V], bool] | None = None) -> None:
+        """One key's value, the values `where` picks, or (with neither) every value."""
         if key is None and where is None:
             self._rows.clear()
         if key is not None:

@@ -4,10 +4,10 @@ filed (a change applies to tickets filed after it: tickets keep the deadlines th
 from __future__ import annotations
 
 import json
-import time as clock
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from auth.recent import RecentRows
 from portal.db import current_engine
 from portal.sla.calendar import BusinessCalendar, Interval
 from portal.sla.policy import RANK, Deadlines, warning
@@ -31,17 +31,20 @@ _ORGANIZATION_HOLIDAYS = (
 
 # Which priorities each plan lets customers choose: read once every few seconds per process and
 # database (filing must not cost another query); an admin's change here drops it at once.
-_CHOICES = (
+_CHOICE_ROWS = (
     "SELECT p.slug, t.priority, t.customer_choice FROM sla_target t JOIN sla_plan p ON p.id = t.plan "
     "WHERE t.ticket_type = ''"
 )
 CACHE_SECONDS = 5.0
-_CHOICES_CACHE: dict[int, tuple[float, dict[str, tuple[str, ...]]]] = {}
-# Per (database, plan, priority, type): when read, the target row, the plan's holidays and its week.
-_LEVEL_CACHE: dict[tuple, tuple[float, dict, frozenset[date], dict[int, tuple[Interval, ...]]]] = {}
-# Per (database, organization): when read, the days off of the organization's own calendar.
-_ORGANIZATION_CACHE: dict[tuple[int, int], tuple[float, frozenset[date]]] = {}
-_ORGANIZATIONS_KEPT = 10_000  # beyond this many organizations the cache starts afresh
+_KEPT = 10_000  # entries of each cache below; beyond it a cache starts afresh
+# Per database: each plan's priorities customers may choose.
+_CHOICES: RecentRows[int, dict[str, tuple[str, ...]]] = RecentRows(CACHE_SECONDS, _KEPT)
+# Per (database, plan, priority, type): the target row, the plan's holidays and its working week.
+_TARGETS: RecentRows[tuple, tuple[dict, frozenset[date], dict[int, tuple[Interval, ...]]]] = RecentRows(
+    CACHE_SECONDS, _KEPT
+)
+# Per (database, organization): the days off of the organization's own calendar.
+_ORGANIZATION_DAYS: RecentRows[tuple[int, int], frozenset[date]] = RecentRows(CACHE_SECONDS, _KEPT)
 
 
 class NoServiceLevel(LookupError):
@@ -87,13 +90,11 @@ async def organization_holidays(organization: int | None) -> frozenset[date]:
     if not organization:
         return frozenset()
     key = (id(current_engine()), organization)
-    cached = _ORGANIZATION_CACHE.get(key)
-    if cached is None or clock.monotonic() - cached[0] >= CACHE_SECONDS:
+    days = _ORGANIZATION_DAYS.get(key)
+    if days is None:
         days = frozenset(_day(row["day"]) for row in await Holiday.raw(_ORGANIZATION_HOLIDAYS, organization))
-        if len(_ORGANIZATION_CACHE) >= _ORGANIZATIONS_KEPT:
-            _ORGANIZATION_CACHE.clear()
-        cached = _ORGANIZATION_CACHE[key] = (clock.monotonic(), days)
-    return cached[1]
+        _ORGANIZATION_DAYS.put(key, days)
+    return days
 
 
 async def plans() -> list[dict]:
@@ -104,25 +105,24 @@ async def plans() -> list[dict]:
 
 def forget() -> None:
     """Drop what this process remembers of the tables (after an admin changed them)."""
-    _CHOICES_CACHE.clear()
-    _LEVEL_CACHE.clear()
-    _ORGANIZATION_CACHE.clear()
+    _CHOICES.drop()
+    _TARGETS.drop()
+    _ORGANIZATION_DAYS.drop()
 
 
 async def customer_priorities(plan: str) -> tuple[str, ...]:
     """The priorities a customer on the plan may choose, lowest first (a plan without targets of its
     own is served as Standard, as its deadlines are)."""
     key = id(current_engine())
-    cached = _CHOICES_CACHE.get(key)
-    if cached is None or clock.monotonic() - cached[0] >= CACHE_SECONDS:
+    choices = _CHOICES.get(key)
+    if choices is None:
         by_plan: dict[str, list[str]] = {}
-        for row in await SupportPlan.raw(_CHOICES):
+        for row in await SupportPlan.raw(_CHOICE_ROWS):
             chosen = by_plan.setdefault(row["slug"], [])
             if row["customer_choice"]:
                 chosen.append(row["priority"])
         choices = {slug: tuple(sorted(found, key=RANK.__getitem__)) for slug, found in by_plan.items()}
-        cached = _CHOICES_CACHE[key] = (clock.monotonic(), choices)
-    choices = cached[1]
+        _CHOICES.put(key, choices)
     return choices[plan] if plan in choices else choices.get(FALLBACK_PLAN, ())
 
 
@@ -132,15 +132,15 @@ async def _target(
     """The plan's target row for the priority and type, the plan's holidays and its working week: read
     once every CACHE_SECONDS per process (every filing needs them; admins' changes clear it, see forget)."""
     key = (id(current_engine()), plan, priority, ticket_type)
-    cached = _LEVEL_CACHE.get(key)
-    if cached is None or clock.monotonic() - cached[0] >= CACHE_SECONDS:
+    target = _TARGETS.get(key)
+    if target is None:
         rows = await SupportPlan.raw(_LEVEL, plan, FALLBACK_PLAN, priority, ticket_type, plan)
         if not rows:
             raise NoServiceLevel(f"{plan}/{priority}/{ticket_type}")
         row = dict(rows[0])
-        days_off = await holidays_of(row["holiday_calendar"])
-        cached = _LEVEL_CACHE[key] = (clock.monotonic(), row, days_off, parse_week(row["week"]))
-    return cached[1], cached[2], cached[3]
+        target = (row, await holidays_of(row["holiday_calendar"]), parse_week(row["week"]))
+        _TARGETS.put(key, target)
+    return target
 
 
 async def level(

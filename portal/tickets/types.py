@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-import time
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
+from auth.recent import RecentRows
 from portal.db import current_engine
 from portal.tickets.errors import TicketError
 from portal.tickets.tables import CustomField, TicketType
 
 MAX_FIELD = 500
 CACHE_SECONDS = 5.0
-_CACHE: dict[tuple[int, str], tuple[float, dict[str, list[dict]]]] = {}
-_ROUTING: dict[tuple[int, str], tuple[float, dict[str, int]]] = {}
+# Per database: active type slug → its active custom fields; type slug → the group its tickets go to.
+_CATALOG: RecentRows[tuple[int, str], dict[str, list[dict]]] = RecentRows(CACHE_SECONDS, 64)
+_ROUTING: RecentRows[tuple[int, str], dict[str, int]] = RecentRows(CACHE_SECONDS, 64)
 
 
 async def active_types() -> list[dict]:
@@ -28,12 +29,13 @@ def _engine_key() -> tuple[int, str]:
 async def routing() -> dict[str, int]:
     """Type slug → the staff group its new tickets go to, cached like the catalog."""
     key = _engine_key()
-    cached = _ROUTING.get(key)
-    if cached is not None and time.monotonic() - cached[0] < CACHE_SECONDS:
-        return cached[1]
-    rows = await TicketType.select(TicketType.slug, TicketType.staff_group).where(TicketType.staff_group.is_not_null())
-    routes = {row["slug"]: row["staff_group"] for row in rows}
-    _ROUTING[key] = (time.monotonic(), routes)
+    routes = _ROUTING.get(key)
+    if routes is None:
+        rows = await TicketType.select(TicketType.slug, TicketType.staff_group).where(
+            TicketType.staff_group.is_not_null()
+        )
+        routes = {row["slug"]: row["staff_group"] for row in rows}
+        _ROUTING.put(key, routes)
     return routes
 
 
@@ -41,9 +43,9 @@ async def _catalog() -> dict[str, list[dict]]:
     """Active type slug → its active custom fields, read once every few seconds per process and
     database: filing a ticket must not cost two more queries (admin changes show within seconds)."""
     key = _engine_key()
-    cached = _CACHE.get(key)
-    if cached is not None and time.monotonic() - cached[0] < CACHE_SECONDS:
-        return cached[1]
+    cached = _CATALOG.get(key)
+    if cached is not None:
+        return cached
     catalog: dict[str, list[dict]] = {
         row["slug"]: []
         for row in await TicketType.select(TicketType.slug).where(TicketType.active == True)  # noqa: E712
@@ -56,14 +58,14 @@ async def _catalog() -> dict[str, list[dict]]:
     for row in rows:
         if row["type_slug"] in catalog:
             catalog[row["type_slug"]].append(row)
-    _CACHE[key] = (time.monotonic(), catalog)
+    _CATALOG.put(key, catalog)
     return catalog
 
 
 def forget() -> None:
     """Drop the cached catalog (after an admin changed types or fields in this process)."""
-    _CACHE.clear()
-    _ROUTING.clear()
+    _CATALOG.drop()
+    _ROUTING.drop()
 
 
 async def check_type(slug: str) -> str:
