@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from auth.tables import Organization, User
-from portal.db import insert, is_unique_violation, write_transaction
+from portal.db import is_unique_violation, write_transaction
+from portal.inserts import insert
 from portal.settings import Settings
 from portal.sla import levels
 from portal.sla.policy import RANK
