@@ -8,7 +8,7 @@ from typing import NamedTuple, Protocol
 
 from markupsafe import escape
 
-from portal.inserts import insert
+from portal.db.inserts import insert
 from portal.notify.render import one_line, render
 from portal.notify.tables import OutboxMessage
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from auth.tables import Organization, User
 from portal.db import is_unique_violation, write_transaction
-from portal.inserts import insert
+from portal.db.inserts import insert
 from portal.settings import Settings
 from portal.sla import levels
 from portal.sla.policy import RANK
