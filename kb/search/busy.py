@@ -7,7 +7,9 @@ SearchBusy at once, which the web layer answers with 503 and Retry-After instead
 until they time out anyway.
 
 Two gates with the same size: `slot()` in the worker thread (holds for any caller, threads included)
-and `run()` on the event loop, which waits without occupying a thread at all.
+and `run()` on the event loop, which waits without occupying a thread at all. A search run on the
+event loop itself (kb.search.index.run_search) never waits: `slot(wait=False)` raises NotReady when
+none is free, and the search goes to a worker thread through `run()`.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import anyio
 import anyio.to_thread
 from anyio.lowlevel import RunVar
 
-__all__ = ["SearchBusy", "SearchGate"]
+__all__ = ["NotReady", "SearchBusy", "SearchGate"]
 
 T = TypeVar("T")
 _ANYIO_THREADS = 40  # anyio's default limit of worker threads
@@ -34,6 +36,11 @@ class SearchBusy(RuntimeError):
     def __init__(self, retry_after: int = 1) -> None:
         super().__init__(f"search is busy: try again in {retry_after} s")
         self.retry_after = retry_after
+
+
+class NotReady(Exception):
+    """A search asked to run on the event loop needs what must not happen there (a searcher opened, a
+    segment new since the warm-up decoded, a wait for a slot): run it in a worker thread instead."""
 
 
 class SearchGate:
@@ -62,9 +69,12 @@ class SearchGate:
     # --- in the worker thread -------------------------------------------------------------------
 
     @contextlib.contextmanager
-    def slot(self) -> Iterator[None]:
-        """Hold one of the slots while the block runs; raises SearchBusy when none frees up in time."""
+    def slot(self, wait: bool = True) -> Iterator[None]:
+        """Hold one of the slots while the block runs; raises SearchBusy when none frees up in time,
+        NotReady at once when none is free and `wait` is false."""
         if not self._running.acquire(blocking=False):
+            if not wait:
+                raise NotReady("every search slot is taken")
             with self._waiting_lock:
                 if self._waiting >= self.queue:
                     raise SearchBusy(self.retry_after)

@@ -112,6 +112,8 @@ class SegmentData:
 
     def __init__(self, key: tuple[str, str]) -> None:
         self.key = key
+        # Set by SearchIndex.warm_up once all a search reads is decoded: searches may run on the loop.
+        self.warm = False
         self._lock = threading.Lock()
         self._norms: dict[tuple[str, float], array] = {}
         self._terms: OrderedDict[tuple, TermPostings] = OrderedDict()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -14,7 +15,7 @@ from whoosh.searching import Searcher
 
 from kb.languages import LOCALES
 from kb.search.analysis import stem
-from kb.search.busy import SearchBusy, SearchGate
+from kb.search.busy import NotReady, SearchBusy, SearchGate
 from kb.search.cache import EngineCache
 from kb.search.filters import filter_mask
 from kb.search.model import Hit, IndexDoc, IndexHealth, QueryTooLong, SearchPage, Suggestion
@@ -47,8 +48,9 @@ T = TypeVar("T")
 
 
 class SearchIndex:
-    """Synchronous on purpose (Whoosh is): the web layer calls it from a worker thread, best through
-    `run_search`, which waits for a free slot on the event loop instead of in a thread.
+    """Synchronous on purpose (Whoosh is): the web layer calls it through `run_search`, which runs it on
+    the event loop when the index is warm, else in a worker thread once a slot is free (waiting on the
+    event loop, not in a thread).
 
     At most `concurrency` searches and suggestions run at once (default: the CPUs), `queue` more wait
     up to `wait` seconds in `run_search` (`thread_wait` when called in a thread directly); beyond
@@ -73,6 +75,8 @@ class SearchIndex:
         self.gate = SearchGate(concurrency, queue, wait, thread_wait)
         self._store = IndexStore(self.path, embedder, max_idle=self.gate.slots)
         self._cache = EngineCache()
+        self._warming = threading.Lock()  # one warm-up at a time: the others then find it done
+        self._thread = threading.local()  # .on_loop: this call runs on the event loop (run_search)
 
     @property
     def limiter(self) -> anyio.CapacityLimiter:
@@ -85,6 +89,32 @@ class SearchIndex:
         store), which tells the caller to rebuild: the database is the truth."""
         with self._store.searcher() as opened:
             yield opened
+
+    @contextlib.contextmanager
+    def _searching(self) -> Iterator[tuple[str, Searcher, list[Leaf]]]:
+        """A slot, a searcher and its segments' cached data, for one search or suggestion. On the event
+        loop (`on_loop`) only what is ready will do: a free slot, a kept searcher, segments warmed up;
+        anything else raises NotReady before any work is done."""
+        on_loop = getattr(self._thread, "on_loop", False)
+        slot, opened = self.gate.slot(wait=not on_loop), self._store.searcher(open_new=not on_loop)
+        with slot, opened as (generation, searcher):
+            parts = leaves(searcher, generation, self._cache)
+            if on_loop and not all(leaf.data.warm for leaf in parts):
+                raise NotReady("a segment is new since the warm-up")
+            yield generation, searcher, parts
+
+    def on_loop(self, fn: Callable[..., T], *args: object) -> T:
+        """`fn(*args)` here, on the event loop; raises NotReady (see `_searching`) when it must not."""
+        self._thread.on_loop = True
+        try:
+            return fn(*args)
+        finally:
+            self._thread.on_loop = False
+
+    def warmed(self, fn: Callable[..., T], *args: object) -> T:
+        """`fn(*args)` after a warm-up: in a worker thread, for a call the event loop found not ready."""
+        self.warm_up()
+        return fn(*args)
 
     # --- writing and health --------------------------------------------------------------------
 
@@ -106,9 +136,9 @@ class SearchIndex:
         """Load and decode what every query needs (the embeddings, length norms, title stems, meaning
         vectors, spelling vocabulary, the readers' filters) now rather than in the first search: call it
         at start-up and after every write, from a worker thread. Only segments not seen before cost
-        anything."""
+        anything; searches of warmed segments may run on the event loop (run_search)."""
         self.embedder.load()
-        with self._reading() as (generation, searcher):
+        with self._warming, self._reading() as (generation, searcher):
             parts = leaves(searcher, generation, self._cache)
             self._cache.forget_except(generation, {leaf.data.key[1] for leaf in parts})
             fields = {f.name: f for channel in self.ranking.channels for f in channel.fields}
@@ -124,6 +154,8 @@ class SearchIndex:
                 leaf.data.lexicon(leaf.reader, SPELLING_FIELDS)
             for locale in LOCALES:
                 filter_mask(searcher, parts, generation, self._cache, locale, None, True)
+            for leaf in parts:
+                leaf.data.warm = True
 
     def doc_count(self) -> int:
         with self._reading() as (_, searcher):
@@ -157,8 +189,7 @@ class SearchIndex:
         page, per_page = min(max(page, 1), MAX_PAGE), min(max(per_page, 1), MAX_PER_PAGE)
         if not user.words:
             return SearchPage([], 0, None, page, per_page)
-        with self.gate.slot(), self._reading() as (generation, searcher):
-            parts = leaves(searcher, generation, self._cache)
+        with self._searching() as (generation, searcher, parts):
             self._cache.forget_except(generation, {leaf.data.key[1] for leaf in parts})
             fixes, known = spell(searcher.reader(), parts, user.words)
             if not (known or fixes):
@@ -205,8 +236,7 @@ class SearchIndex:
         text = typed(prefix)
         if not text.finished.words and len(text.partial) < 2:
             return []
-        with self.gate.slot(), self._reading() as (generation, searcher):
-            parts = leaves(searcher, generation, self._cache)
+        with self._searching() as (generation, searcher, parts):
             completions = complete(parts, text.partial)
             # Nothing begins with it: the word is finished, or misspelt (then corrected like the others).
             finished = text.finished.words + (() if completions or not text.partial else (text.partial,))
@@ -229,7 +259,18 @@ class SearchIndex:
 
 
 async def run_search(index: SearchIndex, fn: Callable[..., T], *args: object) -> T:
-    """`fn(*args)` (a call of index.search or index.suggest) in a worker thread, at most
-    `concurrency` at once per event loop; raises SearchBusy when the wait queue is full or the wait
-    too long, besides whatever `fn` raises (IndexUnavailable, QueryTooLong)."""
-    return await index.gate.run(fn, *args)
+    """`fn(*args)` (a call of index.search or index.suggest), on the event loop when the index is ready
+    for it, else in a worker thread, at most `concurrency` at once per event loop; raises SearchBusy
+    when the wait queue is full or the wait too long, besides whatever `fn` raises (IndexUnavailable,
+    QueryTooLong).
+
+    A search of a warmed index is about a millisecond of CPU, and handing it to a worker thread and
+    back cost as much again (the served search page: 3.5-3.8 ms of CPU a request through a thread,
+    2.5-2.65 ms on the loop): the hand-overs and the threads' contention for the GIL, beside which the
+    thread could not run anyway. What must not block the loop (opening a searcher, reading files that
+    changed, decoding new segments, waiting for a slot) raises NotReady before it starts, and the call
+    goes to a worker thread, which warms the index up first."""
+    try:
+        return index.on_loop(fn, *args)
+    except NotReady:
+        return await index.gate.run(index.warmed, fn, *args)

@@ -20,6 +20,7 @@ from whoosh.filedb.filestore import FileStorage, StorageError
 from whoosh.searching import Searcher
 from whoosh.util.filelock import FileLock, try_for
 
+from kb.search.busy import NotReady
 from kb.search.integrity import GENERATION_NAME, INDEX_NAME, Damaged, file_states, verify
 from kb.search.model import IndexDoc, IndexHealth
 from kb.search.schema import doc_fields, index_version, make_schema
@@ -102,8 +103,9 @@ class IndexStore:
             log.warning("search index %s is damaged: %s; it will be rebuilt", self.root / generation, reason)
         return IndexUnavailable(f"the search index {generation} is damaged: {reason}")
 
-    def _check_files(self, generation: str) -> States:
-        """The generation's file states after making sure they are whole; raises IndexUnavailable."""
+    def _check_files(self, generation: str, verify_changed: bool = True) -> States:
+        """The generation's file states after making sure they are whole; raises IndexUnavailable, and
+        NotReady when they changed since the last check and `verify_changed` is false."""
         gen_dir = self.root / generation
         try:
             states = file_states(gen_dir)
@@ -113,6 +115,8 @@ class IndexStore:
             raise IndexUnavailable(f"no index in {gen_dir}") from None
         if self._verified.get(generation) == states:
             return states
+        if not verify_changed:
+            raise NotReady("the index files changed since they were verified")
         try:
             verify(self._storage(generation), self._schema)
         except Damaged as exc:
@@ -161,15 +165,19 @@ class IndexStore:
         return whoosh_index.FileIndex(self._storage(generation), schema=self._schema, indexname=INDEX_NAME)
 
     @contextlib.contextmanager
-    def searcher(self) -> Iterator[tuple[str, Searcher]]:
+    def searcher(self, open_new: bool = True) -> Iterator[tuple[str, Searcher]]:
         """(generation, searcher) over the latest committed state; searchers are reused between
-        calls (opening one costs milliseconds) but never shared by two threads at once.
+        calls (opening one costs milliseconds) but never shared by two threads at once. Without
+        `open_new`, only a kept searcher of unchanged files will do: NotReady otherwise.
 
         An error inside the block that comes from damaged files (a decoding error, or any error when
         the files turn out changed and broken) leaves as IndexUnavailable: the caller rebuilds."""
-        generation, searcher, states = self._acquire()
+        generation, searcher, states = self._acquire(open_new)
         try:
             yield generation, searcher
+        except NotReady:
+            self._release(generation, searcher, states)
+            raise
         except IndexUnavailable:
             _close_quietly(searcher)
             raise
@@ -185,23 +193,23 @@ class IndexStore:
             raise
         self._release(generation, searcher, states)
 
-    def _acquire(self) -> tuple[str, Searcher, States]:
+    def _acquire(self, open_new: bool) -> tuple[str, Searcher, States]:
         for _ in range(3):
             generation = self.current_generation()
             if generation is None:
                 raise IndexUnavailable(f"no search index in {self.root}")
             try:
-                return self._acquire_generation(generation)
+                return self._acquire_generation(generation, open_new)
             except IndexUnavailable:
                 # A rebuild may have swapped generations between reading CURRENT and opening it.
                 if self._current_or_none() == generation:
                     raise
         raise IndexUnavailable(f"the search index in {self.root} keeps changing under the reader")
 
-    def _acquire_generation(self, generation: str) -> tuple[str, Searcher, States]:
+    def _acquire_generation(self, generation: str, open_new: bool) -> tuple[str, Searcher, States]:
         # Checked on every search, pooled searcher or not: a file damaged after a searcher was opened
         # changes its state, and cached postings would otherwise keep answering from a broken index.
-        states = self._check_files(generation)
+        states = self._check_files(generation, verify_changed=open_new)
         with self._idle_lock:
             while self._idle:
                 gen, searcher, opened_with = self._idle.pop()
@@ -215,6 +223,8 @@ class IndexStore:
                 # deleted (or replaced) since in an old segment would stay visible. A new commit
                 # costs one fresh searcher instead.
                 _close_quietly(searcher)
+        if not open_new:
+            raise NotReady("no searcher of the live index is kept")
         try:
             return generation, self._open(generation).searcher(), states
         except IndexUnavailable:

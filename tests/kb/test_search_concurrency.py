@@ -27,8 +27,10 @@ class HeldEmbedder(Embedder):
         self.inside = 0
         self.most_inside = 0
         self.entered = threading.Semaphore(0)
+        self.threads: list[int] = []  # of each query's embedding, in order
 
     def embed(self, text):
+        self.threads.append(threading.get_ident())
         if self.holding.is_set():
             with self.lock:
                 self.inside += 1
@@ -161,4 +163,54 @@ async def test_run_search_waits_on_the_event_loop_and_refuses_beyond_the_queue(t
             await run_search(index, index.search, "invoice", "en")
         embedder.release.set()
     assert len(results) == 2 and all(results)
+    index.close()
+
+
+async def test_a_warm_index_is_searched_on_the_event_loop_and_a_cold_one_in_a_thread_that_warms_it(tmp_path):
+    embedder = HeldEmbedder()
+    index = build(tmp_path / "search", embedder)
+    loop = threading.get_ident()
+    # Never warmed up: the first search opens a searcher and decodes the segments, off the loop.
+    assert (await run_search(index, index.search, "refund", "en")).total > 0
+    assert embedder.threads[-1] != loop
+    # Now warm: the next searches and suggestions run right here, with the same answers.
+    warm = await run_search(index, index.search, "refund", "en")
+    assert embedder.threads[-1] == loop
+    assert warm == index.search("refund", "en")
+    assert [s.slug for s in await run_search(index, index.suggest, "refu", "en")]
+    assert embedder.threads[-1] == loop
+    # A new segment since the warm-up: searched in a thread again, which finds the new article...
+    index.apply([IndexDoc(901, "a-901", "en", "zebra crossing", "", "zebra", None, (), True, NOW)])
+    found = await run_search(index, index.search, "zebra", "en")
+    assert [hit.slug for hit in found.results] == ["a-901"]
+    assert embedder.threads[-1] != loop
+    # ...and warms it for the searches after it.
+    assert (await run_search(index, index.search, "zebra", "en")).total == 1
+    assert embedder.threads[-1] == loop
+    index.close()
+
+
+async def test_a_search_never_waits_for_a_slot_on_the_event_loop(tmp_path):
+    embedder = HeldEmbedder()
+    index = build(tmp_path / "search", embedder, concurrency=1, thread_wait=60)
+    index.warm_up()
+    embedder.holding.set()
+    held = threading.Thread(target=index.search, args=("refund", "en"))
+    held.start()
+    assert embedder.entered.acquire(timeout=60)
+    results = []
+
+    async def search():
+        results.append(await run_search(index, index.search, "printer", "en"))
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(search)
+        # The only slot is taken: the search went to a worker thread (it holds the loop's token for one)
+        # instead of waiting here, where it would hold up the loop and this test with it.
+        while index.limiter.borrowed_tokens < 1:
+            await anyio.sleep(0)
+        embedder.release.set()
+    held.join(timeout=60)
+    assert results[0].total > 0
+    assert len(embedder.threads) == 2 and threading.get_ident() not in embedder.threads
     index.close()
