@@ -25,7 +25,7 @@ from kb.search.schema import stored_updated_at
 from kb.search.scorer import Leaf, leaf_of, leaves, score_all
 from kb.search.scoring import RANKING, Ranking
 from kb.search.semantic import EMBEDDER, Embedder
-from kb.search.snippets import snippet_html
+from kb.search.snippets import Highlighter
 from kb.search.spelling import SPELLING_FIELDS, did_you_mean, spell
 from kb.search.store import IndexStore, IndexUnavailable
 from kb.search.suggest import complete, typed, weigh
@@ -203,15 +203,15 @@ class SearchIndex:
             ranked = rerank(
                 matches, terms, self.ranking, self.embedder.embed(q) if self.ranking.semantic_weight else None
             )
-            stems = {stem(word) for word in (*user.words, *fixes.values())}
+            highlighter = Highlighter({stem(word) for word in (*user.words, *fixes.values())})
             hits = [
-                self._hit(parts, docnum, score, stems)
+                self._hit(parts, docnum, score, highlighter)
                 for docnum, score in ranked[(page - 1) * per_page : page * per_page]
             ]
         return SearchPage(hits, matches.total, did_you_mean(q, fixes), page, per_page)
 
     @staticmethod
-    def _hit(parts: list[Leaf], docnum: int, score: float, stems: set[str]) -> Hit:
+    def _hit(parts: list[Leaf], docnum: int, score: float, highlighter: Highlighter) -> Hit:
         # Plain values from the per-segment cache: nothing may refer to the searcher after it is returned.
         leaf = leaf_of(parts, docnum)
         doc = docnum - leaf.base
@@ -220,7 +220,7 @@ class SearchIndex:
             id=fields.id,
             slug=fields.slug,
             title=fields.title,
-            snippet_html=snippet_html(leaf.data.snippet_text(leaf.reader, doc), stems, prepared=True),
+            snippet_html=highlighter.html(leaf.data.snippet_text(leaf.reader, doc)),
             category=fields.category,
             locale=fields.locale,
             score=round(float(score), 4),

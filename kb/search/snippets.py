@@ -7,7 +7,7 @@ from html import escape
 
 from kb.search.analysis import WORD_PATTERN, fold, stem
 
-__all__ = ["snippet_html", "snippet_text"]
+__all__ = ["Highlighter", "snippet_text"]
 
 _SCAN_LIMIT = 20_000  # characters of an article looked at: snippets come from the first screens anyway
 _WIDTH = 220
@@ -22,35 +22,6 @@ def _prefixes(stems: set[str]) -> list[str]:
     # candidates and only those go through the Python stemmer. English stems ending in "i" come from
     # words ending in "y" ("happi" ← "happy").
     return sorted({s[:-1] if s.endswith("i") and len(s) > 2 else s for s in stems if s})
-
-
-def _matches(text: str, stems: set[str]) -> list[tuple[int, int, str]]:
-    """(start, end, stem) of every word of `text` (within _SCAN_LIMIT) whose stem is one of `stems`.
-
-    Prefixes are found with str.find on a folded copy of the same length (lowercase, ё as е): compiling a
-    regular expression of the query's stems cost more than the rest of the snippet, in every search."""
-    prefixes = _prefixes(stems)
-    if not prefixes:
-        return []
-    # "İ" is the one character whose lowercase is two: replaced first, so offsets stay those of `text`.
-    folded = text[:_SCAN_LIMIT].replace("İ", "I").lower().replace("ё", "е")
-    starts: set[int] = set()
-    for prefix in prefixes:
-        at = folded.find(prefix)
-        while at >= 0:
-            if at == 0 or not (folded[at - 1].isalnum() or folded[at - 1] == "_"):
-                starts.add(at)
-            at = folded.find(prefix, at + 1)
-    found = []
-    end = 0
-    for start in sorted(starts):
-        if start < end:
-            continue  # inside the previous word (after a stress mark, which is not a word character)
-        end = _WORD_TAIL.match(folded, start).end()
-        word_stem = stem(fold(text[start:end]))
-        if word_stem in stems:
-            found.append((start, end, word_stem))
-    return found
 
 
 def _best_window(matches: list[tuple[int, int, str]], width: int) -> int:
@@ -89,19 +60,57 @@ def snippet_text(text: str) -> str:
     return " ".join(text[: _SCAN_LIMIT * 2].split())[:_KEPT]
 
 
-def snippet_html(text: str, stems: set[str], width: int = _WIDTH, *, prepared: bool = False) -> str:
-    """Escaped passage of `text` with matched words wrapped in <mark>; safe to emit as HTML. `prepared`:
-    `text` already went through `snippet_text`."""
-    if not prepared:
-        text = snippet_text(text)
-    matches = _matches(text, stems)
-    start, end = _cut(text, _best_window(matches, width) if matches else 0, width)
-    parts = ["…" if start > 0 else ""]
-    position = start
-    for m_start, m_end, _ in matches:
-        if m_start < start or m_end > end:
-            continue
-        parts += [escape(text[position:m_start]), "<mark>", escape(text[m_start:m_end]), "</mark>"]
-        position = m_end
-    parts += [escape(text[position:end]), "…" if end < len(text) else ""]
-    return "".join(parts)
+class Highlighter:
+    """Snippets of one query's hits: what depends on the query alone (the stems' prefixes, the stem of each
+    word met in a hit) is worked out once for the page, not once per hit."""
+
+    def __init__(self, stems: set[str]) -> None:
+        self.stems = stems
+        self._prefixes = _prefixes(stems)
+        self._stem_of: dict[str, str] = {}  # a word as written in a hit -> its stem
+
+    def _matches(self, text: str) -> list[tuple[int, int, str]]:
+        """(start, end, stem) of every word of `text` (within _SCAN_LIMIT) whose stem is one of the query's.
+
+        Prefixes are found with str.find on a folded copy of the same length (lowercase, ё as е): compiling
+        a regular expression of the query's stems cost more than the rest of the snippets."""
+        if not self._prefixes:
+            return []
+        # "İ" is the one character whose lowercase is two: replaced first, so offsets stay those of `text`.
+        folded = text[:_SCAN_LIMIT].replace("İ", "I").lower().replace("ё", "е")
+        starts: set[int] = set()
+        for prefix in self._prefixes:
+            at = folded.find(prefix)
+            while at >= 0:
+                if at == 0 or not (folded[at - 1].isalnum() or folded[at - 1] == "_"):
+                    starts.add(at)
+                at = folded.find(prefix, at + 1)
+        found = []
+        end = 0
+        stem_of, stems = self._stem_of, self.stems
+        for start in sorted(starts):
+            if start < end:
+                continue  # inside the previous word (after a stress mark, which is not a word character)
+            end = _WORD_TAIL.match(folded, start).end()
+            word = text[start:end]
+            word_stem = stem_of.get(word)
+            if word_stem is None:
+                word_stem = stem_of[word] = stem(fold(word))
+            if word_stem in stems:
+                found.append((start, end, word_stem))
+        return found
+
+    def html(self, text: str) -> str:
+        """Escaped passage of `text` (as `snippet_text` keeps it) with matched words wrapped in <mark>; safe
+        to emit as HTML."""
+        matches = self._matches(text)
+        start, end = _cut(text, _best_window(matches, _WIDTH) if matches else 0, _WIDTH)
+        parts = ["…" if start > 0 else ""]
+        position = start
+        for m_start, m_end, _ in matches:
+            if m_start < start or m_end > end:
+                continue
+            parts += [escape(text[position:m_start]), "<mark>", escape(text[m_start:m_end]), "</mark>"]
+            position = m_end
+        parts += [escape(text[position:end]), "…" if end < len(text) else ""]
+        return "".join(parts)
