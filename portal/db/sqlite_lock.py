@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import fcntl
 import os
+import queue
 import sqlite3
 import threading
 import weakref
@@ -29,23 +30,25 @@ class WriteLock:
     SQLite lets one writer in at a time; the others poll its lock with growing sleeps (1, 2, 5 … 100 ms),
     so a writer may wait long after the lock was let go, and the order is luck. Here this process's
     writers queue on an asyncio lock, and the one at its head takes an flock on a file beside the
-    database: uncontended at once (two syscalls), else in a thread whose blocking flock returns as soon
-    as the other process lets go.
+    database: uncontended at once (two syscalls), else in a thread (one per lock, kept while it lives:
+    starting one costs three times the wait) whose blocking flock returns as soon as the other process
+    lets go.
     """
 
     def __init__(self, database: str) -> None:
         self.path = lock_file_for(database)
         self._fd: int | None = None
+        self._requests: queue.SimpleQueue | None = None  # to the waiting thread, started when first needed
         # A lock must not outlive the event loop it was made on (tests start many loops).
-        self._queues: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = weakref.WeakKeyDictionary()
+        self._turns: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = weakref.WeakKeyDictionary()
         _OPEN.add(self)
 
-    def _queue(self) -> asyncio.Lock:
+    def _in_process(self) -> asyncio.Lock:
         loop = asyncio.get_running_loop()
-        queue = self._queues.get(loop)
-        if queue is None:
-            queue = self._queues[loop] = asyncio.Lock()
-        return queue
+        turn = self._turns.get(loop)
+        if turn is None:
+            turn = self._turns[loop] = asyncio.Lock()
+        return turn
 
     def _file(self) -> int:
         if self._fd is None:
@@ -54,9 +57,18 @@ class WriteLock:
             self._closer = weakref.finalize(self, os.close, self._fd)
         return self._fd
 
+    def _wait_in_thread(self, fd: int, loop: asyncio.AbstractEventLoop, taken: asyncio.Future) -> None:
+        if self._requests is None:
+            self._requests = queue.SimpleQueue()
+            threading.Thread(target=_waiting, args=(self._requests,), name="sqlite-write-lock", daemon=True).start()
+            # Gone with this lock; the thread keeps no reference to it between requests.
+            weakref.finalize(self, self._requests.put, None)
+        # The request keeps this lock, and with it the open file, alive until its flock returns.
+        self._requests.put((self, fd, loop, taken))
+
     async def acquire(self) -> None:
-        queue = self._queue()
-        await queue.acquire()
+        turn = self._in_process()
+        await turn.acquire()
         if self.path is None:
             return
         try:
@@ -66,38 +78,37 @@ class WriteLock:
         except BlockingIOError:
             pass  # another process's writer has it
         except BaseException:
-            queue.release()
+            turn.release()
             raise
         loop = asyncio.get_running_loop()
         taken = loop.create_future()
-        # The thread keeps this object, and with it the open file, alive until its flock returns.
-        threading.Thread(target=_wait, args=(self, fd, loop, taken), name="sqlite-write-lock", daemon=True).start()
+        self._wait_in_thread(fd, loop, taken)
         try:
             await asyncio.wait_for(asyncio.shield(taken), OS_LOCK_TIMEOUT_S)
         except BaseException as exc:
             # Cancelled or given up while the thread waits. The thread cannot be stopped; when its flock
             # returns (once the other process lets go) the lock is let go at once, and only then may this
             # process's next writer in, which would otherwise share the flock of the same open file.
-            taken.add_done_callback(lambda _taken: self._abandon(fd, queue, _taken))
+            taken.add_done_callback(lambda _taken: self._abandon(fd, turn, _taken))
             if isinstance(exc, TimeoutError):
                 raise sqlite3.OperationalError(
                     f"database is locked: another process has written for over {OS_LOCK_TIMEOUT_S} s"
                 ) from None
             raise
 
-    def _abandon(self, fd: int, queue: asyncio.Lock, taken: asyncio.Future) -> None:
+    def _abandon(self, fd: int, turn: asyncio.Lock, taken: asyncio.Future) -> None:
         try:
             if not taken.cancelled() and taken.exception() is None:
                 fcntl.flock(fd, fcntl.LOCK_UN)
         finally:
-            queue.release()
+            turn.release()
 
     def release(self) -> None:
         try:
             if self.path is not None and self._fd is not None:
                 fcntl.flock(self._fd, fcntl.LOCK_UN)
         finally:
-            self._queue().release()
+            self._in_process().release()
 
     async def __aenter__(self) -> None:
         await self.acquire()
@@ -110,6 +121,16 @@ class WriteLock:
         if self._fd is not None:
             self._closer()
             self._fd = None
+        self._requests = None  # the parent's thread is not the child's
+
+
+def _waiting(requests: queue.SimpleQueue) -> None:
+    while True:
+        request = requests.get()
+        if request is None:
+            return
+        _wait(*request)
+        del request
 
 
 def _wait(_owner: WriteLock, fd: int, loop: asyncio.AbstractEventLoop, taken: asyncio.Future) -> None:
