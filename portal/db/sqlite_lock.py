@@ -1,5 +1,4 @@
-"""SQLite's writers queued: in order within a process (an asyncio lock), across processes in the kernel
-(an exclusive flock on a file beside the database)."""
+"""SQLite's writers queued: in order within a process, and across processes on an OS lock beside the database."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""Another process writing to a test's SQLite file through the portal's engine, as a second server worker
-would (run by tests/portal/test_sqlite_processes.py):
+"""Another process writing to a test's SQLite file through the portal's engine, as a second server worker would.
+
+Run by tests/portal/test_sqlite_processes.py:
 
     python sqlite_writer.py PATH count NAME N   N read-then-write increments of the counter (IMMEDIATE
                                                  transactions) and N autocommit INSERTs, four tasks at once,
