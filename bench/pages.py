@@ -8,11 +8,11 @@ Data: 10,000 articles; a customer with 50 tickets, one of them with 10 messages;
 staff queue, whose receipts are sent before any clock starts. Each page is requested once before its
 clock starts (imports and the index's warm-up, not a page cache: signed-in pages are never cached).
 Search lines use a long tail of distinct queries that were never asked before in the run, so no cached
-page is replayed; before them the server answers 5 s of other searches, as a server in use has. On
-PostgreSQL `portal serve` runs its default workers. Signed-in lines send the cookies a signed-in browser
-has (its session and its CSRF cookie); anonymous lines send none, as on a first visit (each answer sets
-a CSRF cookie). Targets (ratios to hello): signed-in /health >= 0.25; ticket page, my tickets, staff
-queue >= 0.05; API ticket >= 0.08; search (distinct) >= 0.03.
+page is replayed; before them the server answers 5 s of other searches, as a server in use has.
+`portal serve` runs its default workers (one per CPU, at most 8, on either database). Signed-in lines
+send the cookies a signed-in browser has (its session and its CSRF cookie); anonymous lines send none,
+as on a first visit (each answer sets a CSRF cookie). Targets (ratios to hello): signed-in /health >= 0.25;
+ticket page, my tickets, staff queue >= 0.05; API ticket >= 0.08; search (distinct) >= 0.03.
 
 The ticket page, my tickets, the staff queue and the API's ticket lines ask for the same unchanged
 page again, as a customer checking a ticket's status does: they are served from the copy kept per

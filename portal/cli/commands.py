@@ -41,7 +41,7 @@ WORKERS_KILL_TIMEOUT_S = 10
     "--workers",
     default=None,
     type=click.IntRange(1, 64),
-    help="Worker processes (default: one per CPU, at most 8, on PostgreSQL; one on SQLite).",
+    help="Worker processes (default: one per CPU, at most 8).",
 )
 def serve(host: str | None, port: int | None, workers: int | None) -> None:
     """Apply migrations, create demo accounts on a new database, and serve the portal."""
@@ -53,10 +53,10 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
         os.environ["PORTAL_PORT"] = str(port)
     settings = support.settings()
     if workers is None:
-        # SQLite lets one writer in at a time: in one process writers queue in order, while writers
-        # in several would poll its lock with sleeps. On PostgreSQL one per CPU, at most 8: each
-        # keeps up to db.POSTGRES_POOL_SIZE connections, and PostgreSQL allows 100 by default.
-        workers = 1 if settings.uses_sqlite else min(os.cpu_count() or 1, 8)
+        # One per CPU, at most 8: on PostgreSQL each keeps up to db.POSTGRES_POOL_SIZE connections, and
+        # it allows 100 by default. On SQLite the processes' writers queue on an OS lock beside the
+        # database (portal.db.sqlite_lock) and readers never wait for them (WAL).
+        workers = min(os.cpu_count() or 1, 8)
 
     async def prepare() -> tuple[list, object]:
         await support.ready(settings)

@@ -22,6 +22,8 @@ from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionType
 
+from portal.db.sqlite_lock import WriteLock
+
 if TYPE_CHECKING:
     import aiosqlite
 
@@ -184,8 +186,9 @@ class PooledSQLiteEngine(_Answering, SQLiteEngine):
     transaction and for every transaction, and sends the PRAGMA again before each query in one;
     under load that was most of the server's time. Here a query is one trip to an open
     connection's thread. SQLite lets one writer in at a time and makes the others poll with
-    growing sleeps (p99 of seconds at 50 concurrent filings), so this process's writers queue on
-    an asyncio lock instead: IMMEDIATE transactions and writes outside a transaction.
+    growing sleeps (p99 of seconds at 50 concurrent filings), so writers queue on a WriteLock
+    instead, in order within this process and in the kernel across processes: IMMEDIATE
+    transactions and writes outside a transaction.
     """
 
     def __init__(self, path: str) -> None:
@@ -197,10 +200,7 @@ class PooledSQLiteEngine(_Answering, SQLiteEngine):
         # gathered is closed when it comes back, so that every query soon plans with the fresh ones.
         self._generation = 0
         self._opened_in: weakref.WeakKeyDictionary[aiosqlite.Connection, int] = weakref.WeakKeyDictionary()
-        # A lock must not outlive the event loop it was made on (tests start many loops).
-        self._write_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
-            weakref.WeakKeyDictionary()
-        )
+        self._write_lock = WriteLock(path)
 
     async def start_connection_pool(self) -> None:
         if self._idle is None:
@@ -235,12 +235,8 @@ class PooledSQLiteEngine(_Answering, SQLiteEngine):
         for connection in idle or []:
             await connection.close()
 
-    def write_lock(self) -> asyncio.Lock:
-        loop = asyncio.get_running_loop()
-        lock = self._write_locks.get(loop)
-        if lock is None:
-            lock = self._write_locks[loop] = asyncio.Lock()
-        return lock
+    def write_lock(self) -> WriteLock:
+        return self._write_lock
 
     def transaction(
         self, transaction_type: TransactionType = TransactionType.deferred, allow_nested: bool = True
@@ -300,8 +296,9 @@ def current_engine() -> Engine:
 def write_transaction():
     """A transaction that takes the write lock up front.
 
-    SQLite's default deferred transactions fail with "database is locked" when two read-then-write
-    transactions meet; IMMEDIATE makes the second one wait on the busy timeout instead.
+    SQLite's default deferred transactions fail with "database is locked" at once when two
+    read-then-write transactions meet, in one process or several; an IMMEDIATE one queues on the
+    engine's write lock before it begins, so it waits its turn instead.
     """
     engine = current_engine()
     if isinstance(engine, SQLiteEngine):

@@ -64,8 +64,14 @@ def wait_for(condition, within_s: float, step_s: float = 0.1) -> bool:
     return condition()
 
 
+def default_workers() -> int:
+    return min(os.cpu_count() or 1, 8)
+
+
 @pytest.fixture
-def served(tmp_path: Path, database_url: str) -> Iterator[tuple[subprocess.Popen, str]]:
+def served(request, tmp_path: Path, database_url: str) -> Iterator[tuple[subprocess.Popen, str]]:
+    """`portal serve --workers 2`, or with the --workers a test gives as its parameter (None: no option)."""
+    workers = getattr(request, "param", 2)
     port = free_port()
     env = {key: value for key, value in os.environ.items() if not key.startswith("PORTAL_")}
     env.update(
@@ -80,7 +86,7 @@ def served(tmp_path: Path, database_url: str) -> Iterator[tuple[subprocess.Popen
     )
     log = (tmp_path / "serve.log").open("w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "portal.cli", "serve", "--workers", "2"],
+        [sys.executable, "-m", "portal.cli", "serve", *(["--workers", str(workers)] if workers else [])],
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -97,7 +103,8 @@ def served(tmp_path: Path, database_url: str) -> Iterator[tuple[subprocess.Popen
 
     try:
         assert wait_for(ready, 90, 0.2), "portal serve did not become ready"
-        assert wait_for(lambda: len(descendants(process.pid)) >= 2, 30), "two workers expected"
+        expected = workers or default_workers()
+        assert wait_for(lambda: len(descendants(process.pid)) >= expected, 30), f"{expected} workers expected"
         yield process, url
     finally:
         if process.poll() is None:
@@ -167,3 +174,12 @@ def test_a_killed_worker_is_replaced_by_one_that_answers(served):
         return statuses == {200}
 
     assert wait_for(every_worker_answers, 60), "the server did not answer on every connection again"
+
+
+@pytest.mark.parametrize("served", [None], indirect=True)
+def test_without_workers_it_runs_one_per_cpu_at_most_8_on_either_database(served):
+    """SQLite too: its processes' writers queue on a lock beside the database (see test_sqlite_processes.py)."""
+    process, url = served
+    assert len(descendants(process.pid)) == default_workers()
+    with httpx.Client(timeout=5) as client:
+        assert client.get(f"{url}/ready").status_code == 200
