@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
 sys.path.insert(0, str(ROOT))
 
-from bench.serving import HIGH_RATE_LIMITS, free_port, rate, server_rss_mb, wait_ready  # noqa: E402
+from bench.serving import HIGH_RATE_LIMITS, descendants, free_port, rate, server_rss_mb, wait_ready  # noqa: E402
 
 
 def read_jsonl(path: Path) -> list[dict]:
@@ -148,6 +148,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=8)
     parser.add_argument("--clients", type=int, default=64, help="concurrent search clients in the load phase")
     parser.add_argument("--load-seconds", type=int, default=60)
+    parser.add_argument("--workers", type=int, default=None, help="portal serve --workers (default: its own)")
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="portal-bench-"))
@@ -189,7 +190,7 @@ def main() -> None:
 
     port, hello_port = free_port(), free_port()
     server = subprocess.Popen(
-        [*portal, "serve", "--port", str(port)],
+        [*portal, "serve", "--port", str(port), *(["--workers", str(args.workers)] if args.workers else [])],
         env={**env, "PORTAL_BACKGROUND_JOBS": "true"},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -222,6 +223,7 @@ def main() -> None:
         search_rate = rate(base, search_paths, args.seconds, workdir)
         article_rate = rate(base, article_paths, args.seconds, workdir)
         idle_rss = server_rss_mb(server.pid)
+        workers = f"{len(descendants(server.pid))} server worker process(es)"
         words = sorted({w for q, _lang in picked for w in q.split() if w.isalpha() and len(w) > 3})
         load = asyncio.run(search_load(base, distinct_searches(picked, words), args.clients, args.load_seconds))
         loaded_rss = server_rss_mb(server.pid)
@@ -243,7 +245,7 @@ def main() -> None:
     )
     print(f"portal kb import: {imported:.1f} s   portal reindex (full): {reindexed:.1f} s  (target <= 20 s)")
     print(f"in-process search, {len(timings)} queries: p50 {p50:.2f} ms  p99 {p99:.2f} ms  (target p99 <= 10 ms)")
-    print(f"HTTP ({client}, {args.seconds} s each after one request per page, one server process):")
+    print(f"HTTP ({client}, {args.seconds} s each after one request per page, {workers}):")
     print(f"  hello        {hello_rate:8.0f} req/s")
     # Both replay warmed anonymous pages, so they time the page cache; bench/pages.py times distinct searches.
     print(

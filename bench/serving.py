@@ -185,8 +185,8 @@ def rate(url: str, paths: list[str], seconds: int, workdir: Path) -> float:
     return load(url, paths, seconds, workdir).rate
 
 
-def server_rss_mb(pid: int) -> float:
-    """Resident memory of the process and all its descendants (granian runs workers as children)."""
+def descendants(pid: int) -> list[int]:
+    """The process ids below `pid` (granian runs its workers as children), children before grandchildren."""
     children: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -196,10 +196,18 @@ def server_rss_mb(pid: int) -> float:
             except OSError:
                 continue
             children.setdefault(int(fields[1]), []).append(int(entry.name))
-    total, todo = 0, [pid]
+    found, todo = [], list(children.get(pid, []))
     while todo:
-        current = todo.pop()
+        current = todo.pop(0)
+        found.append(current)
         todo += children.get(current, [])
+    return found
+
+
+def server_rss_mb(pid: int) -> float:
+    """Resident memory of the process and all its descendants."""
+    total = 0
+    for current in [pid, *descendants(pid)]:
         try:
             total += int((Path("/proc") / str(current) / "statm").read_text().split()[1])
         except OSError:
