@@ -130,3 +130,21 @@ async def test_the_switcher_changes_a_signed_in_users_language_at_once(client, s
     assert '<html lang="en">' in (await client.get("/profile")).text
     await post_form(client, "/language", {"lang": "ru", "next": "/profile"})
     assert '<html lang="ru">' in (await client.get("/profile")).text
+
+
+def test_template_functions_get_their_own_arguments_and_context_functions_still_get_the_context(settings):
+    from jinja2 import pass_context
+
+    env = environment(settings)
+    seen = []
+    env.globals["shout"] = lambda text, **kwargs: seen.append(kwargs) or text.upper()
+    env.globals["page_of"] = pass_context(lambda context, key: context[key])
+    env.plain_functions[id(env.globals["shout"])] = env.globals["shout"]  # as environment() registers its own
+    template = env.from_string(
+        "{% for word in words %}{% set n = loop.index %}{{ shout(word) }}{{ n }} {% endfor %}"
+        "{% block b %}{% set m = 3 %}{{ shout('c') }}{{ m }} {{ page_of('title') }} {{ _('Search') }}{% endblock %}"
+    )
+    with i18n.use_locale("ru"):
+        page = template.render(words=["a", "b"], title="T")
+    # Called from a loop and a block: Jinja's loop and block variables are not passed on.
+    assert page == "A1 B2 C3 T Найти" and seen == [{}, {}, {}]
