@@ -40,7 +40,12 @@ class SearchBusy(RuntimeError):
 
 class NotReady(Exception):
     """A search asked to run on the event loop needs what must not happen there (a searcher opened, a
-    segment new since the warm-up decoded, a wait for a slot): run it in a worker thread instead."""
+    segment new since the warm-up decoded, a wait for a slot): run it in a worker thread instead.
+    `cold`: the index wants warming up first (not when only the slots are taken)."""
+
+    def __init__(self, reason: str, *, cold: bool = True) -> None:
+        super().__init__(reason)
+        self.cold = cold
 
 
 class SearchGate:
@@ -74,7 +79,7 @@ class SearchGate:
         NotReady at once when none is free and `wait` is false."""
         if not self._running.acquire(blocking=False):
             if not wait:
-                raise NotReady("every search slot is taken")
+                raise NotReady("every search slot is taken", cold=False)
             with self._waiting_lock:
                 if self._waiting >= self.queue:
                     raise SearchBusy(self.retry_after)

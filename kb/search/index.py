@@ -269,8 +269,11 @@ async def run_search(index: SearchIndex, fn: Callable[..., T], *args: object) ->
     2.5-2.65 ms on the loop): the hand-overs and the threads' contention for the GIL, beside which the
     thread could not run anyway. What must not block the loop (opening a searcher, reading files that
     changed, decoding new segments, waiting for a slot) raises NotReady before it starts, and the call
-    goes to a worker thread, which warms the index up first."""
+    goes to a worker thread, which warms the index up first when it is cold (not when the slots were
+    only taken: under load, a warm-up per waiting search would open searchers for nothing)."""
     try:
         return index.on_loop(fn, *args)
-    except NotReady:
-        return await index.gate.run(index.warmed, fn, *args)
+    except NotReady as not_ready:
+        if not_ready.cold:
+            return await index.gate.run(index.warmed, fn, *args)
+        return await index.gate.run(fn, *args)

@@ -194,6 +194,8 @@ async def test_a_search_never_waits_for_a_slot_on_the_event_loop(tmp_path):
     embedder = HeldEmbedder()
     index = build(tmp_path / "search", embedder, concurrency=1, thread_wait=60)
     index.warm_up()
+    warm_ups = []
+    index.warm_up = lambda: warm_ups.append(1)  # the index is warm: a busy slot is no reason to warm it
     embedder.holding.set()
     held = threading.Thread(target=index.search, args=("refund", "en"))
     held.start()
@@ -213,4 +215,5 @@ async def test_a_search_never_waits_for_a_slot_on_the_event_loop(tmp_path):
     held.join(timeout=60)
     assert results[0].total > 0
     assert len(embedder.threads) == 2 and threading.get_ident() not in embedder.threads
+    assert warm_ups == []
     index.close()
