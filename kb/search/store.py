@@ -85,6 +85,7 @@ class IndexStore:
         # Generations found damaged (and the reasons already logged): check() reports them, and each
         # damage is logged once rather than on every request that meets it.
         self._damaged: dict[str, set[str]] = {}
+        self._current_seen: tuple[tuple[int, int, int, int], str] | None = None  # CURRENT's state, its name
 
     # --- damage --------------------------------------------------------------------------------
 
@@ -130,15 +131,27 @@ class IndexStore:
 
     def current_generation(self) -> str | None:
         """The live generation's name; None when there is no index yet. Raises IndexUnavailable when
-        CURRENT holds anything but a generation name."""
+        CURRENT holds anything but a generation name. The file is read again only when its state
+        changed (a rebuild replaces it: a new inode), so a search costs a stat of it, not a read."""
+        path = self.root / _CURRENT
         try:
-            raw = (self.root / _CURRENT).read_bytes()
+            info = os.stat(path)
+        except FileNotFoundError:
+            return None
+        state = (info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+        seen = self._current_seen
+        if seen is not None and seen[0] == state:
+            return seen[1]
+        try:
+            raw = path.read_bytes()
         except FileNotFoundError:
             return None
         name = raw.decode("utf-8", "replace").strip()
         if not GENERATION_NAME.fullmatch(name):
             # Also when empty: a rebuild writes a name before CURRENT exists, so an empty one is damage.
             raise self._unavailable(_CURRENT, f"it does not name a generation ({raw[:40]!r})")
+        # Read after the stat: the name is at least as new as the state it is kept under.
+        self._current_seen = (state, name)
         return name
 
     def _current_or_none(self) -> str | None:
@@ -213,12 +226,9 @@ class IndexStore:
         with self._idle_lock:
             while self._idle:
                 gen, searcher, opened_with = self._idle.pop()
+                # Unchanged file states prove it up to date: a commit writes a new table of contents.
                 if gen == generation and opened_with == states:
-                    try:
-                        if searcher.up_to_date():
-                            return gen, searcher, states
-                    except DATA_ERRORS:
-                        pass
+                    return gen, searcher, states
                 # Not Searcher.refresh(): it reuses segment readers by segment id, so documents
                 # deleted (or replaced) since in an old segment would stay visible. A new commit
                 # costs one fresh searcher instead.

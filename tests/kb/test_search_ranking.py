@@ -134,3 +134,33 @@ def test_stored_vectors_round_trip_in_half_precision():
     vector = EMBEDDER.embed("Как вернуть товар")
     assert np.allclose(decode(encode(vector)), vector, atol=1e-3)
     assert not decode(None).any()
+
+
+def test_a_query_is_tokenized_word_by_word_as_the_tokenizer_reads_it_whole():
+    from pathlib import Path
+
+    from kb.search.semantic import _direction
+
+    assert EMBEDDER.load()
+    tokenizer, table = EMBEDDER._loaded()
+    texts = [
+        "How do I reset my password?",
+        "Как вернуть товар, если он пришёл повреждённым?",
+        "refund  with two spaces",
+        "1  2  3",  # a run of spaces is one token, as in "    indented code"
+        "    indented code",
+        " leading space",
+        "trailing space   ",
+        "tabs\tand\nnew lines",
+        "e-mail: ann@example.com (ID #42) — 50% off!!!",
+        "ёлка, ЁЖ, naïve café, 東京",
+        "",
+    ]
+    for article in sorted(Path(__file__).resolve().parents[2].joinpath("content").rglob("*.md"))[:40]:
+        texts += [line for line in article.read_text(encoding="utf-8").splitlines() if line.strip()][:15]
+    small = Embedder()
+    for text in texts * 2:  # the second time from the memo of words
+        whole = tokenizer.encode(text, add_special_tokens=False).ids
+        assert small._ids(tokenizer, text) == whole, text
+        assert np.array_equal(small.embed(text), _direction(table, whole))
+    assert 0 < len(small._word_ids) <= 20_000
