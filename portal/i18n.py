@@ -124,9 +124,9 @@ def format_due(moment: datetime | None, now: datetime, time_zone: str, locale: s
     with use_locale(locale):
         left = moment - now
         if left < timedelta(0):
-            return f"{gettext_('overdue by %(span)s', span=_span(-left))} ({format_when(moment, time_zone)})"
+            return gettext_("overdue by %(span)s", span=_span(-left)) + f" ({format_when(moment, time_zone)})"
         if left < timedelta(hours=6):
-            return f"{gettext_('in %(span)s', span=_span(left))} ({format_when(moment, time_zone)})"
+            return gettext_("in %(span)s", span=_span(left)) + f" ({format_when(moment, time_zone)})"
         zone = _zone(time_zone)
         days = (moment.astimezone(zone).date() - now.astimezone(zone).date()).days
         at = format_time(moment, "short", tzinfo=zone, locale=_babel_locale(locale))

@@ -15,6 +15,7 @@ from auth.tables import User
 from auth.tokens import new_secret
 from portal import logs
 from portal.accounts.flows import Client
+from portal.accounts.landing import after_sign_in, safe_next
 from portal.db import write_transaction
 from portal.settings import Settings
 
@@ -40,7 +41,7 @@ class Callback:
 class SignedIn:
     user: User
     secret: str  # the new session's cookie value
-    next_path: str
+    landing: str  # where the browser goes now, as after a password sign-in
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +101,8 @@ async def _look(provider: Provider, directory: Directory) -> None:
 async def start(
     settings: Settings, name: str, next_path: str, browser_secret: str | None, directory: Directory = DIRECTORY
 ) -> tuple[str, str]:
-    """Where to send the browser, and the secret its cookie must carry back; the attempt is stored."""
+    """Where to send the browser, and the secret its cookie must carry back; the attempt is stored with
+    the page to come back to (this site's paths only)."""
     provider = provider_named(settings, name)
     metadata = await directory.metadata(provider)
     # The browser's secret is kept if it has one, so that two tabs signing in at once both come back.
@@ -108,7 +110,7 @@ async def start(
         browser_secret, _hash = new_secret()
     attempt = flow.Attempt.new()
     async with write_transaction():
-        await records.begin(provider.name, attempt, browser_secret, next_path)
+        await records.begin(provider.name, attempt, browser_secret, safe_next(next_path))
     return flow.authorization_url(provider, metadata, redirect_uri(settings, provider), attempt), browser_secret
 
 
@@ -208,7 +210,7 @@ async def _open_session(user: User, client: Client, next_path: str, replaces: st
     # A new session id on every sign-in, as with a password (no session fixation).
     secret = await sessions.start(user, ip=client.ip, user_agent=client.user_agent, replaces=replaces)
     await users.record_login(user)
-    return SignedIn(user, secret, next_path)
+    return SignedIn(user, secret, after_sign_in(user.role, next_path))
 
 
 async def link_to_confirm(settings: Settings, raw: str | None) -> tuple[str, str]:

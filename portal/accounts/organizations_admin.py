@@ -37,7 +37,7 @@ async def coordinators() -> list[dict]:
 
 
 async def details(organization_id: int) -> dict:
-    """The organization with its members and the calendar it uses (NotFound when there is none)."""
+    """The organization with its members, its plan's name and the calendar it uses (NotFound when there is none)."""
     org = await organizations.get(organization_id)
     members = (
         await User.select(User.id, User.name, User.email, User.role)
@@ -47,7 +47,12 @@ async def details(organization_id: int) -> dict:
     link = await OrganizationCalendar.select(OrganizationCalendar.calendar).where(
         OrganizationCalendar.organization == org.id
     )
-    return {"organization": org, "members": members, "calendar": link[0]["calendar"] if link else None}
+    return {
+        "organization": org,
+        "members": members,
+        "plan_name": await levels.plan_name(org.support_plan),
+        "calendar": link[0]["calendar"] if link else None,
+    }
 
 
 def _id(value: str, field: str, code: str) -> int | None:

@@ -57,11 +57,12 @@ async def answer_with(settings: Settings, agent: User, ticket: Ticket, article_i
     ticket waiting for the customer, as any public reply does by default."""
     locale = await locale_of(ticket)
     article = await _article(article_id, locale)
+    url = f"{settings.base_url.rstrip('/')}/kb/{article['slug']}"
     with use_locale(locale):
         body = gettext_(
             "This article answers your question: [%(title)s](%(url)s). Reply here if it does not solve the problem.",
             title=article["title"].replace("]", ")").replace("[", "("),
-            url=f"{settings.base_url.rstrip('/')}/kb/{article['slug']}",
+            url=url,
         )
     summary = " ".join(article["summary"].split())
     if summary:

@@ -10,6 +10,7 @@ from piccolo.engine.postgres import PostgresEngine
 
 from portal import db
 from portal.reports.period import Filters, Period
+from portal.sla import levels
 from portal.tickets.tables import Ticket
 
 # What the reports group the ticket `t` by, read from the tables TICKET_JOINS joins to it once per
@@ -127,7 +128,7 @@ async def grouped(
     `base` selects each dimension's expression as d_<name>; a dimension's rows come most frequent first.
     Each column of `base` named in `ranked` (in `ranked_overall`: overall only) gets its percentiles as
     <column>_p50 and <column>_p90: the smallest of its values (NULLs left out) at or above that share
-    of them, the nearest rank of PostgreSQL's percentile_disc."""
+    of them, the nearest rank of PostgreSQL's percentile_disc. A plan's rows are under its name."""
     columns = ", ".join(f"{expression} AS d_{name}" for name, expression in dimensions.items())
     measures = f", {measures}" if measures else ""
     parts = [_part("", "''", measures, ranked + ranked_overall, ())]
@@ -138,6 +139,10 @@ async def grouped(
     out: dict[str, list[dict]] = {"": [], **{name: [] for name in dimensions}}
     for row in found:
         out[row["d"]].append(row)
+    if "plan" in dimensions:  # grouped by slug, shown by the name people know the plan by
+        names = await levels.plan_names()
+        for row in out["plan"]:
+            row["k"] = names.get(row["k"], row["k"])
     for name in dimensions:
         out[name].sort(key=lambda r: (-r["n_rows"], str(r["k"])))
     return out

@@ -9,6 +9,7 @@ from datetime import date, datetime, time, timedelta
 
 from auth.recent import RecentRows
 from portal.db import current_engine
+from portal.i18n import current_locale
 from portal.sla.calendar import BusinessCalendar, Interval
 from portal.sla.policy import RANK, Deadlines, warning
 from portal.sla.tables import Holiday, SupportPlan
@@ -45,6 +46,8 @@ _TARGETS: RecentRows[tuple, tuple[dict, frozenset[date], dict[int, tuple[Interva
 )
 # Per (database, organization): the days off of the organization's own calendar.
 _ORGANIZATION_DAYS: RecentRows[tuple[int, int], frozenset[date]] = RecentRows(CACHE_SECONDS, _KEPT)
+# Per database: each plan's English and Russian names by slug (a ticket page names its plan).
+_NAMES: RecentRows[int, dict[str, tuple[str, str]]] = RecentRows(CACHE_SECONDS, _KEPT)
 
 
 class NoServiceLevel(LookupError):
@@ -103,8 +106,31 @@ async def plans() -> list[dict]:
     return await SupportPlan.select(*columns).order_by(SupportPlan.position).order_by(SupportPlan.id)
 
 
+def name_in_language(name_en: str, name_ru: str) -> str:
+    """A plan's name as people read it: the one its admin gave in the current language (the shipped plans
+    came with both), the English one where the Russian is missing."""
+    return name_ru if current_locale() == "ru" and name_ru else name_en
+
+
+async def plan_names() -> dict[str, str]:
+    """Every plan's name in the current language, by slug."""
+    key = id(current_engine())
+    names = _NAMES.get(key)
+    if names is None:
+        rows = await SupportPlan.select(SupportPlan.slug, SupportPlan.name_en, SupportPlan.name_ru)
+        names = {row["slug"]: (row["name_en"], row["name_ru"]) for row in rows}
+        _NAMES.put(key, names)
+    return {slug: name_in_language(*pair) for slug, pair in names.items()}
+
+
+async def plan_name(slug: str) -> str:
+    """The plan's name in the current language; a slug no plan has (never stored by the portal) as it is."""
+    return (await plan_names()).get(slug, slug)
+
+
 def forget() -> None:
     """Drop what this process remembers of the tables (after an admin changed them)."""
+    _NAMES.drop()
     _CHOICES.drop()
     _TARGETS.drop()
     _ORGANIZATION_DAYS.drop()

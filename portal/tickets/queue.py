@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from auth.tables import Organization, Role, User
 from portal.i18n import current_locale
+from portal.sla import levels
 from portal.tickets import rendering
 from portal.tickets.tables import Attachment, CustomField, Event, Message, Ticket, TicketType
 from portal.tickets.visibility import STAFF, number_of
@@ -136,7 +137,7 @@ async def ticket_facts(ticket: Ticket, now: datetime) -> dict[str, object]:
         "requester": requester,
         "assignee": ticket.assignee if getattr(ticket.assignee, "id", None) else None,
         "organization": organization,
-        "plan": organization.support_plan if organization else "standard",
+        "plan_name": await levels.plan_name(organization.support_plan if organization else levels.FALLBACK_PLAN),
         "type_row": (await type_names()).get(ticket.type),
         "fields": await _custom_fields(ticket),
         "description_html": description,

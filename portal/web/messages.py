@@ -366,12 +366,3 @@ def _roles() -> dict[str, str]:
 
 def describe_role(role: str) -> str:
     return _roles().get(role, role)
-
-
-@per_locale
-def _plans() -> dict[str, str]:
-    return {"standard": _("Standard"), "premium": _("Premium")}
-
-
-def describe_plan(plan: str) -> str:
-    return _plans().get(plan, plan)

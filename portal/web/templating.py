@@ -15,6 +15,7 @@ from markupsafe import Markup, escape
 from portal import i18n
 from portal.accounts import oidc_signin
 from portal.settings import Settings
+from portal.sla import levels
 from portal.web import messages, ticket_labels
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -64,7 +65,7 @@ def environment(settings: Settings) -> Environment:
         describe=messages.describe,
         notice=messages.notice,
         describe_role=messages.describe_role,
-        describe_plan=messages.describe_plan,
+        plan_name_in_language=levels.name_in_language,
         ticket_label=ticket_labels.ticket_label,
         user_of=lambda request: request.scope.get("user"),
         sign_in_providers=lambda: oidc_signin.buttons(settings),

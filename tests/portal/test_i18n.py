@@ -1,7 +1,12 @@
 """Every page and email in English and Russian, chosen by the user's setting, else the browser."""
 
+import io
 import re
+import tokenize
+from collections.abc import Iterator
+from pathlib import Path
 
+from babel.messages.catalog import Catalog
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
@@ -11,28 +16,71 @@ from portal import i18n
 from portal.web.templating import environment
 from tests.helpers import create_user, last_mail, post_form, sign_in
 
+KEYWORDS = {**DEFAULT_KEYWORDS, "gettext_": None, "ngettext_": (1, 2)}  # as the README's `pybabel extract`
+GETTEXT_CALL = re.compile(r"\b(?:n?gettext_?|_)\(")
 
-def test_every_message_in_the_code_has_a_russian_translation():
+
+def _extracted() -> set[str | tuple[str, ...]]:
+    """Every message the code and templates use, as `pybabel extract` finds them."""
     root = i18n.CATALOGS.parent.parent
     with (i18n.CATALOGS / "babel.cfg").open() as config:  # the mapping `pybabel extract` uses too
         method_map, options = parse_mapping_cfg(config)
-    found = {
+    return {
         message
-        for _file, _line, message, _comments, _context in extract_from_dir(
-            str(root), method_map, options, keywords={**DEFAULT_KEYWORDS, "gettext_": None, "ngettext_": (1, 2)}
-        )
+        for _file, _line, message, _comments, _context in extract_from_dir(str(root), method_map, options, KEYWORDS)
     }
-    with (i18n.CATALOGS / "ru" / "LC_MESSAGES" / "messages.po").open("rb") as handle:
-        catalog = read_po(handle)
-    # Plural messages are keyed by their singular, as extraction reports them.
+
+
+def _key(message: str | tuple[str, ...]) -> str:
+    """Plural messages are keyed by their singular, as extraction reports them."""
+    return message[0] if isinstance(message, tuple) else message
+
+
+def _read(path: Path) -> Catalog:
+    with path.open("rb") as handle:
+        return read_po(handle)
+
+
+def test_every_message_in_the_code_has_a_russian_translation_and_is_in_the_template():
+    found = {_key(m) for m in _extracted()}
+    catalog = _read(i18n.CATALOGS / "ru" / "LC_MESSAGES" / "messages.po")
+    # A fuzzy translation is a guess `pybabel update` made: the compiled catalog leaves it out.
     translated = {
-        m.id[0] if isinstance(m.id, tuple) else m.id
+        _key(m.id)
         for m in catalog
-        if m.id and m.string and all(m.string if isinstance(m.string, tuple) else [m.string])
+        if m.id and not m.fuzzy and all(m.string if isinstance(m.string, tuple) else [m.string])
     }
-    missing = sorted(str(m) for m in found if (m[0] if isinstance(m, tuple) else m) not in translated)
     assert len(found) > 100
-    assert missing == []
+    assert sorted(found - translated) == []
+    template = {_key(m.id) for m in _read(i18n.CATALOGS / "messages.pot") if m.id}
+    assert sorted(found - template) == [] and sorted(template - found) == [], "run the README's pybabel extract"
+
+
+def _f_strings(source: str) -> Iterator[str]:
+    """The text of each f-string of a module (from Python 3.12 the tokenizer splits them into parts)."""
+    starts, depth, parts = getattr(tokenize, "FSTRING_START", None), 0, []
+    for token in tokenize.generate_tokens(io.StringIO(source).readline):
+        if token.type == starts:
+            depth += 1
+        if depth:
+            parts.append(token.string)
+        elif token.type == tokenize.STRING and "f" in token.string.partition(token.string[-1])[0].lower():
+            yield token.string
+        if depth and token.type == getattr(tokenize, "FSTRING_END", None):
+            depth -= 1
+            if not depth:
+                yield " ".join(parts)
+                parts = []
+
+
+def test_no_message_hides_in_an_f_string_where_extraction_cannot_see_it():
+    hidden = [
+        f"{path.relative_to(i18n.CATALOGS.parent)}: {text}"
+        for path in sorted(i18n.CATALOGS.parent.rglob("*.py"))
+        for text in _f_strings(path.read_text(encoding="utf-8"))
+        if GETTEXT_CALL.search(text)
+    ]
+    assert hidden == []
 
 
 async def test_pages_follow_accept_language(client):

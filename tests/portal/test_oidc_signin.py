@@ -8,10 +8,10 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from auth.tables import AuthSession, OidcIdentity, OidcLogin, User
+from auth.tables import AuthSession, OidcIdentity, OidcLogin, Role, User
 from portal.web.app import create_app
 from tests.conftest import browser, make_settings
-from tests.helpers import create_user, sign_in
+from tests.helpers import TEST_PASSWORD, create_user, post_form, sign_in
 from tests.oidc import harness
 from tests.portal.conftest import PORTAL
 
@@ -162,6 +162,36 @@ async def test_the_redirect_after_sign_in_stays_on_this_site(portal, target):
 async def test_the_redirect_after_sign_in_keeps_a_local_path(portal, at_provider):
     answer = await harness.sign_in_through(portal, at_provider, "gail", next_path="/profile?tab=1")
     assert answer.headers["location"] == "/profile?tab=1"
+
+
+async def test_staff_land_on_their_queue_and_customers_where_they_did(portal, at_provider, oidc_settings):
+    await create_user(oidc_settings, "sam@example.com", role=Role.AGENT, name="Sam Agent")
+    linking = await harness.sign_in_through(portal, at_provider, "sam")
+    assert linking.headers["location"] == "/auth/oidc/link"
+    linked = await post_form(portal, "/auth/oidc/link", {"password": TEST_PASSWORD})
+    assert linked.status_code == 302 and linked.headers["location"] == "/staff/tickets"
+    assert (await portal.get("/staff/tickets")).status_code == 200
+
+    # Signing in again through the provider, as the password form does: the queue, or the page asked from.
+    for asked, landing in [
+        ("/", "/staff/tickets"),
+        ("/staff/reports", "/staff/reports"),
+        ("//evil.test/", "/staff/tickets"),
+    ]:
+        portal.cookies.delete("portal_session")
+        async with httpx.AsyncClient(timeout=10) as fresh_provider_browser:
+            answer = await harness.sign_in_through(portal, fresh_provider_browser, "sam", next_path=asked)
+        assert answer.status_code == 302 and answer.headers["location"] == landing, asked
+    password = await post_form(portal, "/login", {"email": "sam@example.com", "password": TEST_PASSWORD})
+    assert password.headers["location"] == "/staff/tickets"
+
+    portal.cookies.delete("portal_session")
+    async with httpx.AsyncClient(timeout=10) as customer_browser:
+        customer = await harness.sign_in_through(portal, customer_browser, "hal")
+        assert customer.status_code == 302 and customer.headers["location"] == "/"
+        portal.cookies.delete("portal_session")
+        asked = await harness.sign_in_through(portal, customer_browser, "hal", next_path="/tickets")
+    assert asked.headers["location"] == "/tickets"
 
 
 async def test_an_unknown_provider_is_not_found(portal):

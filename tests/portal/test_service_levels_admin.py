@@ -10,6 +10,7 @@ from auth.tables import Organization, Role
 from portal.sla import levels
 from portal.sla.tables import Holiday, HolidayCalendar, ServiceTarget, SupportPlan
 from portal.tickets.filing import NewTicket, open_ticket
+from portal.tickets.visibility import number_of
 from tests.helpers import create_user, post_form, sign_in
 
 URL = "/admin/service-levels"
@@ -245,3 +246,41 @@ async def test_a_new_plan_is_offered_to_organizations_until_it_is_retired(admin,
     assert refused.status_code == 400 and not await Organization.exists().where(Organization.name == "Latecomer")
     kept = await post_form(admin, f"/admin/organizations/{org.id}", {"support_plan": "gold", "shares_tickets": "1"})
     assert kept.status_code == 302  # an organization stays on its retired plan
+
+
+async def test_an_added_plan_is_called_by_its_name_wherever_a_plan_is_named(admin, settings):
+    made = await post_form(admin, URL, {"slug": "tier3", "name_en": "Gold Care", "name_ru": "Золотая забота"})
+    assert made.status_code == 302
+    assert (
+        await post_form(admin, "/admin/organizations", {"name": "Goldco", "support_plan": "tier3"})
+    ).status_code == 302
+    org = await Organization.objects().where(Organization.name == "Goldco").first()
+    ann = await create_user(settings, "ann@example.com", organization_id=org.id)
+    ticket = await open_ticket(settings, ann, NewTicket("question", "Gold service", "Quickly please"))
+    number = number_of(ticket.id)
+    pages = {
+        "organization": f"/admin/organizations/{org.id}",
+        "ticket": f"/staff/tickets/{number}",
+        "report filter": "/staff/reports?report=times",
+        "report table": "/staff/reports/times/csv/by_plan",
+    }
+    for locale, name in [("en", "Gold Care"), ("ru", "Золотая забота")]:
+        await post_form(admin, "/language", {"lang": locale, "next": "/"})
+        for what, url in pages.items():
+            page = await admin.get(url)
+            assert page.status_code == 200 and name in page.text, (locale, what)
+            if what != "report filter":  # the filter's choice sends the slug
+                assert "tier3" not in page.text, (locale, what)
+
+    # A shipped plan keeps its name in either language; a ticket without an organization is under Standard.
+    bob = await create_user(settings, "bob@example.com")
+    loose = await open_ticket(settings, bob, NewTicket("question", "No company", "Hello"))
+    await post_form(admin, "/language", {"lang": "ru", "next": "/"})
+    assert "Стандарт" in (await admin.get(f"/staff/tickets/{number_of(loose.id)}")).text
+    await post_form(admin, "/language", {"lang": "en", "next": "/"})
+    assert "support plan: Standard" in (await admin.get(f"/staff/tickets/{number_of(loose.id)}")).text
+    # Renamed by an admin: every page follows at once.
+    tier3 = await _plan("tier3")
+    renamed = {"name_en": "Platinum Care", "name_ru": "Платиновая забота", "triage_minutes": "15"}
+    assert (await post_form(admin, f"{URL}/{tier3.id}/settings", renamed)).status_code == 302
+    assert "Platinum Care" in (await admin.get(pages["ticket"])).text

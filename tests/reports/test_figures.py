@@ -59,7 +59,7 @@ async def test_times_medians_and_90th_percentiles(history):
         ("Alex Agent", 3, 180.0, 360.0, 2, 180.0, 240.0),
         ("Olga Agent", 0, None, None, 0, None, None),
     ]
-    assert [row[0] for row in report.table("by_plan").rows] == ["standard"]
+    assert [row[0] for row in report.table("by_plan").rows] == ["Standard"]
     in_status = {(r[0], r[1]): (r[2], r[3]) for r in report.table("time_in_status").rows}
     assert in_status[("incident", "new")] == (2, 210.0)  # 60 and 360 minutes
     assert in_status[("incident", "pending")] == (1, 1380.0)

@@ -16,9 +16,9 @@ from auth.tables import User
 from portal import i18n
 from portal.accounts import flows as accounts
 from portal.accounts.flows import Client
+from portal.accounts.landing import after_sign_in, safe_next
 from portal.settings import Settings
 from portal.web.guards import PUBLIC
-from portal.web.redirects import landing, safe_next
 from portal.web.session import session_cookie
 
 FORM = Body(media_type=RequestEncodingType.URL_ENCODED)
@@ -62,7 +62,7 @@ async def sign_in_page(
     viewer: NamedDependency[User | None], next: FromQuery[str] = "/", done: FromQuery[str | None] = None
 ) -> Response:
     if viewer is not None:
-        return Redirect(path=safe_next(next))
+        return Redirect(path=after_sign_in(viewer.role, next))
     return _form("login.html", next=safe_next(next), done=done)
 
 
@@ -79,7 +79,7 @@ async def sign_in(
         if exc.code == "rate_limited":
             raise
         return _form("login.html", 400, error=exc.code, email=data.email, next=safe_next(data.next))
-    return Redirect(path=landing(user.role, data.next), cookies=[session_cookie(settings, secret)])
+    return Redirect(path=after_sign_in(user.role, data.next), cookies=[session_cookie(settings, secret)])
 
 
 @post("/logout", opt=PUBLIC)

@@ -14,10 +14,10 @@ from auth.tables import User
 from kb.indexing import IndexSync
 from portal import i18n
 from portal.accounts import personal
+from portal.accounts.landing import safe_next
 from portal.knowledge import reading
 from portal.settings import Settings
 from portal.web.guards import PUBLIC
-from portal.web.redirects import safe_next
 from portal.web.session import language_cookie
 
 

@@ -17,9 +17,9 @@ from auth.oidc.errors import OidcError, ProviderUnavailable
 from auth.tables import User
 from portal.accounts import oidc_signin
 from portal.accounts.flows import Client
+from portal.accounts.landing import safe_next
 from portal.settings import Settings
 from portal.web.guards import PUBLIC, SIGNED_IN
-from portal.web.redirects import safe_next
 from portal.web.session import session_cookie
 
 log = logging.getLogger("portal.web")
@@ -60,7 +60,7 @@ async def start(
     request: Request, name: FromPath[str], settings: NamedDependency[Settings], next: FromQuery[str] = "/"
 ) -> Response:
     try:
-        url, secret = await oidc_signin.start(settings, name, safe_next(next), request.cookies.get(ATTEMPT_COOKIE))
+        url, secret = await oidc_signin.start(settings, name, next, request.cookies.get(ATTEMPT_COOKIE))
     except ProviderUnavailable:
         return _sign_in_page("oidc_unavailable", next, status=503)
     return Redirect(path=url, cookies=[_cookie(settings, ATTEMPT_COOKIE, secret)])
@@ -96,7 +96,7 @@ async def callback(
         return _sign_in_page(exc.code, status=status, cookies=[forget])
     if isinstance(outcome, oidc_signin.LinkNeeded):
         return Redirect(path="/auth/oidc/link", cookies=[forget, _cookie(settings, LINK_COOKIE, outcome.secret)])
-    return Redirect(path=safe_next(outcome.next_path), cookies=[forget, session_cookie(settings, outcome.secret)])
+    return Redirect(path=outcome.landing, cookies=[forget, session_cookie(settings, outcome.secret)])
 
 
 def _link_page(email: str, label: str, status: int = 200, error: str | None = None) -> Template:
@@ -132,7 +132,7 @@ async def confirm_link(
         email, label = await oidc_signin.link_to_confirm(settings, raw)
         return _link_page(email, label, 400, exc.code)
     return Redirect(
-        path=safe_next(signed_in.next_path),
+        path=signed_in.landing,
         cookies=[_cookie(settings, LINK_COOKIE, None), session_cookie(settings, signed_in.secret)],
     )
 

@@ -1,4 +1,10 @@
-"""Where a redirect after a form may go: only paths on this site."""
+"""Where a redirect may go (only paths on this site) and where a sign-in leads, by password or by an
+OpenID Connect provider alike."""
+
+from auth.tables import Role
+
+STAFF_HOME = "/staff/tickets"
+_STAFF = frozenset({Role.AGENT, Role.SUPERVISOR, Role.ADMIN})
 
 
 def safe_next(target: str | None, default: str = "/") -> str:
@@ -10,10 +16,7 @@ def safe_next(target: str | None, default: str = "/") -> str:
     return target
 
 
-STAFF_HOME = "/staff/tickets"
-
-
-def landing(role: str, target: str | None) -> str:
+def after_sign_in(role: str, target: str | None) -> str:
     """Where a sign-in leads: the page it was asked from, else staff to their queue and customers home."""
     wanted = safe_next(target)
-    return STAFF_HOME if wanted == "/" and role in {"agent", "supervisor", "admin"} else wanted
+    return STAFF_HOME if wanted == "/" and role in _STAFF else wanted
