@@ -13,6 +13,10 @@ next reader of the same URL in the same language. Two things differ per serving:
 Only routes that opt in (`CACHED_PAGE`) are considered, only while the knowledge base is public, and a
 request with a session cookie (valid or not) is never answered from the cache nor stored.
 
+A page is kept from its second request on: most searches are asked once (a long tail of distinct
+queries), and keeping each of them would spend the work of a copy and a place in the cache on a page
+nobody asks for again. The cache remembers which pages were asked (a bounded set of their keys' hashes).
+
 Copies are dropped when this process applies a change to articles or categories (`IndexSync.changes`):
 at once in the process that made it, within a background pass (seconds) in the others, as for search.
 """
@@ -61,6 +65,7 @@ T = TypeVar("T")
 CACHED_PAGE: dict[str, Any] = {"cached_page": True}
 _NOTE = "portal.page_cache"  # the scope key of the _Note of a page being rendered for the cache
 MAX_BYTES = 32 * 1024 * 1024  # of pages kept per process; the least recently served go first
+ASKED_KEPT = 50_000  # pages remembered as asked once (a hash each, about 4 MB); the oldest forgotten first
 # Litestar's tokens: 64 hex digits of randomness and 64 of their HMAC. Anything else in the cookie is
 # left to the CSRF middleware itself (the page is rendered fresh).
 CSRF_TOKEN = re.compile(rb"[0-9a-f]{128}")
@@ -236,10 +241,12 @@ async def send_copy(send: Send, copy: Copy, csrf: CSRFConfig, token: bytes) -> N
 class PageCache:
     """Rendered pages by (path, query, language), least recently served dropped beyond MAX_BYTES."""
 
-    def __init__(self, kb: IndexSync, max_bytes: int = MAX_BYTES) -> None:
+    def __init__(self, kb: IndexSync, max_bytes: int = MAX_BYTES, asked_kept: int = ASKED_KEPT) -> None:
         self.kb = kb
         self.max_bytes = max_bytes
+        self.asked_kept = asked_kept
         self._pages: OrderedDict[tuple, Copy] = OrderedDict()
+        self._asked: dict[int, None] = {}  # hashes of keys asked for and not kept, oldest first
         self._size = 0
         self._changes = kb.changes
 
@@ -255,6 +262,18 @@ class PageCache:
         if page is not None:
             self._pages.move_to_end(key)
         return page
+
+    def asked_before(self, key: tuple) -> bool:
+        """Whether a copy of this page is worth keeping: it was asked for before (and is remembered as
+        asked from now on)."""
+        asked = hash(key)
+        if asked in self._asked:
+            del self._asked[asked]
+            return True
+        self._asked[asked] = None
+        if len(self._asked) > self.asked_kept:
+            del self._asked[next(iter(self._asked))]
+        return False
 
     def put(self, key: tuple, page: Copy) -> None:
         self._current()
@@ -303,6 +322,9 @@ class PageCacheMiddleware(ASGIMiddleware):
         if page is None:
             if key in self._rendering:  # that render kept no copy (a 404): this one may not either
                 await self._render(key, scope, receive, send, next_app)
+                return
+            if not self.cache.asked_before(key):
+                await next_app(scope, receive, _marked(send))
                 return
             self._rendering[key] = rendering = asyncio.Event()
             try:
