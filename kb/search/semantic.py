@@ -60,7 +60,7 @@ class Embedder:
         self._lock = threading.Lock()
         self._model: tuple[Tokenizer, np.ndarray] | None = None
         self._looked = False
-        self._word_ids: dict[str, list[int]] = {}
+        self._word_ids: dict[str, tuple[int, ...]] = {}  # tuples of ints: the collector stops tracking them
 
     def _loaded(self) -> tuple[Tokenizer, np.ndarray] | None:
         with self._lock:
@@ -105,7 +105,7 @@ class Embedder:
             if found is None:
                 if len(memo) >= _WORDS_KEPT:
                     memo.clear()
-                found = memo[word] = [token.id for token in tokenizer.model.tokenize("▁" + word)]
+                found = memo[word] = tuple(token.id for token in tokenizer.model.tokenize("▁" + word))
             ids += found
         return ids
 
