@@ -3,6 +3,8 @@
 import asyncio
 import socket
 from datetime import UTC, datetime, timedelta
+from email import message_from_bytes, policy
+from email.utils import parsedate_to_datetime
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -11,8 +13,9 @@ from click.testing import CliRunner
 
 from portal.cli import main
 from portal.db import write_transaction
+from portal.db.inserts import insert
 from portal.notify import sender
-from portal.notify.outbox import InvalidRecipient, enqueue
+from portal.notify.outbox import InvalidRecipient, enqueue, prepare
 from portal.notify.render import render
 from portal.notify.tables import OutboxMessage
 from tests.helpers import post_form
@@ -27,6 +30,17 @@ class Inbox(Message):
 
     def handle_message(self, message):
         self.messages.append(message)
+
+
+class RawInbox:
+    """What an SMTP server receives, byte for byte."""
+
+    def __init__(self):
+        self.received: list[bytes] = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.received.append(envelope.original_content)
+        return "250 OK"
 
 
 def free_port() -> int:
@@ -170,3 +184,68 @@ async def test_mail_commands_read_the_local_maildir(client, settings, monkeypatc
     assert shown.exit_code == 0 and "http://portal.test/verify?token=" in shown.output
     missing = await asyncio.to_thread(runner.invoke, main, ["mail", "show", "9"])
     assert missing.exit_code != 0 and "no message 9" in missing.output
+
+
+LONG_RU = "Ваш запрос о доступе к личному кабинету и восстановлении пароля " * 4
+
+
+@pytest.mark.parametrize("via", ["maildir", "smtp"])
+async def test_a_recipient_reads_every_header_and_both_parts_in_english_and_russian(database_url, tmp_path, via):
+    mails = {
+        "ann@example.com": prepare(
+            "ann@example.com", "password_reset", "en", name="Ann", link="http://x/y", site_name="S & Co"
+        ),
+        "anna@example.com": prepare(
+            "anna@example.com",
+            "password_reset",
+            "ru",
+            message_id="<m-1@portal.test>",
+            thread_root="<root-7@portal.test>",
+            name="Анна",
+            link="http://x/y",
+            site_name="Поддержка",
+        ),
+    }
+    mails["anna@example.com"].subject = LONG_RU[:300]  # folded over several encoded lines
+    for mail in mails.values():
+        await insert(mail)
+    rows = {row.to_address: row for row in await OutboxMessage.objects()}
+    the_sender = "Поддержка «Портал» <support@portal.test>"
+    if via == "maildir":
+        assert await sender.deliver_due(sender.MaildirTransport(tmp_path / "mail"), the_sender) == (2, 0)
+        received = [path.read_bytes() for path in (tmp_path / "mail" / "new").iterdir()]
+    else:
+        inbox = RawInbox()
+        port = free_port()
+        server = Controller(inbox, hostname="127.0.0.1", port=port)
+        server.start()
+        try:
+            assert await sender.deliver_due(sender.SmtpTransport(f"smtp://127.0.0.1:{port}"), the_sender) == (2, 0)
+        finally:
+            server.stop()
+        received = [raw.replace(b"\r\n", b"\n") for raw in inbox.received]  # as a mail store keeps it
+    assert len(received) == 2
+    for raw in received:
+        head = raw.split(b"\n\n", 1)[0]
+        head.decode("ascii")  # non-ASCII travels encoded (RFC 2047)
+        assert all(len(line) <= 998 for line in raw.splitlines())
+        message = message_from_bytes(raw, policy=policy.default)
+        row = rows[message["To"]]
+        assert str(message["From"]) == the_sender
+        assert message["From"].addresses[0].addr_spec == "support@portal.test"
+        assert message["Subject"] == row.subject
+        assert parsedate_to_datetime(message["Date"]) == row.created_at.replace(microsecond=0)
+        assert message["Message-ID"] == (row.message_id or f"<outbox-{row.id}@portal.test>")
+        assert message["Auto-Submitted"] == "auto-generated" and message["X-Auto-Response-Suppress"] == "All"
+        assert message["MIME-Version"] == "1.0" and message.get_content_type() == "multipart/alternative"
+        if row.thread_root:
+            assert message["In-Reply-To"] == message["References"] == "<root-7@portal.test>"
+        else:
+            assert "In-Reply-To" not in message and "References" not in message
+        text, html = message.get_payload()
+        assert (text.get_content_type(), html.get_content_type()) == ("text/plain", "text/html")
+        assert text.get_content_charset() == html.get_content_charset() == "utf-8"
+        assert text.get_content().rstrip("\n") == row.body_text.rstrip("\n")
+        assert html.get_content().rstrip("\n") == row.body_html.rstrip("\n")
+    russian = message_from_bytes(next(r for r in received if b"anna@" in r), policy=policy.default)
+    assert "Анна" in russian.get_body(("plain",)).get_content() and LONG_RU[:40] in russian["Subject"]
