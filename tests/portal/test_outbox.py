@@ -15,7 +15,7 @@ from portal.cli import main
 from portal.db import write_transaction
 from portal.db.inserts import insert
 from portal.notify import sender
-from portal.notify.outbox import InvalidRecipient, enqueue, prepare
+from portal.notify.outbox import InvalidRecipient, enqueue, enqueue_many, prepare, prepare_each
 from portal.notify.render import render
 from portal.notify.tables import OutboxMessage
 from tests.helpers import post_form
@@ -103,6 +103,51 @@ async def test_two_senders_never_send_the_same_message_twice(database_url, tmp_p
     results = await asyncio.gather(sender.deliver_due(transport, FROM), sender.deliver_due(transport, FROM))
     assert sum(sent for sent, _failed in results) == 10
     assert len(list((tmp_path / "mail" / "new").iterdir())) == 10
+
+
+async def test_two_senders_drain_a_backlog_through_smtp_each_mail_once(database_url):
+    count = sender.BATCH * 3 + 7  # several batches: each pass claims the next while its last came full
+    await enqueue_many(
+        prepare_each(
+            [(f"user{n}@example.com", f"U{n}") for n in range(count)], "password_reset", "ru", link="-", site_name="S"
+        )
+    )
+    inbox = RawInbox()
+    port = free_port()
+    server = Controller(inbox, hostname="127.0.0.1", port=port)
+    server.start()
+    try:
+        transport = sender.SmtpTransport(f"smtp://127.0.0.1:{port}")
+        results = await asyncio.gather(sender.deliver_due(transport, FROM), sender.deliver_due(transport, FROM))
+    finally:
+        server.stop()
+    assert sum(sent for sent, _failed in results) == count and all(failed == 0 for _sent, failed in results)
+    recipients = sorted(message_from_bytes(raw, policy=policy.default)["To"] for raw in inbox.received)
+    assert recipients == sorted(f"user{n}@example.com" for n in range(count))  # each one, once
+    assert await OutboxMessage.count().where(OutboxMessage.status == "sent") == count
+
+
+async def test_a_pass_drains_a_bounded_number_of_batches(database_url, tmp_path):
+    count = sender.BATCH * sender.BATCHES_A_PASS + 3
+    await enqueue_many(
+        prepare_each(
+            [(f"u{n}@example.com", "U") for n in range(count)], "password_reset", "en", link="-", site_name="S"
+        )
+    )
+    transport = sender.MaildirTransport(tmp_path / "mail")
+    assert await sender.deliver_due(transport, FROM) == (count - 3, 0)
+    assert await sender.deliver_due(transport, FROM) == (3, 0)  # the rest at the next pass
+
+
+async def test_a_claimed_message_is_left_alone_until_its_lease_runs_out(database_url, tmp_path):
+    await enqueue("ann@example.com", "password_reset", "en", name="Ann", link="http://x/y", site_name="S")
+    now = datetime.now(UTC)
+    claimed = await sender._claim(now)
+    assert [row.to_address for row in claimed] == ["ann@example.com"] and claimed[0].created_at.tzinfo is not None
+    transport = sender.MaildirTransport(tmp_path / "mail")
+    assert await sender.deliver_due(transport, FROM, now=now) == (0, 0)  # the claimer is sending it
+    # The claimer died: after the lease another sender takes it.
+    assert await sender.deliver_due(transport, FROM, now=now + sender.CLAIM_LEASE + timedelta(seconds=1)) == (1, 0)
 
 
 async def test_header_injection_is_impossible(database_url, tmp_path):
