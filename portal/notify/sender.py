@@ -14,6 +14,7 @@ from urllib.parse import unquote, urlsplit
 
 import aiosmtplib
 
+from portal import db
 from portal.notify.message import Mail, build_message
 from portal.notify.tables import OutboxMessage
 
@@ -108,18 +109,11 @@ _SENT = "UPDATE outbox_message SET attempts = {}, status = 'sent', sent_at = {},
 _FAILED = "UPDATE outbox_message SET attempts = {}, status = {}, next_attempt_at = {}, last_error = {} WHERE id = {}"
 
 
-def _aware(value: datetime | str) -> datetime:
-    """SQLite may hand a returned timestamp back as text; PostgreSQL as an aware datetime."""
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
 async def _claim(now: datetime, limit: int = BATCH) -> list[Claimed]:
     postgres = OutboxMessage._meta.db.engine_type == "postgres"
     statement = _CLAIM.replace("{skip}", " FOR UPDATE SKIP LOCKED" if postgres else "")
     rows = await OutboxMessage.raw(statement, now, limit, now + CLAIM_LEASE, now)
-    claimed = [Claimed(**{**row, "created_at": _aware(row["created_at"])}) for row in rows]
+    claimed = [Claimed(**{**row, "created_at": db.aware(row["created_at"])}) for row in rows]
     return sorted(claimed, key=lambda row: row.id)  # RETURNING follows no order
 
 
