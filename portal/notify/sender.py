@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import mailbox
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 from urllib.parse import unquote, urlsplit
 
 import aiosmtplib
@@ -28,8 +30,7 @@ BATCH = 50
 # up to this many batches a pass (the other background work waits for the pass).
 BATCHES_A_PASS = 10
 
-Transport = Callable[[Mail], Awaitable[None]]
-__all__ = ["Mail", "build_message", "deliver_due", "transport_for"]
+Send = Callable[[Mail], Awaitable[None]]
 
 
 def backoff(attempts: int) -> timedelta:
@@ -37,17 +38,22 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 3600))
 
 
+class Transport(Protocol):
+    async def __call__(self, mail: Mail) -> None: ...
+
+    def session(self) -> AbstractAsyncContextManager[Send]:
+        """A way to send the mails of one pass, cheaper than one call each."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class SmtpTransport:
     url: str
 
-    async def __call__(self, mail: Mail) -> None:
+    def _client(self) -> aiosmtplib.SMTP:
         parts = urlsplit(self.url)
         implicit_tls = parts.scheme == "smtps"
-        await aiosmtplib.send(
-            mail.data,
-            sender=mail.sender,
-            recipients=[mail.recipient],
+        return aiosmtplib.SMTP(
             hostname=parts.hostname or "localhost",
             port=parts.port or (465 if implicit_tls else 25),
             username=unquote(parts.username) if parts.username else None,
@@ -57,6 +63,53 @@ class SmtpTransport:
             timeout=30,
         )
 
+    async def __call__(self, mail: Mail) -> None:
+        async with self._client() as client:
+            await client.sendmail(mail.sender, [mail.recipient], mail.data)
+
+    @contextlib.asynccontextmanager
+    async def session(self) -> AsyncIterator[Send]:
+        connection = _Connection(self._client)
+        try:
+            yield connection.send
+        finally:
+            await connection.close()
+
+
+class _Connection:
+    """One SMTP connection for the mails of a pass (a connection and its greeting cost more than a
+    mail), opened at the first mail and again after a failure."""
+
+    def __init__(self, new: Callable[[], aiosmtplib.SMTP]) -> None:
+        self._new = new
+        self._client: aiosmtplib.SMTP | None = None
+
+    async def send(self, mail: Mail) -> None:
+        reused = self._client is not None
+        try:
+            if self._client is None:
+                self._client = self._new()
+                await self._client.connect()
+            await self._client.sendmail(mail.sender, [mail.recipient], mail.data)
+        except Exception:
+            self._drop()
+            if not reused:
+                raise
+            # A server may close a connection kept open (idle too long, enough messages on it): once
+            # more on a new one, whose failure is the mail's.
+            await self.send(mail)
+
+    def _drop(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    async def close(self) -> None:
+        if self._client is not None:
+            with contextlib.suppress(Exception):  # the mails are sent: a lost goodbye changes nothing
+                await self._client.quit()
+            self._drop()
+
 
 @dataclass(frozen=True, slots=True)
 class MaildirTransport:
@@ -64,6 +117,10 @@ class MaildirTransport:
 
     async def __call__(self, mail: Mail) -> None:
         await asyncio.to_thread(self._deliver, mail.data)
+
+    @contextlib.asynccontextmanager
+    async def session(self) -> AsyncIterator[Send]:
+        yield self
 
     def _deliver(self, message: bytes) -> None:
         # Maildir(create=True) fails when another sender creates the folders at the same moment.
@@ -117,11 +174,11 @@ async def _claim(now: datetime, limit: int = BATCH) -> list[Claimed]:
     return sorted(claimed, key=lambda row: row.id)  # RETURNING follows no order
 
 
-async def _send(transport: Transport, sender: str, row: Claimed, now: datetime) -> bool:
+async def _send(send: Send, sender: str, row: Claimed, now: datetime) -> bool:
     """One attempt; the outcome is written at once, so a crash resends at most the mail in flight."""
     attempts = row.attempts + 1
     try:
-        await transport(build_message(row, sender))
+        await send(build_message(row, sender))
     except Exception as exc:  # any failure of the far side is retried, never lost
         give_up = attempts >= MAX_ATTEMPTS
         log.warning("mail %s to %s failed (attempt %s): %s", row.id, row.to_address, attempts, exc)
@@ -135,14 +192,15 @@ async def _send(transport: Transport, sender: str, row: Claimed, now: datetime) 
 async def deliver_due(transport: Transport, sender: str, now: datetime | None = None) -> tuple[int, int]:
     """Send every due message once, a batch after another while batches come full; returns (sent, failed)."""
     sent = failed = 0
-    for _batch in range(BATCHES_A_PASS):
-        at = now or datetime.now(UTC)
-        claimed = await _claim(at)
-        for row in claimed:  # each send and each write awaits: the event loop serves requests meanwhile
-            if await _send(transport, sender, row, at):
-                sent += 1
-            else:
-                failed += 1
-        if len(claimed) < BATCH:
-            break
+    async with transport.session() as send:
+        for _batch in range(BATCHES_A_PASS):
+            at = now or datetime.now(UTC)
+            claimed = await _claim(at)
+            for row in claimed:  # each send and each write awaits: the event loop serves requests meanwhile
+                if await _send(send, sender, row, at):
+                    sent += 1
+                else:
+                    failed += 1
+            if len(claimed) < BATCH:
+                break
     return sent, failed

@@ -127,6 +127,40 @@ async def test_two_senders_drain_a_backlog_through_smtp_each_mail_once(database_
     assert await OutboxMessage.count().where(OutboxMessage.status == "sent") == count
 
 
+class TwoAConnection(RawInbox):
+    """A server that takes two messages a connection and refuses the third, as some providers do."""
+
+    def __init__(self):
+        super().__init__()
+        self.connections = 0
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.taken = 0
+        self.connections += 1
+        session.host_name = hostname
+        return responses
+
+    async def handle_DATA(self, server, session, envelope):
+        if session.taken == 2:
+            return "421 4.7.0 Too many messages on this connection"
+        session.taken += 1
+        return await super().handle_DATA(server, session, envelope)
+
+
+async def test_one_connection_serves_several_mails_and_a_closed_one_is_opened_again(database_url):
+    for n in range(5):
+        await enqueue(f"user{n}@example.com", "password_reset", "en", name="U", link="http://x/y", site_name="S")
+    inbox = TwoAConnection()
+    port = free_port()
+    server = Controller(inbox, hostname="127.0.0.1", port=port)
+    server.start()
+    try:
+        assert await sender.deliver_due(sender.SmtpTransport(f"smtp://127.0.0.1:{port}"), FROM) == (5, 0)
+    finally:
+        server.stop()
+    assert len(inbox.received) == 5 and inbox.connections == 3
+
+
 async def test_a_pass_drains_a_bounded_number_of_batches(database_url, tmp_path):
     count = sender.BATCH * sender.BATCHES_A_PASS + 3
     await enqueue_many(
