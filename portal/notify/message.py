@@ -49,11 +49,17 @@ def _sender(sender: str) -> tuple[str, str, str]:
 
 
 def _header(name: str, value: str) -> str:
-    if value.isascii() and "=?" not in value and len(name) + len(value) + 2 <= _LINE:
-        return f"{name}: {value}\n"
-    # Text that merely looks like an encoded word is encoded too, so that no client decodes it.
-    charset = "us-ascii" if value.isascii() and "=?" not in value else "utf-8"
-    return f"{name}: {Header(value, charset, header_name=name).encode(linesep=chr(10))}\n"
+    if not value.isascii() or "=?" in value:
+        # Text that merely looks like an encoded word is encoded too, so that no client decodes it.
+        return f"{name}: {Header(value, 'utf-8', header_name=name).encode(linesep=chr(10))}\n"
+    # Folded at its own spaces only: a reader unfolding it gets the value back as it was.
+    lines, line = [], f"{name}:"
+    for word in value.split(" "):
+        if word and len(line) + 1 + len(word) > _LINE and line != f"{name}:":
+            lines.append(line)
+            line = ""
+        line += f" {word}"
+    return "\n".join([*lines, line]) + "\n"
 
 
 def _part(subtype: str, text: str) -> tuple[str, bytes]:

@@ -328,3 +328,22 @@ async def test_a_recipient_reads_every_header_and_both_parts_in_english_and_russ
         assert html.get_content().rstrip("\n") == row.body_html.rstrip("\n")
     russian = message_from_bytes(next(r for r in received if b"anna@" in r), policy=policy.default)
     assert "Анна" in russian.get_body(("plain",)).get_content() and LONG_RU[:40] in russian["Subject"]
+
+
+@pytest.mark.parametrize(
+    "subject",
+    [
+        "[#1001] Printer on fire",
+        "Re: a,b;c " * 20,  # folded at its spaces, never after its commas
+        "x" * 120 + " y,z",  # a word longer than a line stays whole
+        "two  spaces  " * 10,
+        "Смешанный, mixed; текст — " * 6,
+        "=?utf-8?q?looks_encoded?= but is not",
+    ],
+)
+def test_a_subject_reads_back_as_written_however_it_is_folded(subject):
+    row = OutboxMessage(id=1, to_address="ann@example.com", subject=subject[:300], body_text="Hi", body_html="")
+    row.created_at = datetime(2026, 12, 4, 10, 0, tzinfo=UTC)
+    raw = sender.build_message(row, FROM).data
+    assert all(len(line) <= 998 for line in raw.splitlines()) and raw.isascii()
+    assert message_from_bytes(raw, policy=policy.default)["Subject"] == subject[:300]
