@@ -59,7 +59,7 @@ def insights_rebuild() -> None:
     async def run():
         await support.ready(settings)
         try:
-            return await regrouping.now(progress)
+            return await regrouping.rebuild_now(progress)
         except regrouping.RebuildRunning as exc:
             raise click.ClickException("another process is rebuilding the groups now; try again later") from exc
 

@@ -194,7 +194,7 @@ class PooledSQLiteEngine(_Answering, SQLiteEngine):
 
     def __init__(self, path: str) -> None:
         if sqlite3.sqlite_version_info < (3, 35):
-            raise RuntimeError("SQLite 3.35 or later is needed (INSERT ... RETURNING)")
+            raise RuntimeError("SQLite 3.35 or later is needed (RETURNING, AS MATERIALIZED)")
         super().__init__(path=path, timeout=SQLITE_BUSY_TIMEOUT_S)
         self._idle: list[aiosqlite.Connection] | None = None  # None: no pool, a connection per use
         # A connection reads the planner's statistics when it opens: one opened before they were last

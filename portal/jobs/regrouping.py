@@ -37,7 +37,7 @@ async def when_due(now: datetime | None = None) -> bool:
     return rebuilt
 
 
-async def now(progress: Callable[[int, int], None] | None = None) -> recurring.RunResult:
+async def rebuild_now(progress: Callable[[int, int], None] | None = None) -> recurring.RunResult:
     """A rebuild asked for by hand: at once, unless another process is rebuilding (RebuildRunning);
     the background passes then leave the groups alone for a period."""
     started = datetime.now(UTC)

@@ -70,12 +70,12 @@ async def test_a_claimer_that_died_holds_the_rebuild_back_only_until_its_lease_r
 
 
 async def test_a_rebuild_by_hand_runs_at_once_unless_another_is_running(settings, customer):
-    assert (await regrouping.now()).groups == 1  # right after start-up, before the background's turn
+    assert (await regrouping.rebuild_now()).groups == 1  # right after start-up, before the background's turn
     assert not await regrouping.when_due(datetime.now(UTC))  # it counts as this period's
     holder = await leases.claim(regrouping.LEASE, regrouping.RUNNING, datetime.now(UTC) + regrouping.EVERY)
     assert holder  # a background rebuild is under way
     with pytest.raises(regrouping.RebuildRunning):
-        await regrouping.now()
+        await regrouping.rebuild_now()
     result = await asyncio.to_thread(
         CliRunner().invoke,
         main,
@@ -84,7 +84,7 @@ async def test_a_rebuild_by_hand_runs_at_once_unless_another_is_running(settings
     )
     assert result.exit_code != 0 and "another process is rebuilding" in result.output
     await leases.release(regrouping.LEASE, holder, datetime.now(UTC))
-    assert (await regrouping.now()).tickets == len(PASSWORD)
+    assert (await regrouping.rebuild_now()).tickets == len(PASSWORD)
     assert await GroupingRun.count() == 2
 
 
