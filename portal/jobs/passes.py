@@ -79,16 +79,16 @@ async def run(settings: Settings, kb: IndexSync | None = None, activity: ReaderA
     plan = Schedule({name: every for name, every in SCHEDULE.items() if name in tasks}, time.monotonic())
     while True:
         for name in plan.due(time.monotonic()):
-            plan.started(name, time.monotonic())
+            began = time.monotonic()
             try:
                 await tasks[name]()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                if db.OUTAGE.report(exc) is not None:  # logged once, not at every pass; the rest waits
-                    # for the next pass
-                    break
+                if db.OUTAGE.report(exc) is not None:  # logged once, not at every pass
+                    break  # this task and the rest stay due: the next pass tries them again
                 log.exception("background task %s failed", name)
+            plan.ran(name, began)
         await asyncio.sleep(MAIL_EVERY_S)
 
 

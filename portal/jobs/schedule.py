@@ -25,7 +25,7 @@ class Schedule:
         """The tasks due at `now`, in the order given."""
         return [name for name, at in self._next.items() if now >= at]
 
-    def started(self, name: str, now: float) -> None:
-        """The task starts at `now` (whatever becomes of it): it is next due an interval later. A task
-        not started (the pass stopped before it) stays due."""
-        self._next[name] = now + self._every[name].seconds
+    def ran(self, name: str, began: float) -> None:
+        """The task ran (well or not) from `began`: it is next due an interval after that. A task not
+        reported as run stays due."""
+        self._next[name] = began + self._every[name].seconds

@@ -30,3 +30,26 @@ async def test_a_starting_pass_sends_queued_mail_at_once_even_when_another_task_
         with contextlib.suppress(asyncio.CancelledError):
             await running
     assert len(delivered) == 1
+
+
+async def test_a_task_the_database_outage_stopped_is_tried_again_at_the_next_pass(settings, monkeypatch):
+    calls = []
+
+    async def away_then_back(_engine):
+        calls.append(len(calls))
+        if len(calls) == 1:
+            raise db.DatabaseUnavailable("connection refused")
+
+    monkeypatch.setattr(db, "refresh_statistics", away_then_back)  # due once a day
+    running = asyncio.create_task(passes.run(settings))
+    try:
+        for _tick in range(100):
+            if len(calls) == 2:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        running.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await running
+        db.OUTAGE.over()
+    assert len(calls) == 2  # not a day later

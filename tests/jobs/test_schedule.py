@@ -8,7 +8,7 @@ from portal.jobs.schedule import Every, Schedule
 def run_pass(schedule: Schedule, now: float) -> list[str]:
     due = schedule.due(now)
     for name in due:
-        schedule.started(name, now)
+        schedule.ran(name, now)
     return due
 
 
@@ -21,7 +21,7 @@ def test_each_task_is_due_at_start_up_however_small_or_large_the_clock():
         assert run_pass(schedule, start + 86_400) == ["often", "rarely"]
 
 
-def test_a_task_runs_again_an_interval_after_it_started():
+def test_a_task_runs_again_an_interval_after_it_began():
     schedule = Schedule({"t": Every(60)}, 100.0)
     assert run_pass(schedule, 107.0) == ["t"]  # the first pass came late
     assert run_pass(schedule, 166.9) == []
@@ -33,10 +33,10 @@ def test_a_task_every_pass_is_always_due():
     assert all(run_pass(schedule, t) == ["mail"] for t in (0.0, 2.0, 2.0, 4.5))
 
 
-def test_a_task_the_pass_did_not_reach_stays_due():
+def test_a_task_not_run_stays_due():
     schedule = Schedule({"a": Every(60), "b": Every(60)}, 0.0)
     assert schedule.due(0.0) == ["a", "b"]
-    schedule.started("a", 0.0)  # then the database went away: b never started
+    schedule.ran("a", 0.0)  # then the database went away: b never ran
     assert schedule.due(2.0) == ["b"]
 
 
