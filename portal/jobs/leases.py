@@ -8,7 +8,6 @@ import secrets
 import socket
 from datetime import UTC, datetime, timedelta
 
-from portal import db
 from portal.jobs.tables import Lease
 
 # One statement for both a job never run (its row is made) and one run before (its row is taken
@@ -34,8 +33,3 @@ async def claim(name: str, running: timedelta, now: datetime | None = None, *, e
 async def release(name: str, holder: str, next_due: datetime) -> None:
     """The run is over: the job is next due at `next_due` (for any process)."""
     await Lease.raw(_RELEASE, next_due, name, holder)
-
-
-async def next_due(name: str) -> datetime | None:
-    row = await Lease.select(Lease.expires_at).where(Lease.name == name).first()
-    return db.aware(row["expires_at"]) if row else None

@@ -3,8 +3,9 @@
 Written out directly rather than through the standard library's EmailMessage, whose header registry
 parsed and refolded every header and part on the way in and again on the way out: half of the
 sender's time a mail. What a mail client reads is the same: every header (non-ASCII ones encoded as
-RFC 2047 words, folded), the same parts and charset; a body whose lines are ASCII and short travels
-as it is, any other in base64 (the standard library chose that for long lines too).
+RFC 2047 words, folded), the same parts and charset. A body whose lines are ASCII and short travels
+as it is, any other in base64, as the standard library sent long lines; it sent short non-ASCII lines
+as 8-bit text, which a server without 8BITMIME may refuse, and base64 suits every server.
 """
 
 from __future__ import annotations
