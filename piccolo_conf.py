@@ -21,5 +21,6 @@ APP_REGISTRY = AppRegistry(
         "portal.insights.piccolo_app",
         "portal.channels.piccolo_app",
         "portal.reports.piccolo_app",
+        "portal.jobs.piccolo_app",
     ]
 )

@@ -51,14 +51,17 @@ def insights_import(path: Path, requester: str, locale: str) -> None:
 @insights.command("rebuild")
 def insights_rebuild() -> None:
     """Group the tickets of the last year anew (the server also does this when tickets change)."""
-    from portal.insights import recurring
+    from portal.jobs import regrouping
 
     settings = support.settings()
     bars: list = []
 
     async def run():
         await support.ready(settings)
-        return await recurring.rebuild(progress)
+        try:
+            return await regrouping.rebuild_now(progress)
+        except regrouping.RebuildRunning as exc:
+            raise click.ClickException("another process is rebuilding the groups now; try again later") from exc
 
     with contextlib.ExitStack() as stack:
 

@@ -10,6 +10,7 @@ import logging
 import re
 import sqlite3
 import weakref
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -193,7 +194,7 @@ class PooledSQLiteEngine(_Answering, SQLiteEngine):
 
     def __init__(self, path: str) -> None:
         if sqlite3.sqlite_version_info < (3, 35):
-            raise RuntimeError("SQLite 3.35 or later is needed (INSERT ... RETURNING)")
+            raise RuntimeError("SQLite 3.35 or later is needed (RETURNING, AS MATERIALIZED)")
         super().__init__(path=path, timeout=SQLITE_BUSY_TIMEOUT_S)
         self._idle: list[aiosqlite.Connection] | None = None  # None: no pool, a connection per use
         # A connection reads the planner's statistics when it opens: one opened before they were last
@@ -369,6 +370,13 @@ async def refresh_statistics(engine: Engine) -> None:
     autovacuum keeps its own."""
     if isinstance(engine, PooledSQLiteEngine):
         await engine.gather_statistics()
+
+
+def aware(value: datetime | str) -> datetime:
+    """A timestamp from a raw row: SQLite may hand it back as text, PostgreSQL as an aware datetime."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def is_unique_violation(exc: BaseException) -> bool:

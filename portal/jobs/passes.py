@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable
 
 from auth import ratelimit, sessions
 from kb.activity import ReaderActivity
@@ -14,7 +15,8 @@ from kb.indexing import IndexSync
 from portal import db
 from portal.accounts.flows import session_lifetime
 from portal.channels import imap_poll
-from portal.insights import recurring
+from portal.jobs import regrouping
+from portal.jobs.schedule import Every, Schedule
 from portal.knowledge.content import catch_up
 from portal.notify import sender
 from portal.reports import weekly
@@ -27,7 +29,8 @@ log = logging.getLogger("portal.jobs")
 MAIL_EVERY_S = 2.0
 PURGE_EVERY_S = 600.0
 ESCALATE_EVERY_S = 10.0  # an escalation goes out within a minute of its moment
-REGROUP_EVERY_S = 300.0  # new and resolved tickets join their groups within minutes
+# Each process looks this often whether the period's regrouping is still to do (one process does it).
+REGROUP_EVERY_S = regrouping.EVERY.total_seconds()
 INBOUND_EVERY_S = 60.0  # PORTAL_IMAP_URL is polled once a minute
 SUMMARY_EVERY_S = 900.0  # the weekly summaries leave within a quarter of an hour of the week's end
 # At start-up, then daily: how the tickets spread over statuses, agents and groups changes slowly, and
@@ -35,52 +38,64 @@ SUMMARY_EVERY_S = 900.0  # the weekly summaries leave within a quarter of an hou
 STATISTICS_EVERY_S = 86_400.0
 
 
+# In the order a pass runs them. Each is due at start-up, except that the heavier ones that need not
+# be quick wait a pass or a few, one a pass, so that a starting process sends its mail and answers at once.
+SCHEDULE = {
+    "statistics": Every(STATISTICS_EVERY_S),  # first: queries plan by them
+    "mail": Every(0),
+    "index": Every(0),
+    "activity": Every(0),
+    "escalation": Every(ESCALATE_EVERY_S),
+    "purge": Every(PURGE_EVERY_S, first=1 * MAIL_EVERY_S),
+    # Orphan files come only from crashes: an hourly look (every file's age, every old file's row) is plenty.
+    "sweep": Every(ORPHAN_AFTER_S, first=2 * MAIL_EVERY_S),
+    "regroup": Every(REGROUP_EVERY_S, first=3 * MAIL_EVERY_S),
+    "summary": Every(SUMMARY_EVERY_S, first=4 * MAIL_EVERY_S),
+    "inbound": Every(INBOUND_EVERY_S, first=5 * MAIL_EVERY_S),
+}
+
+
 async def run(settings: Settings, kb: IndexSync | None = None, activity: ReaderActivity | None = None) -> None:
-    """Until cancelled; several processes may run it at once (claims keep mail single-sent)."""
+    """Until cancelled; several processes may run it at once (claims keep mail single-sent, and the
+    regrouping to one process a period)."""
     transport = sender.transport_for(settings.smtp_url, settings.maildir)
-    last_purge = last_regroup = last_sweep = last_escalation = last_inbound = last_summary = 0.0
-    last_statistics = -STATISTICS_EVERY_S  # due at once, however short the machine's uptime
+    tasks: dict[str, Callable[[], Awaitable[object]]] = {
+        "statistics": lambda: db.refresh_statistics(db.current_engine()),
+        "mail": lambda: sender.deliver_due(transport, settings.mail_from),
+        "escalation": lambda: escalate(settings),
+        "purge": lambda: purge(settings),
+        "sweep": lambda: sweep_orphans(settings.data_dir),
+        "regroup": regrouping.when_due,
+        # Each person's week is claimed in the database: one mail however many processes run this.
+        "summary": lambda: weekly.send_due(settings),
+    }
+    if kb is not None:
+        tasks["index"] = lambda: catch_up(kb)
+    if activity is not None:
+        tasks["activity"] = activity.flush
+    if settings.imap_url:
+        # Several processes may poll at once: each message's claim in the database lets one take it.
+        tasks["inbound"] = lambda: imap_poll.fetch(settings)
+    plan = Schedule({name: every for name, every in SCHEDULE.items() if name in tasks}, time.monotonic())
     while True:
-        try:
-            if time.monotonic() - last_statistics > STATISTICS_EVERY_S:
-                last_statistics = time.monotonic()
-                await db.refresh_statistics(db.current_engine())
-            await sender.deliver_due(transport, settings.mail_from)
-            if kb is not None:
-                await catch_up(kb)
-            if activity is not None:
-                await activity.flush()
-            if time.monotonic() - last_escalation > ESCALATE_EVERY_S:
-                last_escalation = time.monotonic()
-                await escalate(settings)
-            if time.monotonic() - last_purge > PURGE_EVERY_S:
-                last_purge = time.monotonic()
-                await sessions.purge_expired(session_lifetime(settings))
-                await ratelimit.purge_expired()
-                await close_resolved(settings)
-            # Orphan files come only from crashes: an hourly look (every file's age, every old
-            # file's row) is plenty.
-            if time.monotonic() - last_sweep > ORPHAN_AFTER_S:
-                last_sweep = time.monotonic()
-                await sweep_orphans(settings.data_dir)
-            if time.monotonic() - last_regroup > REGROUP_EVERY_S:
-                last_regroup = time.monotonic()
-                if await recurring.stale():
-                    await recurring.rebuild()
-            if time.monotonic() - last_summary > SUMMARY_EVERY_S:
-                last_summary = time.monotonic()
-                # Each person's week is claimed in the database: one mail however many processes run this.
-                await weekly.send_due(settings)
-            if settings.imap_url and time.monotonic() - last_inbound > INBOUND_EVERY_S:
-                last_inbound = time.monotonic()
-                # Several processes may poll at once: each message's claim in the database lets one take it.
-                await imap_poll.fetch(settings)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            if db.OUTAGE.report(exc) is None:  # an outage is logged once, not at every pass
-                log.exception("background pass failed")
+        for name in plan.due(time.monotonic()):
+            began = time.monotonic()
+            try:
+                await tasks[name]()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                if db.OUTAGE.report(exc) is not None:  # logged once, not at every pass
+                    break  # this task and the rest stay due: the next pass tries them again
+                log.exception("background task %s failed", name)
+            plan.ran(name, began)
         await asyncio.sleep(MAIL_EVERY_S)
+
+
+async def purge(settings: Settings) -> None:
+    await sessions.purge_expired(session_lifetime(settings))
+    await ratelimit.purge_expired()
+    await close_resolved(settings)
 
 
 async def escalate(settings: Settings) -> int:

@@ -3,6 +3,8 @@
 import asyncio
 import socket
 from datetime import UTC, datetime, timedelta
+from email import message_from_bytes, policy
+from email.utils import parsedate_to_datetime
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -11,8 +13,9 @@ from click.testing import CliRunner
 
 from portal.cli import main
 from portal.db import write_transaction
+from portal.db.inserts import insert
 from portal.notify import sender
-from portal.notify.outbox import InvalidRecipient, enqueue
+from portal.notify.outbox import InvalidRecipient, enqueue, enqueue_many, prepare, prepare_each
 from portal.notify.render import render
 from portal.notify.tables import OutboxMessage
 from tests.helpers import post_form
@@ -27,6 +30,17 @@ class Inbox(Message):
 
     def handle_message(self, message):
         self.messages.append(message)
+
+
+class RawInbox:
+    """What an SMTP server receives, byte for byte."""
+
+    def __init__(self):
+        self.received: list[bytes] = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.received.append(envelope.original_content)
+        return "250 OK"
 
 
 def free_port() -> int:
@@ -89,6 +103,85 @@ async def test_two_senders_never_send_the_same_message_twice(database_url, tmp_p
     results = await asyncio.gather(sender.deliver_due(transport, FROM), sender.deliver_due(transport, FROM))
     assert sum(sent for sent, _failed in results) == 10
     assert len(list((tmp_path / "mail" / "new").iterdir())) == 10
+
+
+async def test_two_senders_drain_a_backlog_through_smtp_each_mail_once(database_url):
+    count = sender.BATCH * 3 + 7  # several batches: each pass claims the next while its last came full
+    await enqueue_many(
+        prepare_each(
+            [(f"user{n}@example.com", f"U{n}") for n in range(count)], "password_reset", "ru", link="-", site_name="S"
+        )
+    )
+    inbox = RawInbox()
+    port = free_port()
+    server = Controller(inbox, hostname="127.0.0.1", port=port)
+    server.start()
+    try:
+        transport = sender.SmtpTransport(f"smtp://127.0.0.1:{port}")
+        results = await asyncio.gather(sender.deliver_due(transport, FROM), sender.deliver_due(transport, FROM))
+    finally:
+        server.stop()
+    assert sum(sent for sent, _failed in results) == count and all(failed == 0 for _sent, failed in results)
+    recipients = sorted(message_from_bytes(raw, policy=policy.default)["To"] for raw in inbox.received)
+    assert recipients == sorted(f"user{n}@example.com" for n in range(count))  # each one, once
+    assert await OutboxMessage.count().where(OutboxMessage.status == "sent") == count
+
+
+class TwoAConnection(RawInbox):
+    """A server that takes two messages a connection and refuses the third, as some providers do."""
+
+    def __init__(self):
+        super().__init__()
+        self.connections = 0
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.taken = 0
+        self.connections += 1
+        session.host_name = hostname
+        return responses
+
+    async def handle_DATA(self, server, session, envelope):
+        if session.taken == 2:
+            return "421 4.7.0 Too many messages on this connection"
+        session.taken += 1
+        return await super().handle_DATA(server, session, envelope)
+
+
+async def test_one_connection_serves_several_mails_and_a_closed_one_is_opened_again(database_url):
+    for n in range(5):
+        await enqueue(f"user{n}@example.com", "password_reset", "en", name="U", link="http://x/y", site_name="S")
+    inbox = TwoAConnection()
+    port = free_port()
+    server = Controller(inbox, hostname="127.0.0.1", port=port)
+    server.start()
+    try:
+        assert await sender.deliver_due(sender.SmtpTransport(f"smtp://127.0.0.1:{port}"), FROM) == (5, 0)
+    finally:
+        server.stop()
+    assert len(inbox.received) == 5 and inbox.connections == 3
+
+
+async def test_a_pass_drains_a_bounded_number_of_batches(database_url, tmp_path):
+    count = sender.BATCH * sender.BATCHES_A_PASS + 3
+    await enqueue_many(
+        prepare_each(
+            [(f"u{n}@example.com", "U") for n in range(count)], "password_reset", "en", link="-", site_name="S"
+        )
+    )
+    transport = sender.MaildirTransport(tmp_path / "mail")
+    assert await sender.deliver_due(transport, FROM) == (count - 3, 0)
+    assert await sender.deliver_due(transport, FROM) == (3, 0)  # the rest at the next pass
+
+
+async def test_a_claimed_message_is_left_alone_until_its_lease_runs_out(database_url, tmp_path):
+    await enqueue("ann@example.com", "password_reset", "en", name="Ann", link="http://x/y", site_name="S")
+    now = datetime.now(UTC)
+    claimed = await sender._claim(now)
+    assert [row.to_address for row in claimed] == ["ann@example.com"] and claimed[0].created_at.tzinfo is not None
+    transport = sender.MaildirTransport(tmp_path / "mail")
+    assert await sender.deliver_due(transport, FROM, now=now) == (0, 0)  # the claimer is sending it
+    # The claimer died: after the lease another sender takes it.
+    assert await sender.deliver_due(transport, FROM, now=now + sender.CLAIM_LEASE + timedelta(seconds=1)) == (1, 0)
 
 
 async def test_header_injection_is_impossible(database_url, tmp_path):
@@ -170,3 +263,87 @@ async def test_mail_commands_read_the_local_maildir(client, settings, monkeypatc
     assert shown.exit_code == 0 and "http://portal.test/verify?token=" in shown.output
     missing = await asyncio.to_thread(runner.invoke, main, ["mail", "show", "9"])
     assert missing.exit_code != 0 and "no message 9" in missing.output
+
+
+LONG_RU = "Ваш запрос о доступе к личному кабинету и восстановлении пароля " * 4
+
+
+@pytest.mark.parametrize("via", ["maildir", "smtp"])
+async def test_a_recipient_reads_every_header_and_both_parts_in_english_and_russian(database_url, tmp_path, via):
+    mails = {
+        "ann@example.com": prepare(
+            "ann@example.com", "password_reset", "en", name="Ann", link="http://x/y", site_name="S & Co"
+        ),
+        "anna@example.com": prepare(
+            "anna@example.com",
+            "password_reset",
+            "ru",
+            message_id="<m-1@portal.test>",
+            thread_root="<root-7@portal.test>",
+            name="Анна",
+            link="http://x/y",
+            site_name="Поддержка",
+        ),
+    }
+    mails["anna@example.com"].subject = LONG_RU[:300]  # folded over several encoded lines
+    for mail in mails.values():
+        await insert(mail)
+    rows = {row.to_address: row for row in await OutboxMessage.objects()}
+    the_sender = "Поддержка «Портал» <support@portal.test>"
+    if via == "maildir":
+        assert await sender.deliver_due(sender.MaildirTransport(tmp_path / "mail"), the_sender) == (2, 0)
+        received = [path.read_bytes() for path in (tmp_path / "mail" / "new").iterdir()]
+    else:
+        inbox = RawInbox()
+        port = free_port()
+        server = Controller(inbox, hostname="127.0.0.1", port=port)
+        server.start()
+        try:
+            assert await sender.deliver_due(sender.SmtpTransport(f"smtp://127.0.0.1:{port}"), the_sender) == (2, 0)
+        finally:
+            server.stop()
+        received = [raw.replace(b"\r\n", b"\n") for raw in inbox.received]  # as a mail store keeps it
+    assert len(received) == 2
+    for raw in received:
+        head = raw.split(b"\n\n", 1)[0]
+        head.decode("ascii")  # non-ASCII travels encoded (RFC 2047)
+        assert all(len(line) <= 998 for line in raw.splitlines())
+        message = message_from_bytes(raw, policy=policy.default)
+        row = rows[message["To"]]
+        assert str(message["From"]) == the_sender
+        assert message["From"].addresses[0].addr_spec == "support@portal.test"
+        assert message["Subject"] == row.subject
+        assert parsedate_to_datetime(message["Date"]) == row.created_at.replace(microsecond=0)
+        assert message["Message-ID"] == (row.message_id or f"<outbox-{row.id}@portal.test>")
+        assert message["Auto-Submitted"] == "auto-generated" and message["X-Auto-Response-Suppress"] == "All"
+        assert message["MIME-Version"] == "1.0" and message.get_content_type() == "multipart/alternative"
+        if row.thread_root:
+            assert message["In-Reply-To"] == message["References"] == "<root-7@portal.test>"
+        else:
+            assert "In-Reply-To" not in message and "References" not in message
+        text, html = message.get_payload()
+        assert (text.get_content_type(), html.get_content_type()) == ("text/plain", "text/html")
+        assert text.get_content_charset() == html.get_content_charset() == "utf-8"
+        assert text.get_content().rstrip("\n") == row.body_text.rstrip("\n")
+        assert html.get_content().rstrip("\n") == row.body_html.rstrip("\n")
+    russian = message_from_bytes(next(r for r in received if b"anna@" in r), policy=policy.default)
+    assert "Анна" in russian.get_body(("plain",)).get_content() and LONG_RU[:40] in russian["Subject"]
+
+
+@pytest.mark.parametrize(
+    "subject",
+    [
+        "[#1001] Printer on fire",
+        "Re: a,b;c " * 20,  # folded at its spaces, never after its commas
+        "x" * 120 + " y,z",  # a word longer than a line stays whole
+        "two  spaces  " * 10,
+        "Смешанный, mixed; текст — " * 6,
+        "=?utf-8?q?looks_encoded?= but is not",
+    ],
+)
+def test_a_subject_reads_back_as_written_however_it_is_folded(subject):
+    row = OutboxMessage(id=1, to_address="ann@example.com", subject=subject[:300], body_text="Hi", body_html="")
+    row.created_at = datetime(2026, 12, 4, 10, 0, tzinfo=UTC)
+    raw = sender.build_message(row, FROM).data
+    assert all(len(line) <= 998 for line in raw.splitlines()) and raw.isascii()
+    assert message_from_bytes(raw, policy=policy.default)["Subject"] == subject[:300]
