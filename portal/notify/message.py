@@ -50,6 +50,9 @@ def _sender(sender: str) -> tuple[str, str, str]:
 
 
 def _header(name: str, value: str) -> str:
+    # Values are one line when queued (portal.notify.render.one_line); a line break that got past that
+    # would start a header of its own.
+    value = value.replace("\r", " ").replace("\n", " ")
     if not value.isascii() or "=?" in value:
         # Text that merely looks like an encoded word is encoded too, so that no client decodes it.
         return f"{name}: {Header(value, 'utf-8', header_name=name).encode(linesep=chr(10))}\n"

@@ -347,3 +347,12 @@ def test_a_subject_reads_back_as_written_however_it_is_folded(subject):
     raw = sender.build_message(row, FROM).data
     assert all(len(line) <= 998 for line in raw.splitlines()) and raw.isascii()
     assert message_from_bytes(raw, policy=policy.default)["Subject"] == subject[:300]
+
+
+@pytest.mark.parametrize("field", ["subject", "message_id", "thread_root"])
+def test_a_line_break_that_reaches_the_message_starts_no_header(field):
+    row = OutboxMessage(id=1, to_address="ann@example.com", subject="Hello", body_text="Hi", body_html="")
+    row.created_at = datetime(2026, 12, 4, 10, 0, tzinfo=UTC)
+    setattr(row, field, "<a@b>\r\nBcc: all@example.com\nX-Evil: 1")
+    headers = sender.build_message(row, FROM).data.split(b"\n\n", 1)[0]
+    assert b"\nBcc:" not in headers and b"\nX-Evil:" not in headers
