@@ -6,9 +6,13 @@ from __future__ import annotations
 import os
 import secrets
 import socket
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 
 from portal.jobs.tables import Lease
+
+T = TypeVar("T")
 
 # One statement for both a job never run (its row is made) and one run before (its row is taken
 # when due, or when idle for a caller that may run it early). The condition is the lock: of two
@@ -33,3 +37,22 @@ async def claim(name: str, running: timedelta, now: datetime | None = None, *, e
 async def release(name: str, holder: str, next_due: datetime) -> None:
     """The run is over: the job is next due at `next_due` (for any process)."""
     await Lease.raw(_RELEASE, next_due, name, holder)
+
+
+async def once(
+    name: str, every: timedelta, running: timedelta, job: Callable[[], Awaitable[T]], now: datetime | None = None
+) -> T | None:
+    """`job()` if this process may run the job now (then it is next due `every` later, for any process),
+    else None. A job that fails is due again at once, so the next pass anywhere tries it again; one whose
+    process dies is taken for dead after `running`."""
+    now = now or datetime.now(UTC)
+    holder = await claim(name, running, now)
+    if holder is None:
+        return None
+    try:
+        result = await job()
+    except BaseException:
+        await release(name, holder, now)
+        raise
+    await release(name, holder, now + every)
+    return result

@@ -1,13 +1,17 @@
 """Background work every portal process runs: mail, the search index's catch-up, written reader activity,
 expiry of old records, auto-closing of resolved tickets, removing files a crash left behind, and
-regrouping recurring questions, the weekly report summaries, the database planner's statistics."""
+regrouping recurring questions, the weekly report summaries, the database planner's statistics. A job
+of the whole site (expiry, statistics, regrouping, the mailbox poll) runs in one process a period."""
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
+import socket
 import time
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 
 from auth import ratelimit, sessions
 from kb.activity import ReaderActivity
@@ -15,7 +19,7 @@ from kb.indexing import IndexSync
 from portal import db
 from portal.accounts.flows import session_lifetime
 from portal.channels import imap_poll
-from portal.jobs import regrouping
+from portal.jobs import leases, regrouping
 from portal.jobs.schedule import Every, Schedule
 from portal.knowledge.content import catch_up
 from portal.notify import sender
@@ -59,12 +63,15 @@ async def run(settings: Settings, kb: IndexSync | None = None, activity: ReaderA
     """Until cancelled; several processes may run it at once (claims keep mail single-sent, and the
     regrouping to one process a period)."""
     transport = sender.transport_for(settings.smtp_url, settings.maildir)
+    # Jobs of the whole site run in one process a period, under a lease in the database; the rest claim
+    # each item they handle (a mail, an escalation, a person's summary, an inbound message).
     tasks: dict[str, Callable[[], Awaitable[object]]] = {
-        "statistics": lambda: db.refresh_statistics(db.current_engine()),
+        "statistics": leased("statistics", STATISTICS_EVERY_S, lambda: db.refresh_statistics(db.current_engine())),
         "mail": lambda: sender.deliver_due(transport, settings.mail_from),
         "escalation": lambda: escalate(settings),
-        "purge": lambda: purge(settings),
-        "sweep": lambda: sweep_orphans(settings.data_dir),
+        "purge": leased("purge", PURGE_EVERY_S, lambda: purge(settings)),
+        # The files are this machine's: one sweep a period for each data folder on each machine.
+        "sweep": leased(f"sweep:{_machine(settings)}", ORPHAN_AFTER_S, lambda: sweep_orphans(settings.data_dir)),
         "regroup": regrouping.when_due,
         # Each person's week is claimed in the database: one mail however many processes run this.
         "summary": lambda: weekly.send_due(settings),
@@ -74,8 +81,8 @@ async def run(settings: Settings, kb: IndexSync | None = None, activity: ReaderA
     if activity is not None:
         tasks["activity"] = activity.flush
     if settings.imap_url:
-        # Several processes may poll at once: each message's claim in the database lets one take it.
-        tasks["inbound"] = lambda: imap_poll.fetch(settings)
+        # One process polls a minute; should two poll at once, each message's claim lets one take it.
+        tasks["inbound"] = leased("inbound", INBOUND_EVERY_S, lambda: imap_poll.fetch(settings))
     plan = Schedule({name: every for name, every in SCHEDULE.items() if name in tasks}, time.monotonic())
     while True:
         for name in plan.due(time.monotonic()):
@@ -90,6 +97,20 @@ async def run(settings: Settings, kb: IndexSync | None = None, activity: ReaderA
                 log.exception("background task %s failed", name)
             plan.ran(name, began)
         await asyncio.sleep(MAIL_EVERY_S)
+
+
+def leased(name: str, every_s: float, job: Callable[[], Awaitable[object]]) -> Callable[[], Awaitable[object]]:
+    """`job` as a task that runs only where it wins the period's lease: every process looks when it is due
+    (its own schedule), one does it. A run not finished after a few periods (at most half an hour) is
+    taken for dead."""
+    every = timedelta(seconds=every_s)
+    return lambda: leases.once(name, every, min(every * 3, timedelta(minutes=30)), job)
+
+
+def _machine(settings: Settings) -> str:
+    """This machine's data folder, in at most 33 characters (a lease's name has 40)."""
+    folder = hashlib.sha256(str(settings.data_dir.resolve()).encode()).hexdigest()[:12]
+    return f"{socket.gethostname()[:20]}:{folder}"
 
 
 async def purge(settings: Settings) -> None:

@@ -23,18 +23,14 @@ class RebuildRunning(RuntimeError):
 async def when_due(now: datetime | None = None) -> bool:
     """The background pass's rebuild: only when this period's is still to do and tickets changed since
     the last one; returns whether this process rebuilt the groups."""
-    now = now or datetime.now(UTC)
-    holder = await leases.claim(LEASE, RUNNING, now)
-    if holder is None:
-        return False
-    rebuilt = False
-    try:
-        if await recurring.stale():
-            await recurring.rebuild()
-            rebuilt = True
-    finally:
-        await leases.release(LEASE, holder, now + EVERY)
-    return rebuilt
+
+    async def rebuild_if_stale() -> bool:
+        if not await recurring.stale():
+            return False
+        await recurring.rebuild()
+        return True
+
+    return bool(await leases.once(LEASE, EVERY, RUNNING, rebuild_if_stale, now))
 
 
 async def rebuild_now(progress: Callable[[int, int], None] | None = None) -> recurring.RunResult:
