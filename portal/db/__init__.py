@@ -12,7 +12,7 @@ import sqlite3
 import weakref
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 from piccolo.apps.migrations.commands.check import CheckMigrationManager
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     import aiosqlite
 
 log = logging.getLogger("portal.db")
+T = TypeVar("T")
 SQLITE_BUSY_TIMEOUT_S = 30
 # A dead or unreachable PostgreSQL must cost a request a moment, not asyncpg's default minute.
 CONNECT_TIMEOUT_S = 2
@@ -292,6 +293,13 @@ def current_engine() -> Engine:
     import piccolo_conf
 
     return piccolo_conf.DB
+
+
+def for_update(query: T) -> T:
+    """A query (select or objects) whose rows stay locked until the transaction ends, for a read that
+    decides a write: PostgreSQL's FOR UPDATE makes a second writer wait and then read the row as the
+    first left it. SQLite needs nothing: a writing transaction holds the database's write lock."""
+    return query if isinstance(current_engine(), SQLiteEngine) else query.lock_rows()  # type: ignore[attr-defined]
 
 
 def write_transaction():

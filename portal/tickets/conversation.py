@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from auth.tables import User
-from portal.db import write_transaction
+from portal.db import for_update, write_transaction
 from portal.settings import Settings
 from portal.sla import levels
 from portal.sla.calendar import BusinessCalendar
@@ -188,7 +188,8 @@ async def close_resolved(settings: Settings, now: datetime | None = None) -> int
     due = await Ticket.objects().where((Ticket.status == Status.RESOLVED) & (Ticket.resolved_at < cutoff)).limit(200)
     for ticket in due:
         async with write_transaction():
-            fresh = await Ticket.objects().where(Ticket.id == ticket.id).first()
+            # Locked: of two closers at once, the second reads it closed (one close, one mail).
+            fresh = await for_update(Ticket.objects().where(Ticket.id == ticket.id)).first()
             if fresh.status != Status.RESOLVED:
                 continue  # reopened meanwhile
             await _move(settings, fresh, Status.CLOSED, None, now)

@@ -1,5 +1,6 @@
 """The conversation and the workflow: replies, notes, pauses, reopening, closing, and their mail."""
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -135,6 +136,18 @@ async def test_resolved_tickets_close_themselves_after_a_week(settings, people):
     statuses = {t["subject"]: t["status"] for t in await Ticket.select(Ticket.subject, Ticket.status)}
     assert statuses == {"Old one": "closed", "Fresh one": "resolved"}
     assert "is closed" in (await _mails("ann@example.com"))[-1].body_text
+
+
+async def test_two_closers_at_once_close_a_ticket_once(settings, people):
+    tickets = [await _ticket(settings, people["ann"], f"Old {n}") for n in range(3)]
+    for ticket in tickets:
+        await conversation.change_status(settings, people["agent"], ticket, "resolved")
+    await Ticket.update({Ticket.resolved_at: datetime.now(UTC) - timedelta(days=8)}).where(Ticket.id > 0)
+    await asyncio.gather(*(conversation.close_resolved(settings) for _ in range(3)))
+    assert {t["status"] for t in await Ticket.select(Ticket.status)} == {"closed"}
+    closed = [m for m in await _mails("ann@example.com") if "is closed" in m.body_text]
+    assert len(closed) == 3  # one a ticket
+    assert await Event.count().where(Event.kind == "status") == 6  # resolved, then closed, once each
 
 
 async def test_customers_see_their_own_tickets_and_their_shared_organizations(settings, people):
