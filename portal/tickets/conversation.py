@@ -13,7 +13,7 @@ from portal.sla.calendar import BusinessCalendar
 from portal.sla.policy import resume
 from portal.sla.worktime import minutes, to_first_response, to_resolution
 from portal.tickets import followers, ratings, rendering, status_time
-from portal.tickets.errors import NotAllowed, TicketError
+from portal.tickets.errors import NotAllowed, TicketError, TicketNotFound
 from portal.tickets.filing import clean_body, plan_of
 from portal.tickets.mail import mail
 from portal.tickets.tables import Event, Message, Ticket
@@ -35,6 +35,21 @@ async def _calendar(settings: Settings, ticket: Ticket) -> BusinessCalendar:
 
 def _id(value) -> int:
     return getattr(value, "id", value)
+
+
+async def _current(ticket: Ticket) -> None:
+    """Bring `ticket` (read when the request began) up to the database's row and lock the row until the
+    transaction ends; call it first inside the transaction. A change decided on the earlier copy would
+    repeat another writer's (two agents resolving at once: two mails) or undo it (save() writes every
+    column). A related row already loaded stays loaded while its id is the same."""
+    fresh = await for_update(Ticket.objects().where(Ticket.id == ticket.id)).first()
+    if fresh is None:
+        raise TicketNotFound()
+    for column in Ticket._meta.columns:
+        name = column._meta.name
+        value = getattr(fresh, name)
+        if _id(getattr(ticket, name)) != value or not hasattr(getattr(ticket, name), "id"):
+            setattr(ticket, name, value)
 
 
 async def _requester(ticket: Ticket) -> User:
@@ -116,6 +131,7 @@ async def change_status(settings: Settings, actor: User, ticket: Ticket, target:
     if not is_staff(actor):
         raise NotAllowed()
     async with write_transaction():
+        await _current(ticket)
         await _move(settings, ticket, Status(target), actor, datetime.now(UTC))
     return ticket
 
@@ -139,6 +155,10 @@ async def reply(
         raise TicketError("reopen_expired")
     html = await rendering.rendered(body)  # before the transaction: on SQLite it holds the write lock
     async with write_transaction():
+        await _current(ticket)
+        status = Status(ticket.status)
+        if status == Status.CLOSED:  # closed since the page was read
+            raise TicketError("ticket_closed")
         message = Message(
             ticket=ticket.id, author=author.id, body=body, body_html=html, internal=internal, created_at=now
         )
@@ -174,10 +194,10 @@ async def reply(
 
 async def close_by_customer(settings: Settings, customer: User, ticket: Ticket) -> Ticket:
     """ "Close: my problem is solved"."""
-    if Status(ticket.status) == Status.CLOSED:
-        return ticket
     async with write_transaction():
-        await _move(settings, ticket, Status.CLOSED, customer, datetime.now(UTC))
+        await _current(ticket)
+        if Status(ticket.status) != Status.CLOSED:
+            await _move(settings, ticket, Status.CLOSED, customer, datetime.now(UTC))
     return ticket
 
 
@@ -188,10 +208,10 @@ async def close_resolved(settings: Settings, now: datetime | None = None) -> int
     due = await Ticket.objects().where((Ticket.status == Status.RESOLVED) & (Ticket.resolved_at < cutoff)).limit(200)
     for ticket in due:
         async with write_transaction():
-            # Locked: of two closers at once, the second reads it closed (one close, one mail).
-            fresh = await for_update(Ticket.objects().where(Ticket.id == ticket.id)).first()
-            if fresh.status != Status.RESOLVED:
+            # Of two closers at once, the second reads it closed (one close, one mail).
+            await _current(ticket)
+            if ticket.status != Status.RESOLVED:
                 continue  # reopened meanwhile
-            await _move(settings, fresh, Status.CLOSED, None, now)
-            await _mail_requester(settings, fresh, "ticket_closed")
+            await _move(settings, ticket, Status.CLOSED, None, now)
+            await _mail_requester(settings, ticket, "ticket_closed")
     return len(due)

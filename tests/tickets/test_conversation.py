@@ -150,6 +150,24 @@ async def test_two_closers_at_once_close_a_ticket_once(settings, people):
     assert await Event.count().where(Event.kind == "status") == 6  # resolved, then closed, once each
 
 
+async def test_two_agents_resolving_at_once_resolve_once_and_keep_each_others_changes(settings, people):
+    from portal.tickets import assignment
+
+    ticket = await _ticket(settings, people["ann"])
+    read_by = [await Ticket.objects().where(Ticket.id == ticket.id).first() for _ in range(3)]  # three pages open
+    await assignment.assign(settings, people["agent"], read_by[2], people["agent"].id)
+    mails_before = len(await _mails("ann@example.com"))
+    outcomes = await asyncio.gather(
+        *(conversation.change_status(settings, people["agent"], copy, "resolved") for copy in read_by[:2]),
+        return_exceptions=True,
+    )
+    assert sorted(type(o).__name__ for o in outcomes) == ["InvalidTransition", "Ticket"]
+    row = await Ticket.select(Ticket.status, Ticket.resolutions, Ticket.assignee).where(Ticket.id == ticket.id).first()
+    # One resolution, one mail, and the assignment made meanwhile is not undone by the stale copy.
+    assert row == {"status": "resolved", "resolutions": 1, "assignee": people["agent"].id}
+    assert len(await _mails("ann@example.com")) == mails_before + 1
+
+
 async def test_customers_see_their_own_tickets_and_their_shared_organizations(settings, people):
     org = await organizations.create("Acme", SupportPlan.STANDARD, shares_tickets=False)
     ann = await create_user(settings, "ann2@example.com", organization_id=org.id)
