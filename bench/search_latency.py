@@ -245,7 +245,7 @@ def main() -> None:
     )
     print(f"portal kb import: {imported:.1f} s   portal reindex (full): {reindexed:.1f} s  (target <= 20 s)")
     print(f"in-process search, {len(timings)} queries: p50 {p50:.2f} ms  p99 {p99:.2f} ms  (target p99 <= 10 ms)")
-    print(f"HTTP ({client}, {args.seconds} s each after one request per page, {workers}):")
+    print(f"HTTP ({client}, {args.seconds} s each after four requests per page, {workers}):")
     print(f"  hello        {hello_rate:8.0f} req/s")
     # Both replay warmed anonymous pages, so they time the page cache; bench/pages.py times distinct searches.
     print(

@@ -47,8 +47,8 @@ async def _current(ticket: Ticket) -> None:
         raise TicketNotFound()
     for column in Ticket._meta.columns:
         name = column._meta.name
-        value = getattr(fresh, name)
-        if _id(getattr(ticket, name)) != value or not hasattr(getattr(ticket, name), "id"):
+        value, held = getattr(fresh, name), getattr(ticket, name)
+        if not (hasattr(held, "id") and held.id == value):  # a loaded row of the same id is kept
             setattr(ticket, name, value)
 
 
