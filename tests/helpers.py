@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 from litestar.testing import AsyncTestClient
 
@@ -60,3 +65,24 @@ def link_in(message: OutboxMessage, path: str) -> str:
     found = re.search(rf"http://portal\.test({re.escape(path)}\?\S+)", message.body_text)
     assert found, f"no link to {path} in: {message.body_text}"
     return found.group(1)
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def start_child(script: Path, *args: str) -> subprocess.Popen:
+    """One of the tests' scripts in a process of its own, spoken to a line at a time (stdin, stdout)."""
+    return subprocess.Popen(
+        [sys.executable, str(script), *args],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+async def line_from(process: subprocess.Popen, within_s: float) -> str:
+    """The child's next line, stripped; TimeoutError if none comes within `within_s`."""
+    return (await asyncio.wait_for(asyncio.to_thread(process.stdout.readline), within_s)).strip()

@@ -5,9 +5,7 @@ rebuild back only until its lease runs out; a rebuild by hand waits for none but
 from __future__ import annotations
 
 import asyncio
-import os
 import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -18,7 +16,7 @@ from portal.cli import main
 from portal.insights.tables import GroupingRun
 from portal.jobs import leases, regrouping
 from portal.tickets.filing import NewTicket, open_ticket
-from tests.helpers import create_user
+from tests.helpers import create_user, line_from, start_child
 from tests.portal.insights.test_groups_web import INVOICE, PASSWORD
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -89,19 +87,11 @@ async def test_a_rebuild_by_hand_runs_at_once_unless_another_is_running(settings
 
 
 def start_worker(database_url: str) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, str(WORKER), database_url],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    return start_child(WORKER, database_url)
 
 
 async def answer(process: subprocess.Popen) -> str:
-    return (await asyncio.wait_for(asyncio.to_thread(process.stdout.readline), WITHIN_S)).strip()
+    return await line_from(process, WITHIN_S)
 
 
 async def test_two_processes_rebuild_once_a_period(settings, database_url, customer):

@@ -20,6 +20,7 @@ from piccolo.querystring import QueryString
 
 from portal import db
 from portal.db import sqlite_lock
+from tests.helpers import line_from, start_child
 from tests.portal.sqlite_writer import append
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,19 +42,11 @@ async def engine(tmp_path: Path) -> AsyncIterator[db.PooledSQLiteEngine]:
 
 
 def start(engine: db.PooledSQLiteEngine, *args: str) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, str(WRITER), engine.path, *args],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    return start_child(WRITER, engine.path, *args)
 
 
 async def said(process: subprocess.Popen) -> str:
-    return (await asyncio.wait_for(asyncio.to_thread(process.stdout.readline), WITHIN_S)).strip()
+    return await line_from(process, WITHIN_S)
 
 
 def tell(process: subprocess.Popen, line: str) -> None:
