@@ -1,6 +1,7 @@
 """Mail goes through the outbox: written with its event, delivered by a real SMTP server, retried."""
 
 import asyncio
+import contextlib
 import socket
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
@@ -49,6 +50,18 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+@contextlib.contextmanager
+def smtp_server(handler, port: int | None = None):
+    """A real SMTP server (aiosmtpd) on this machine while the block runs; the sender's transport to it."""
+    port = port or free_port()
+    server = Controller(handler, hostname="127.0.0.1", port=port)
+    server.start()
+    try:
+        yield sender.SmtpTransport(f"smtp://127.0.0.1:{port}")
+    finally:
+        server.stop()
+
+
 async def test_mail_is_written_in_the_same_transaction_as_its_event(database_url):
     with pytest.raises(RuntimeError):
         async with write_transaction():
@@ -71,13 +84,9 @@ async def test_outbox_survives_a_failing_smtp_server_and_delivers_when_it_is_bac
     assert await sender.deliver_due(transport, FROM, now=now) == (0, 0)  # not due again yet
 
     inbox = Inbox()
-    server = Controller(inbox, hostname="127.0.0.1", port=port)
-    server.start()
-    try:
-        later = now + sender.backoff(1) + timedelta(seconds=1)
+    later = now + sender.backoff(1) + timedelta(seconds=1)
+    with smtp_server(inbox, port):
         assert await sender.deliver_due(transport, FROM, now=later) == (1, 0)
-    finally:
-        server.stop()
     assert len(inbox.messages) == 1
     delivered = inbox.messages[0]
     assert delivered["To"] == "ann@example.com"
@@ -113,14 +122,8 @@ async def test_two_senders_drain_a_backlog_through_smtp_each_mail_once(database_
         )
     )
     inbox = RawInbox()
-    port = free_port()
-    server = Controller(inbox, hostname="127.0.0.1", port=port)
-    server.start()
-    try:
-        transport = sender.SmtpTransport(f"smtp://127.0.0.1:{port}")
+    with smtp_server(inbox) as transport:
         results = await asyncio.gather(sender.deliver_due(transport, FROM), sender.deliver_due(transport, FROM))
-    finally:
-        server.stop()
     assert sum(sent for sent, _failed in results) == count and all(failed == 0 for _sent, failed in results)
     recipients = sorted(message_from_bytes(raw, policy=policy.default)["To"] for raw in inbox.received)
     assert recipients == sorted(f"user{n}@example.com" for n in range(count))  # each one, once
@@ -151,13 +154,8 @@ async def test_one_connection_serves_several_mails_and_a_closed_one_is_opened_ag
     for n in range(5):
         await enqueue(f"user{n}@example.com", "password_reset", "en", name="U", link="http://x/y", site_name="S")
     inbox = TwoAConnection()
-    port = free_port()
-    server = Controller(inbox, hostname="127.0.0.1", port=port)
-    server.start()
-    try:
-        assert await sender.deliver_due(sender.SmtpTransport(f"smtp://127.0.0.1:{port}"), FROM) == (5, 0)
-    finally:
-        server.stop()
+    with smtp_server(inbox) as transport:
+        assert await sender.deliver_due(transport, FROM) == (5, 0)
     assert len(inbox.received) == 5 and inbox.connections == 3
 
 
@@ -295,13 +293,8 @@ async def test_a_recipient_reads_every_header_and_both_parts_in_english_and_russ
         received = [path.read_bytes() for path in (tmp_path / "mail" / "new").iterdir()]
     else:
         inbox = RawInbox()
-        port = free_port()
-        server = Controller(inbox, hostname="127.0.0.1", port=port)
-        server.start()
-        try:
-            assert await sender.deliver_due(sender.SmtpTransport(f"smtp://127.0.0.1:{port}"), the_sender) == (2, 0)
-        finally:
-            server.stop()
+        with smtp_server(inbox) as transport:
+            assert await sender.deliver_due(transport, the_sender) == (2, 0)
         received = [raw.replace(b"\r\n", b"\n") for raw in inbox.received]  # as a mail store keeps it
     assert len(received) == 2
     for raw in received:
