@@ -39,10 +39,8 @@ def backoff(attempts: int) -> timedelta:
 
 
 class Transport(Protocol):
-    async def __call__(self, mail: Mail) -> None: ...
-
     def session(self) -> AbstractAsyncContextManager[Send]:
-        """A way to send the mails of one pass, cheaper than one call each."""
+        """How the mails of one pass are sent (one SMTP connection for all of them)."""
         ...
 
 
@@ -62,10 +60,6 @@ class SmtpTransport:
             start_tls=None if not implicit_tls else False,
             timeout=30,
         )
-
-    async def __call__(self, mail: Mail) -> None:
-        async with self._client() as client:
-            await client.sendmail(mail.sender, [mail.recipient], mail.data)
 
     @contextlib.asynccontextmanager
     async def session(self) -> AsyncIterator[Send]:
