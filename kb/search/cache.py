@@ -14,6 +14,7 @@ from array import array
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 from whoosh.codec.whoosh3 import W3LeafMatcher
@@ -36,15 +37,16 @@ _PREFETCH_MIN_DOCS = 50
 _PREFETCH_POSTINGS = _MAX_CACHED_POSTINGS // 3
 
 
-@dataclass(frozen=True, slots=True)
-class FieldWeight:
+# Tuples rather than frozen dataclasses: a search hashes a group of these per query word and segment
+# (looking up its postings) and makes a TermPostings of each, and a dataclass's hash and __init__ run
+# in Python, a tuple's in C.
+class FieldWeight(NamedTuple):
     name: str
     weight: float
     b: float  # BM25 length normalisation of this field
 
 
-@dataclass(frozen=True, slots=True)
-class TermPostings:
+class TermPostings(NamedTuple):
     docs: np.ndarray  # int32 segment-local document numbers, ascending
     sats: np.ndarray  # float32 BM25F saturated term frequency per document, idf not applied
 

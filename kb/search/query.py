@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
+from typing import NamedTuple
 
 from kb.search.analysis import FORMS, STOP_WORDS, words
 from kb.search.model import QueryTooLong
@@ -31,8 +32,7 @@ class UserQuery:
     words: tuple[str, ...]  # folded, distinct, in order; stop words dropped unless nothing else is left
 
 
-@dataclass(frozen=True, slots=True)
-class QueryTerm:
+class QueryTerm(NamedTuple):  # a tuple: searches key their idf by it, and a tuple hashes in C
     text: str  # the word in its channel's form
     channel: str  # Channel.name
     weight: float
@@ -68,7 +68,7 @@ def plan(user: UserQuery, fixes: dict[str, str], ranking: Ranking = RANKING) -> 
                     continue
                 key = (name, text)
                 if key in terms and name != channel.name:
-                    terms[key] = replace(terms[key], weight=terms[key].weight + weight * channel.weight)
+                    terms[key] = terms[key]._replace(weight=terms[key].weight + weight * channel.weight)
                 elif key not in terms:
                     terms[key] = QueryTerm(text, name, weight * channel.weight, index)
     return list(terms.values())

@@ -20,24 +20,26 @@ def _title_shares(matches: Matches, docs: list[int], terms: list[QueryTerm], ran
     stem_channels = {channel.name for channel in ranking.channels if channel.form == "stem"}
     # Per typed word: its largest idf among its terms, and the stems that stand for it.
     word_idf: dict[int, float] = {}
-    word_stems: dict[int, set[str]] = {}
+    words_of: dict[str, set[int]] = {}  # a stem -> the typed words it stands for
     for term in terms:
         word_idf[term.word] = max(word_idf.get(term.word, 0.0), matches.idf.get(term, 0.0))
         if term.channel in stem_channels:
-            word_stems.setdefault(term.word, set()).add(term.text)
+            words_of.setdefault(term.text, set()).add(term.word)
     mass = sum(word_idf.values()) or 1.0
-    every_stem = set().union(*word_stems.values())
+    every_stem = frozenset(words_of)
     titles = {id(leaf): leaf.data.doc_terms(leaf.reader, TITLE_FIELD) for leaf in matches.leaves}
+    # Titles share few combinations of the query's stems: each combination's share is worked out once.
+    share_of: dict[frozenset[str], float] = {frozenset(): 0.0}
     shares = []
     for doc in docs:
         leaf = leaf_of(matches.leaves, doc)
-        title = titles[id(leaf)][doc - leaf.base]
-        if every_stem.isdisjoint(title):
-            shares.append(0.0)
-            continue
-        shares.append(
-            sum(word_idf.get(w, 0.0) for w, stems in word_stems.items() if not stems.isdisjoint(title)) / mass
-        )
+        found = every_stem & titles[id(leaf)][doc - leaf.base]
+        share = share_of.get(found)
+        if share is None:
+            said = {word for stem in found for word in words_of[stem]}
+            # Summed in the order of the query's words (their indexes), whatever the order of the stems.
+            share = share_of[found] = sum(word_idf[word] for word in sorted(said)) / mass
+        shares.append(share)
     return shares
 
 
@@ -46,7 +48,7 @@ def _cosines(matches: Matches, docs: list[int], query_vector: np.ndarray) -> lis
     numbers = np.asarray(docs)
     cosines = np.zeros(len(docs), dtype=np.float32)
     for leaf in matches.leaves:
-        inside = (numbers >= leaf.base) & (numbers < leaf.base + leaf.reader.doc_count_all())
+        inside = (numbers >= leaf.base) & (numbers < leaf.base + leaf.size)
         if inside.any():
             cosines[inside] = leaf.data.vectors(leaf.reader)[numbers[inside] - leaf.base] @ query_vector
     return cosines.tolist()

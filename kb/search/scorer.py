@@ -21,6 +21,7 @@ class Leaf:
     reader: IndexReader
     base: int  # global document number of the segment's first document
     data: SegmentData
+    size: int  # documents in the segment, deleted ones included (reader.doc_count_all())
 
 
 @dataclass(slots=True)
@@ -36,7 +37,7 @@ class Matches:
 def leaf_of(parts: list[Leaf], docnum: int) -> Leaf:
     """The segment a global document number is in."""
     for leaf in parts:
-        if leaf.base <= docnum < leaf.base + leaf.reader.doc_count_all():
+        if leaf.base <= docnum < leaf.base + leaf.size:
             return leaf
     raise LookupError(docnum)
 
@@ -45,7 +46,7 @@ def leaves(searcher: Searcher, generation: str, cache: EngineCache) -> list[Leaf
     found = []
     for reader, base in searcher.reader().leaf_readers():
         if reader.segment() is not None:  # an empty index has a reader without segments
-            found.append(Leaf(reader, base, cache.segment(generation, reader)))
+            found.append(Leaf(reader, base, cache.segment(generation, reader), reader.doc_count_all()))
     return found
 
 

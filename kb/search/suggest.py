@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -79,6 +79,6 @@ def weigh(terms: list[QueryTerm], user: UserQuery, completions: dict[str, float]
     weighted = []
     for term in terms:
         if term.word >= first:
-            term = replace(term, weight=term.weight * completions[index_of[term.word]], word=first)
+            term = term._replace(weight=term.weight * completions[index_of[term.word]], word=first)
         weighted.append(term)
     return weighted

@@ -77,7 +77,14 @@ async def search_page(
         if page == 1
         else ""
     )
-    context = {**context, "result": result, "token": token, "translations": translations}
+    elsewhere_only = len(other) == len(result.results) > 0
+    context = {
+        **context,
+        "result": result,
+        "token": token,
+        "translations": translations,
+        "elsewhere_only": elsewhere_only,
+    }
     return Template(template_name="kb/search.html", context=context)
 
 
