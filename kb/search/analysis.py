@@ -130,6 +130,11 @@ class FormTokenizer(Tokenizer):
     def __init__(self, form: str) -> None:
         self.form = form
 
+    def texts(self, value: str) -> list[str]:
+        """The texts of the tokens a call yields for `value`, in order: what a rebuild counts
+        (kb.search.segment), without a Token for each word."""
+        return list(filter(None, map(FORMS[self.form], index_words(value))))
+
     def __call__(self, value: str, positions: bool = False, chars: bool = False, **kwargs) -> Iterator[Token]:
         # chars are not tracked: snippets are built from the stored text, not from token offsets.
         convert = FORMS[self.form]
