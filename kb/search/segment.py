@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
 
 from whoosh.fields import FieldType
 from whoosh.formats import Frequency
@@ -17,6 +16,7 @@ from kb.search.analysis import FormTokenizer
 __all__ = ["FreshWriter"]
 
 _Posting = tuple[float, bytes]  # weight, encoded value
+_Terms = dict[bytes, tuple[list[int], list[_Posting]]]  # term → its documents' numbers and postings
 
 
 class FreshWriter(SegmentWriter):
@@ -41,12 +41,18 @@ class FreshWriter(SegmentWriter):
         if special:
             raise ValueError(f"a FreshWriter writes no vectors, columns or spelling words: {special}")
         super().__init__(ix, **kwargs)
-        # field → term → (document numbers, their postings), in the order the documents came
-        self._terms: dict[str, dict[bytes, tuple[list[int], list[_Posting]]]] = {}
+        # Fields whose postings _add_counted makes rather than FieldType.index.
+        self._counted = {
+            name
+            for name, field in self.schema.items()
+            if isinstance(field.analyzer, FormTokenizer) and type(field.format) is Frequency
+        }
+        # field → its terms, each with its postings in the order the documents came
+        self._terms: dict[str, _Terms] = {}
         # field → document number → its length as the segment's length column gives it back
         self._lengths: dict[str, dict[int, int]] = {}
-        # One object for every equal posting (most are "once" or "twice"), not one per posting.
-        self._shared: dict[_Posting, _Posting] = {}
+        # field boost → frequency → one posting object for all the counted terms that share it
+        self._shared: dict[float, dict[int, _Posting]] = {}
 
     def add_document(self, **fields) -> None:
         """SegmentWriter.add_document for fields without boosts (no "_" keywords)."""
@@ -64,13 +70,11 @@ class FreshWriter(SegmentWriter):
             length = 0
             if field.indexed:
                 terms = self._terms.setdefault(name, {})
-                for btext, freq, posting in self._postings(field, value):
-                    entry = terms.get(btext)
-                    if entry is None:
-                        entry = terms[btext] = ([], [])
-                    entry[0].append(docnum)
-                    entry[1].append(posting)
-                    length += freq
+                # A list or tuple is tokens already (whoosh.formats.tokens): Whoosh indexes those.
+                if name in self._counted and isinstance(value, str):
+                    length = self._add_counted(terms, docnum, field, value)
+                else:
+                    length = self._add_indexed(terms, docnum, field, value)
                 if not field.scorable:
                     length = 0
                 elif length:
@@ -80,20 +84,35 @@ class FreshWriter(SegmentWriter):
         self._added = True
         self.docnum += 1
 
-    def _postings(self, field: FieldType, value: object) -> Iterator[tuple[bytes, int, _Posting]]:
-        """(term, frequency, posting) for each term of `value`, as FieldType.index gives them."""
-        shared = self._shared
-        analyzer, format_ = field.analyzer, field.format
-        if isinstance(analyzer, FormTokenizer) and type(format_) is Frequency and isinstance(value, str):
-            # Frequency.word_values adds a boost of 1.0 per token, then multiplies by the field's boost.
-            boost = format_.field_boost
-            for text, freq in Counter(analyzer.texts(value)).items():
-                posting = (float(freq) * boost, pack_uint(freq))
-                yield text.encode("utf-8"), freq, shared.setdefault(posting, posting)
-        else:
-            for btext, freq, weight, vbytes in field.index(value):
-                posting = (weight, vbytes)
-                yield btext, freq, shared.setdefault(posting, posting)
+    def _add_counted(self, terms: _Terms, docnum: int, field: FieldType, value: str) -> int:
+        """Add the postings Frequency.word_values gives for a FormTokenizer's tokens; returns their count."""
+        counts = Counter(field.analyzer.texts(value))
+        # Frequency.word_values adds a boost of 1.0 per token, then multiplies by the field's boost.
+        shared = self._shared.setdefault(field.format.field_boost, {})
+        for text, freq in counts.items():
+            posting = shared.get(freq)
+            if posting is None:
+                posting = shared[freq] = (float(freq) * field.format.field_boost, pack_uint(freq))
+            btext = text.encode("utf-8")
+            entry = terms.get(btext)
+            if entry is None:
+                entry = terms[btext] = ([], [])
+            entry[0].append(docnum)
+            entry[1].append(posting)
+        return counts.total()
+
+    @staticmethod
+    def _add_indexed(terms: _Terms, docnum: int, field: FieldType, value: object) -> int:
+        """Add the postings FieldType.index gives; returns the sum of their frequencies."""
+        length = 0
+        for btext, freq, weight, vbytes in field.index(value):
+            entry = terms.get(btext)
+            if entry is None:
+                entry = terms[btext] = ([], [])
+            entry[0].append(docnum)
+            entry[1].append((weight, vbytes))
+            length += freq
+        return length
 
     def _flush_segment(self) -> None:
         """SegmentWriter._flush_segment: every term's postings, in field and term order."""
