@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from functools import lru_cache
+from itertools import filterfalse
 
 from whoosh.analysis import Token, Tokenizer
 from whoosh.lang import stemmer_for_language
@@ -27,7 +28,9 @@ __all__ = [
 WORD_PATTERN = r"[\w\u0300-\u036f]+"
 # Hyphenated compounds ("e-mail", "wi-fi", "sign-in") are indexed as their parts and joined, so
 # "email" finds "e-mail" and the other way round.
-_COMPOUND_RE = re.compile(WORD_PATTERN + r"(?:[-‐‑]" + WORD_PATTERN + r")*")
+_HYPHENS = "[-‐‑]"
+_COMPOUND_RE = re.compile(WORD_PATTERN + f"(?:{_HYPHENS}" + WORD_PATTERN + ")*")
+_HYPHEN_RE = re.compile(_HYPHENS)
 _PART_RE = re.compile(WORD_PATTERN)
 _FOLDING = str.maketrans({"ё": "е", **dict.fromkeys(map(chr, range(0x300, 0x370)))})
 _CYRILLIC_RE = re.compile(r"[\u0400-\u04ff]")
@@ -90,18 +93,22 @@ def prefix(word: str) -> str:
     return word[:PREFIX_LENGTH] if len(word) > PREFIX_LENGTH and not word.isdigit() else ""
 
 
-def _split(text: str) -> Iterator[str]:
-    for match in _COMPOUND_RE.finditer(text):
-        compound = match.group()
-        parts = _PART_RE.findall(compound)
-        yield from parts
-        if len(parts) > 1:
-            yield "".join(parts)
-
-
 def words(text: str) -> list[str]:
     """The folded words of a text, stop words included, in order (compounds: parts, then joined)."""
-    return list(_split(fold(text)))
+    folded = fold(text)
+    found = _COMPOUND_RE.findall(folded)
+    # One regex pass finds every word; only the compounds, in the texts that have any, are split.
+    if not _HYPHEN_RE.search(folded):
+        return found
+    split: list[str] = []
+    for compound in found:
+        if _HYPHEN_RE.search(compound):
+            parts = _PART_RE.findall(compound)
+            split += parts
+            split.append("".join(parts))
+        else:
+            split.append(compound)
+    return split
 
 
 # Channel.form → what a folded word becomes in that channel's fields (and in the query).
@@ -114,7 +121,7 @@ def index_words(text: str) -> tuple[str, ...]:
 
     Cached for the few texts of the article being indexed: its title is indexed as stems, words and
     beginnings, its body as words and beginnings, and each text is split and folded once."""
-    return tuple(word for word in words(text) if word not in STOP_WORDS)
+    return tuple(filterfalse(STOP_WORDS.__contains__, words(text)))
 
 
 class FormTokenizer(Tokenizer):
@@ -122,6 +129,11 @@ class FormTokenizer(Tokenizer):
 
     def __init__(self, form: str) -> None:
         self.form = form
+
+    def texts(self, value: str) -> list[str]:
+        """The texts of the tokens a call yields for `value`, in order: what a rebuild counts
+        (kb.search.segment), without a Token for each word."""
+        return list(filter(None, map(FORMS[self.form], index_words(value))))
 
     def __call__(self, value: str, positions: bool = False, chars: bool = False, **kwargs) -> Iterator[Token]:
         # chars are not tracked: snippets are built from the stored text, not from token offsets.

@@ -24,6 +24,7 @@ from kb.search.busy import NotReady
 from kb.search.integrity import GENERATION_NAME, INDEX_NAME, Damaged, file_states, verify
 from kb.search.model import IndexDoc, IndexHealth
 from kb.search.schema import doc_fields, index_version, make_schema
+from kb.search.segment import FreshWriter
 from kb.search.semantic import Embedder, with_vectors
 
 __all__ = ["IndexStore", "IndexUnavailable"]
@@ -298,8 +299,7 @@ class IndexStore:
         return True
 
     def _write_generation(self, gen_dir: Path, docs: Iterable[IndexDoc], progress: Callable[[int], None] | None) -> int:
-        ix = whoosh_index.create_in(str(gen_dir), self._schema)
-        writer = ix.writer(limitmb=256)
+        writer = FreshWriter(whoosh_index.create_in(str(gen_dir), self._schema))
         count = 0
         try:
             for doc, vector in with_vectors(docs, self.embedder):

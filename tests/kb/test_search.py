@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 import pytest
 
 from kb.search import IndexDoc, QueryTooLong, SearchIndex
+from kb.search.analysis import words
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 
@@ -218,3 +219,9 @@ def test_words_the_index_does_not_know_match_nothing_by_their_beginnings(tmp_pat
     assert [s.title for s in index.suggest("quant", "en")] == ["Order quantities"]  # a word being typed
     assert [hit.id for hit in index.search("quantum refunds", "en").results][:1] == [2]
     index.close()
+
+
+def test_words_are_folded_and_compounds_give_their_parts_then_the_whole():
+    assert words("Sign-in by e‐mail - or not, x- -y a--b") == "sign in signin by e mail email or not x y a b".split()
+    assert words("Обраще́ние, 2FA-код и ёлка") == "обращение 2fa код 2faкод и елка".split()
+    assert words("no compounds here") == ["no", "compounds", "here"]
