@@ -13,6 +13,9 @@ from typing import Any
 
 from portal.settings import Settings
 
+# One encoder for every access line: json.dumps with an option builds a new encoder each call.
+_ENCODE = json.JSONEncoder(ensure_ascii=False).encode
+
 security_log = logging.getLogger("portal.security")
 # Who is calling and on which route, set by the web layer for the request being served (the client
 # address is the forwarded one only behind a trusted proxy), so a service deep down can log a
@@ -90,7 +93,7 @@ class AccessLines:
     def write(self, message: str, fields: dict) -> None:
         if self.json:
             entry = {"time": self._time(), "level": "INFO", "logger": "portal.access", "message": message, **fields}
-            line = json.dumps(entry, ensure_ascii=False)
+            line = _ENCODE(entry)
         else:
             line = f"{self._time()} INFO portal.access: {message}"
         self._pending.append(line + "\n")

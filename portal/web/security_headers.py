@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from litestar.datastructures import MutableScopeHeaders
 from litestar.enums import ScopeType
 from litestar.middleware import ASGIMiddleware
 from litestar.response.base import ASGIResponse
@@ -91,12 +90,17 @@ def security_headers(settings: Settings):
     if settings.secure_cookies:  # served over https
         fixed.append(("strict-transport-security", HSTS))
 
+    # Bytes, as ASGI carries them: the names present are read once, not looked up five times through
+    # MutableScopeHeaders (which decodes every header on each look-up).
+    encoded = [(name.encode("latin-1"), value.encode("latin-1")) for name, value in fixed]
+
     async def hook(message: Message, scope: Scope) -> None:
         if message["type"] != "http.response.start":
             return
-        headers = MutableScopeHeaders.from_message(message)
-        for name, value in fixed:
-            if name not in headers:
-                headers.add(name, value)
+        headers = message.get("headers")
+        if not isinstance(headers, list):
+            headers = message["headers"] = list(headers or ())
+        present = {name.lower() for name, _value in headers}
+        headers.extend(pair for pair in encoded if pair[0] not in present)
 
     return hook
