@@ -9,6 +9,7 @@ from portal.db import write_transaction
 from portal.settings import Settings
 from portal.tickets.errors import NotAllowed, TicketError
 from portal.tickets.filing import mail_assignment
+from portal.tickets.row_lock import lock_current
 from portal.tickets.tables import Event, Ticket
 from portal.tickets.visibility import STAFF, is_staff
 
@@ -37,10 +38,12 @@ async def assign(settings: Settings, actor: User, ticket: Ticket, agent_id: int)
     agent = await User.objects().where((User.id == agent_id) & _assignable()).first()
     if agent is None:
         raise TicketError("assignee_invalid", "assignee")
-    current = getattr(ticket.assignee, "id", ticket.assignee)
-    if current == agent.id:
-        return ticket
     async with write_transaction():
+        # Decided on the row as it is now: of two agents taking it at once, the second sees the first.
+        await lock_current(ticket)
+        current = getattr(ticket.assignee, "id", ticket.assignee)
+        if current == agent.id:
+            return ticket
         ticket.assignee = agent.id
         ticket.updated_at = datetime.now(UTC)
         ticket.escalated_at = None  # someone acted on it
@@ -58,10 +61,11 @@ async def unassign(actor: User, ticket: Ticket) -> Ticket:
     """Give the ticket back to the queue; the timeline records it for staff only."""
     if not is_staff(actor):
         raise NotAllowed()
-    current = getattr(ticket.assignee, "id", ticket.assignee)
-    if current is None:
-        return ticket
     async with write_transaction():
+        await lock_current(ticket)
+        current = getattr(ticket.assignee, "id", ticket.assignee)
+        if current is None:
+            return ticket
         ticket.assignee = None
         ticket.updated_at = datetime.now(UTC)
         await ticket.save([Ticket.assignee, Ticket.updated_at])

@@ -7,10 +7,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from auth.tables import User
+from portal.db import write_transaction
 from portal.settings import Settings
 from portal.sla.policy import RANK
 from portal.tickets import assignment, conversation, merging, priority, visibility
 from portal.tickets.errors import TicketError
+from portal.tickets.row_lock import lock_current
 from portal.tickets.tables import Ticket
 from portal.tickets.workflow import InvalidTransition, Status
 
@@ -62,9 +64,12 @@ async def _one(settings: Settings, actor: User, bulk: Bulk, ticket: Ticket) -> N
     elif bulk.action == "take":
         await assignment.assign(settings, actor, ticket, actor.id)
     elif bulk.action == "status":
-        if ticket.status == bulk.status:
-            return  # already there: nothing to move
-        await conversation.change_status(settings, actor, ticket, bulk.status)
+        async with write_transaction():
+            # The tickets were read when the action began: one may have moved there since.
+            await lock_current(ticket)
+            if ticket.status == bulk.status:
+                return  # already there: nothing to move
+            await conversation.change_status(settings, actor, ticket, bulk.status)
     elif bulk.action == "priority":
         await priority.change_priority(settings, actor, ticket, bulk.priority)
     else:

@@ -6,16 +6,17 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from auth.tables import User
-from portal.db import for_update, write_transaction
+from portal.db import write_transaction
 from portal.settings import Settings
 from portal.sla import levels
 from portal.sla.calendar import BusinessCalendar
 from portal.sla.policy import resume
 from portal.sla.worktime import minutes, to_first_response, to_resolution
 from portal.tickets import followers, ratings, rendering, status_time
-from portal.tickets.errors import NotAllowed, TicketError, TicketNotFound
+from portal.tickets.errors import NotAllowed, TicketError
 from portal.tickets.filing import clean_body, plan_of
 from portal.tickets.mail import mail
+from portal.tickets.row_lock import lock_current
 from portal.tickets.tables import Event, Message, Ticket
 from portal.tickets.visibility import is_staff
 from portal.tickets.workflow import TRANSITIONS, Status, check
@@ -35,21 +36,6 @@ async def _calendar(settings: Settings, ticket: Ticket) -> BusinessCalendar:
 
 def _id(value) -> int:
     return getattr(value, "id", value)
-
-
-async def _current(ticket: Ticket) -> None:
-    """Bring `ticket` (read when the request began) up to the database's row and lock the row until the
-    transaction ends; call it first inside the transaction. A change decided on the earlier copy would
-    repeat another writer's (two agents resolving at once: two mails) or undo it (save() writes every
-    column). A related row already loaded stays loaded while its id is the same."""
-    fresh = await for_update(Ticket.objects().where(Ticket.id == ticket.id)).first()
-    if fresh is None:
-        raise TicketNotFound()
-    for column in Ticket._meta.columns:
-        name = column._meta.name
-        value, held = getattr(fresh, name), getattr(ticket, name)
-        if not (hasattr(held, "id") and held.id == value):  # a loaded row of the same id is kept
-            setattr(ticket, name, value)
 
 
 async def _requester(ticket: Ticket) -> User:
@@ -131,7 +117,7 @@ async def change_status(settings: Settings, actor: User, ticket: Ticket, target:
     if not is_staff(actor):
         raise NotAllowed()
     async with write_transaction():
-        await _current(ticket)
+        await lock_current(ticket)
         await _move(settings, ticket, Status(target), actor, datetime.now(UTC))
     return ticket
 
@@ -155,7 +141,7 @@ async def reply(
         raise TicketError("reopen_expired")
     html = await rendering.rendered(body)  # before the transaction: on SQLite it holds the write lock
     async with write_transaction():
-        await _current(ticket)
+        await lock_current(ticket)
         status = Status(ticket.status)
         if status == Status.CLOSED:  # closed since the page was read
             raise TicketError("ticket_closed")
@@ -195,7 +181,7 @@ async def reply(
 async def close_by_customer(settings: Settings, customer: User, ticket: Ticket) -> Ticket:
     """ "Close: my problem is solved"."""
     async with write_transaction():
-        await _current(ticket)
+        await lock_current(ticket)
         if Status(ticket.status) != Status.CLOSED:
             await _move(settings, ticket, Status.CLOSED, customer, datetime.now(UTC))
     return ticket
@@ -209,7 +195,7 @@ async def close_resolved(settings: Settings, now: datetime | None = None) -> int
     for ticket in due:
         async with write_transaction():
             # Of two closers at once, the second reads it closed (one close, one mail).
-            await _current(ticket)
+            await lock_current(ticket)
             if ticket.status != Status.RESOLVED:
                 continue  # reopened meanwhile
             await _move(settings, ticket, Status.CLOSED, None, now)

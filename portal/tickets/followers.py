@@ -11,6 +11,7 @@ from portal.db import write_transaction
 from portal.settings import Settings
 from portal.tickets.errors import NotAllowed, TicketError
 from portal.tickets.mail import mail
+from portal.tickets.row_lock import lock_current
 from portal.tickets.tables import Event, Follower, Ticket
 from portal.tickets.visibility import is_staff
 
@@ -68,12 +69,15 @@ def _check_role(ticket: Ticket, person: User, role: str) -> None:
 
 async def add(actor: User, ticket: Ticket, ref: object, role: str) -> Entry:
     """Add (or change the role of) a follower; a staff-only event for a co-executor, a public one for cc."""
-    if not may_manage(actor, ticket):
-        raise NotAllowed("follower_not_allowed")
-    person = await _person(ref)
-    _check_role(ticket, person, role)
-    key = f"{ticket.id}:{person.id}"
     async with write_transaction():
+        # Who manages the followers and who may follow are decided on the ticket's assignee and
+        # organization as they are now: an agent the ticket was taken from meanwhile adds no one.
+        await lock_current(ticket)
+        if not may_manage(actor, ticket):
+            raise NotAllowed("follower_not_allowed")
+        person = await _person(ref)
+        _check_role(ticket, person, role)
+        key = f"{ticket.id}:{person.id}"
         existing = await Follower.objects().where(Follower.key == key).first()
         if existing is None:
             await Follower(key=key, ticket=ticket.id, follower=person.id, role=role, added_by=actor.id).save()
@@ -89,10 +93,11 @@ async def add(actor: User, ticket: Ticket, ref: object, role: str) -> Entry:
 
 
 async def remove(actor: User, ticket: Ticket, ref: object) -> None:
-    if not may_manage(actor, ticket):
-        raise NotAllowed("follower_not_allowed")
-    person = await _person(ref)
     async with write_transaction():
+        await lock_current(ticket)
+        if not may_manage(actor, ticket):
+            raise NotAllowed("follower_not_allowed")
+        person = await _person(ref)
         existing = await Follower.objects().where(Follower.key == f"{ticket.id}:{person.id}").first()
         if existing is None:
             raise TicketError("follower_unknown", "user")

@@ -12,6 +12,7 @@ from portal.settings import Settings
 from portal.tickets import conversation, rendering, visibility
 from portal.tickets.errors import NotAllowed, TicketError
 from portal.tickets.mail import mail, ticket_link
+from portal.tickets.row_lock import lock_current
 from portal.tickets.tables import Attachment, Event, Message, Ticket
 from portal.tickets.workflow import Status
 
@@ -46,17 +47,24 @@ async def merge(settings: Settings, actor: User, duplicate: Ticket, into: int) -
     if not visibility.is_staff(actor):
         raise NotAllowed()
     survivor = await visibility.get_for(actor, into)
+    # A refusal on the copies stands (closed and merged are final); what passes is checked again below.
     await _check(duplicate, survivor)
-    requester, owner = duplicate.requester, survivor.requester
-    # The survivor's requester reads the duplicate's conversation only if they may see the duplicate.
-    shared = await visibility.may_see(owner, duplicate.id)
     numbers = visibility.number_of(duplicate.id), visibility.number_of(survivor.id)
+    # A ticket's subject and description never change once filed: rendered before the transaction,
+    # which on SQLite holds the write lock.
     body = f"**#{numbers[0]}: {duplicate.subject}**\n\n{duplicate.description}"
-    html = await rendering.rendered(body)  # before the transaction: on SQLite it holds the write lock
-    # The duplicate's requester is sent to the survivor only if they may see it.
-    into_link = ticket_link(settings, survivor.id) if await visibility.may_see(requester, survivor.id) else ""
+    html = await rendering.rendered(body)
     now = datetime.now(UTC)
     async with write_transaction():
+        # The lower id locked first: two merges crossing (A into B, B into A) queue instead of deadlocking.
+        for ticket in sorted((duplicate, survivor), key=lambda t: t.id):
+            await lock_current(ticket)
+        await _check(duplicate, survivor)  # merged, closed or made a survivor meanwhile
+        requester, owner = duplicate.requester, survivor.requester
+        # The survivor's requester reads the duplicate's conversation only if they may see the duplicate.
+        shared = await visibility.may_see(owner, duplicate.id)
+        # The duplicate's requester is sent to the survivor only if they may see it.
+        into_link = ticket_link(settings, survivor.id) if await visibility.may_see(requester, survivor.id) else ""
         description = Message(
             ticket=survivor.id,
             author=_id(requester),

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from auth.tables import User
 from portal.db import is_unique_violation, write_transaction
 from portal.tickets.errors import NotAllowed, TicketError
+from portal.tickets.row_lock import lock_current
 from portal.tickets.tables import Event, Rating, Ticket
 from portal.tickets.workflow import Status
 
@@ -76,13 +77,15 @@ async def rate_latest(viewer: User, ticket: Ticket, score: int, comment: str = "
 async def rate(ticket: Ticket, resolution: int, score: int, comment: str = "") -> Rating:
     """Record the rating of one resolution, once; the agent who resolved it gets the credit."""
     score, comment = clean_score(score, comment)
-    if resolution < 1 or resolution > ticket.resolutions:
-        raise TicketError("rating_not_open")
-    if resolution == ticket.resolutions and Status(ticket.status) not in (Status.RESOLVED, Status.CLOSED):
-        raise TicketError("rating_not_open")
-    assignee = getattr(ticket.assignee, "id", ticket.assignee)
     try:
         async with write_transaction():
+            # Decided on the ticket as it is now: a resolution reopened meanwhile is open no more.
+            await lock_current(ticket)
+            if resolution < 1 or resolution > ticket.resolutions:
+                raise TicketError("rating_not_open")
+            if resolution == ticket.resolutions and Status(ticket.status) not in (Status.RESOLVED, Status.CLOSED):
+                raise TicketError("rating_not_open")
+            assignee = getattr(ticket.assignee, "id", ticket.assignee)
             if await existing(ticket.id, resolution):
                 raise TicketError("already_rated")
             rating = Rating(

@@ -168,6 +168,19 @@ async def test_two_agents_resolving_at_once_resolve_once_and_keep_each_others_ch
     assert len(await _mails("ann@example.com")) == mails_before + 1
 
 
+async def test_ratings_from_pages_read_before_a_reopening_are_refused(settings, people):
+    ticket = await _ticket(settings, people["ann"])
+    await conversation.change_status(settings, people["agent"], ticket, "resolved")
+    read_by = [await visibility.get_for(people["ann"], number_of(ticket.id)) for _ in range(3)]  # three tabs
+    await conversation.reply(settings, people["ann"], read_by[2], "It broke again.")
+    outcomes = await asyncio.gather(
+        *(ratings.rate_latest(people["ann"], copy, 5) for copy in read_by[:2]), return_exceptions=True
+    )
+    # The resolution they rate was reopened: nothing to rate until it is resolved again.
+    assert [getattr(o, "code", o) for o in outcomes] == ["rating_not_open", "rating_not_open"]
+    assert await Rating.count() == 0
+
+
 async def test_customers_see_their_own_tickets_and_their_shared_organizations(settings, people):
     org = await organizations.create("Acme", SupportPlan.STANDARD, shares_tickets=False)
     ann = await create_user(settings, "ann2@example.com", organization_id=org.id)
