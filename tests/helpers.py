@@ -1,4 +1,5 @@
-"""What tests do as a browser or an operator would: post forms with CSRF, sign in, read the outbox."""
+"""What tests do as a browser or an operator would: post forms with CSRF, sign in, read the outbox, open a
+ticket in several pages at once."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from litestar.testing import AsyncTestClient
 from auth.tables import Role
 from portal.notify.tables import OutboxMessage
 from portal.settings import Settings
+from portal.tickets.filing import NewTicket, open_ticket
+from portal.tickets.tables import Event, Ticket
 
 TEST_PASSWORD = "correct horse battery"
 
@@ -86,3 +89,13 @@ def start_child(script: Path, *args: str) -> subprocess.Popen:
 async def line_from(process: subprocess.Popen, within_s: float) -> str:
     """The child's next line, stripped; TimeoutError if none comes within `within_s`."""
     return (await asyncio.wait_for(asyncio.to_thread(process.stdout.readline), within_s)).strip()
+
+
+async def read_by_pages(settings, who, n: int, ticket_type: str = "incident") -> list[Ticket]:
+    """A new ticket of `who`'s as `n` pages opened on it read it, before any of them changes it."""
+    ticket = await open_ticket(settings, who, NewTicket(type=ticket_type, subject="Router", description="Reboots."))
+    return [await Ticket.objects().where(Ticket.id == ticket.id).first() for _ in range(n)]
+
+
+async def events_of(ticket: Ticket, kind: str) -> list[Event]:
+    return await Event.objects().where((Event.ticket == ticket.id) & (Event.kind == kind)).order_by(Event.id)

@@ -2,24 +2,11 @@
 
 import asyncio
 
-import pytest
-
-from auth.tables import Role
 from portal.notify.tables import OutboxMessage
 from portal.tickets import bulk
 from portal.tickets.filing import NewTicket, open_ticket
 from portal.tickets.tables import Event
 from portal.tickets.visibility import number_of
-from tests.helpers import create_user
-
-
-@pytest.fixture
-async def people(settings):
-    return {
-        "ann": await create_user(settings, "ann@example.com", name="Ann"),
-        "agent": await create_user(settings, "agent@example.com", Role.AGENT, name="Alex Agent"),
-        "other": await create_user(settings, "other@example.com", Role.AGENT, name="Olga Agent"),
-    }
 
 
 async def test_two_agents_resolving_the_same_selection_at_once_resolve_each_ticket_once(settings, people):

@@ -9,9 +9,8 @@ from auth import organizations
 from auth.tables import Role
 from portal.notify.tables import OutboxMessage
 from portal.tickets import admin_types, changes
-from portal.tickets.filing import NewTicket, open_ticket
-from portal.tickets.tables import Event, Ticket, TicketType
-from tests.helpers import create_user
+from portal.tickets.tables import Ticket, TicketType
+from tests.helpers import create_user, events_of, read_by_pages
 
 
 @pytest.fixture
@@ -24,37 +23,26 @@ async def people(settings):
     }
 
 
-async def _copies(settings, who, n: int, ticket_type: str = "incident") -> list[Ticket]:
-    """A new ticket as `n` pages opened on it read it."""
-    draft = NewTicket(type=ticket_type, subject="Router", description="Reboots.")
-    ticket = await open_ticket(settings, who, draft)
-    return [await Ticket.objects().where(Ticket.id == ticket.id).first() for _ in range(n)]
-
-
-async def _events(ticket: Ticket, kind: str) -> list[Event]:
-    return await Event.objects().where((Event.ticket == ticket.id) & (Event.kind == kind)).order_by(Event.id)
-
-
 async def test_two_agents_giving_the_same_answers_at_once_record_one_change(settings, people):
     question = await TicketType.objects().where(TicketType.slug == "question").first()
     await admin_types.add_field(question.id, "invoice", "Invoice number", "Номер счёта", "text", "", False)
-    read_by = await _copies(settings, people["ann"], 2, "question")
+    read_by = await read_by_pages(settings, people["ann"], 2, "question")
     await asyncio.gather(
         changes.change_fields(people["agent"], read_by[0], {"invoice": "INV-7"}),
         changes.change_fields(people["other"], read_by[1], {"invoice": "INV-7"}),
     )
-    assert [e.new for e in await _events(read_by[0], "fields")] == ["invoice"]
+    assert [e.new for e in await events_of(read_by[0], "fields")] == ["invoice"]
 
 
 async def test_two_agents_taking_a_ticket_out_of_its_organization_at_once_record_it_once(settings, people):
-    read_by = await _copies(settings, people["ann"], 2)
+    read_by = await read_by_pages(settings, people["ann"], 2)
     assert read_by[0].organization == people["ann"].organization
     await asyncio.gather(*(changes.change_organization(people["agent"], copy, None) for copy in read_by))
-    assert [(e.old, e.new) for e in await _events(read_by[0], "organization")] == [("Acme", "")]
+    assert [(e.old, e.new) for e in await events_of(read_by[0], "organization")] == [("Acme", "")]
 
 
 async def test_two_api_changes_at_once_resolve_once_and_keep_both_priorities_in_order(settings, people):
-    read_by = await _copies(settings, people["ann"], 2)
+    read_by = await read_by_pages(settings, people["ann"], 2)
     mails_before = await OutboxMessage.count().where(OutboxMessage.to_address == "ann@example.com")
     outcomes = await asyncio.gather(
         changes.apply(settings, people["agent"], read_by[0], changes.Changes(status="resolved", priority="high")),
@@ -65,6 +53,6 @@ async def test_two_api_changes_at_once_resolve_once_and_keep_both_priorities_in_
     assert [type(o).__name__ for o in outcomes] == ["Ticket", "Ticket"]
     row = await Ticket.select(Ticket.status, Ticket.resolutions).where(Ticket.id == read_by[0].id).first()
     assert row == {"status": "resolved", "resolutions": 1}
-    first, second = await _events(read_by[0], "priority")
+    first, second = await events_of(read_by[0], "priority")
     assert first.old == "normal" and second.old == first.new
     assert await OutboxMessage.count().where(OutboxMessage.to_address == "ann@example.com") == mails_before + 1

@@ -3,26 +3,11 @@ on the ticket as it is then."""
 
 import asyncio
 
-import pytest
-
-from auth.tables import Role
 from portal.tickets import assignment, followers
 from portal.tickets.errors import NotAllowed
 from portal.tickets.filing import NewTicket, open_ticket
 from portal.tickets.tables import Event, Follower, Ticket
 from portal.tickets.visibility import get_for, number_of
-from tests.helpers import create_user
-
-
-@pytest.fixture
-async def people(settings):
-    return {
-        "ann": await create_user(settings, "ann@example.com", name="Ann"),
-        "agent": await create_user(settings, "agent@example.com", Role.AGENT, name="Alex Agent"),
-        "colleague": await create_user(settings, "colleague@example.com", Role.AGENT, name="Cleo Colleague"),
-        "other": await create_user(settings, "other@example.com", Role.AGENT, name="Olga Agent"),
-        "boss": await create_user(settings, "boss@example.com", Role.SUPERVISOR, name="Boris Supervisor"),
-    }
 
 
 async def _copies(settings, people, n: int) -> list[Ticket]:

@@ -3,26 +3,12 @@ they are then."""
 
 import asyncio
 
-import pytest
-
-from auth.tables import Role
 from portal.notify.tables import OutboxMessage
 from portal.tickets import conversation, merging, visibility
 from portal.tickets.errors import TicketError
 from portal.tickets.filing import NewTicket, open_ticket
 from portal.tickets.tables import Event, Message, Ticket
 from portal.tickets.visibility import number_of
-from tests.helpers import create_user
-
-
-@pytest.fixture
-async def people(settings):
-    return {
-        "ann": await create_user(settings, "ann@example.com", name="Ann"),
-        "bob": await create_user(settings, "bob@example.com", name="Bob"),
-        "agent": await create_user(settings, "agent@example.com", Role.AGENT, name="Alex Agent"),
-        "other": await create_user(settings, "other@example.com", Role.AGENT, name="Olga Agent"),
-    }
 
 
 async def _ticket(settings, who, subject: str) -> Ticket:

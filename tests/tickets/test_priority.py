@@ -3,29 +3,10 @@ deadlines those of the priority and type the ticket ends with."""
 
 import asyncio
 
-import pytest
-
-from auth.tables import Role
 from portal.sla.levels import deadlines
 from portal.tickets import changes, priority
-from portal.tickets.filing import NewTicket, open_ticket
 from portal.tickets.tables import Event, Ticket
-from tests.helpers import create_user
-
-
-@pytest.fixture
-async def people(settings):
-    return {
-        "ann": await create_user(settings, "ann@example.com", name="Ann"),
-        "agent": await create_user(settings, "agent@example.com", Role.AGENT, name="Alex Agent"),
-        "other": await create_user(settings, "other@example.com", Role.AGENT, name="Olga Agent"),
-    }
-
-
-async def _copies(settings, who, n: int) -> list[Ticket]:
-    """A new ticket as `n` pages opened on it read it."""
-    ticket = await open_ticket(settings, who, NewTicket(type="incident", subject="Router", description="Reboots."))
-    return [await Ticket.objects().where(Ticket.id == ticket.id).first() for _ in range(n)]
+from tests.helpers import read_by_pages
 
 
 async def _targets(settings, row: Ticket):
@@ -34,7 +15,7 @@ async def _targets(settings, row: Ticket):
 
 
 async def test_two_priority_changes_at_once_each_record_the_priority_they_changed(settings, people):
-    read_by = await _copies(settings, people["ann"], 2)
+    read_by = await read_by_pages(settings, people["ann"], 2)
     await asyncio.gather(
         priority.change_priority(settings, people["agent"], read_by[0], "high"),
         priority.change_priority(settings, people["other"], read_by[1], "urgent"),
@@ -48,7 +29,7 @@ async def test_two_priority_changes_at_once_each_record_the_priority_they_change
 
 
 async def test_a_priority_and_a_type_changed_at_once_give_the_deadlines_of_both(settings, people):
-    read_by = await _copies(settings, people["ann"], 2)
+    read_by = await read_by_pages(settings, people["ann"], 2)
     await asyncio.gather(
         priority.change_priority(settings, people["agent"], read_by[0], "high"),
         # Feature requests have no resolution target.
