@@ -122,6 +122,7 @@ class SegmentData:
         self._packed: dict[tuple[tuple[FieldWeight, ...], float], _Packed] = {}
         self._cached_postings = 0
         self._vocabulary: frozenset[str] | None = None
+        self.spelling: dict[str, tuple[tuple[str, int], ...] | None] = {}  # kb.search.spelling's, per word
         self._prefetched = False
         self._doc_terms: dict[str, list[frozenset[str]]] = {}
         self._build_lock = threading.Lock()  # one thread builds per-document data; the others wait

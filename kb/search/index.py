@@ -191,7 +191,7 @@ class SearchIndex:
             return SearchPage([], 0, None, page, per_page)
         with self._searching() as (generation, searcher, parts):
             self._cache.forget_except(generation, {leaf.data.key[1] for leaf in parts})
-            fixes, known = spell(searcher.reader(), parts, user.words)
+            fixes, known = spell(parts, user.words)
             if not (known or fixes):
                 # No word the articles use, nor a correction to one: what the words' beginnings would
                 # match ("quantum" → "quantities") is unrelated, so nothing is found.
@@ -240,7 +240,7 @@ class SearchIndex:
             completions = complete(parts, text.partial)
             # Nothing begins with it: the word is finished, or misspelt (then corrected like the others).
             finished = text.finished.words + (() if completions or not text.partial else (text.partial,))
-            fixes, known = spell(searcher.reader(), parts, finished)
+            fixes, known = spell(parts, finished)
             if not (known or fixes or completions):
                 return []
             words = tuple(dict.fromkeys(finished)) + tuple(w for w in completions if w not in finished)
