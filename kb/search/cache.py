@@ -9,6 +9,7 @@ drops the segment.
 
 from __future__ import annotations
 
+import functools
 import threading
 from array import array
 from collections import OrderedDict
@@ -151,6 +152,16 @@ class SegmentData:
         return cached
 
     def postings(
+        self, reader: IndexReader, fields: tuple[FieldWeight, ...], k1: float, avg_lengths: dict[str, float]
+    ) -> Callable[[str], TermPostings]:
+        """Word → its postings in all `fields` merged BM25F-style: weighted, normalised, saturated. A search
+        gets the function once per group and asks it for each of its words."""
+        packed = self._packed.get((fields, k1))
+        if packed is not None:
+            return packed.get
+        return functools.partial(self._postings, reader, fields=fields, k1=k1, avg_lengths=avg_lengths)
+
+    def _postings(
         self,
         reader: IndexReader,
         text: str,
@@ -158,10 +169,6 @@ class SegmentData:
         k1: float,
         avg_lengths: dict[str, float],
     ) -> TermPostings:
-        """The word's postings in all `fields` merged BM25F-style: weighted, normalised, saturated."""
-        packed = self._packed.get((fields, k1))
-        if packed is not None:
-            return packed.get(text)
         key = (text, fields, k1)
         with self._lock:
             cached = self._terms.get(key)
@@ -257,7 +264,7 @@ class SegmentData:
             if count > budget:
                 break
             budget -= count
-            self.postings(reader, text, fields, k1, avg_lengths)
+            self._postings(reader, text, fields, k1, avg_lengths)
 
     def _pack(
         self,

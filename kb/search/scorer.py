@@ -50,6 +50,20 @@ def leaves(searcher: Searcher, generation: str, cache: EngineCache) -> list[Leaf
     return found
 
 
+class _Averages(dict[str, float]):
+    """Average length of each field, asked of the searcher when first needed: only a word whose postings
+    are decoded during the search needs them (kb.search.cache), and asking for every field cost as much
+    as looking up a query's postings."""
+
+    def __init__(self, searcher: Searcher) -> None:
+        super().__init__()
+        self.searcher = searcher
+
+    def __missing__(self, name: str) -> float:
+        average = self[name] = self.searcher.avg_field_length(name, 1.0) or 1.0
+        return average
+
+
 def score_all(
     searcher: Searcher,
     parts: list[Leaf],
@@ -58,8 +72,12 @@ def score_all(
     ranking: Ranking,
     depth: int,
 ) -> Matches:
-    channels = {channel.name: channel for channel in ranking.channels}
-    avg = {f.name: searcher.avg_field_length(f.name, 1.0) or 1.0 for c in ranking.channels for f in c.fields}
+    avg = _Averages(searcher)
+    # Each channel's words → postings, per segment: found once a search rather than once a term.
+    postings_of = {
+        channel.name: [leaf.data.postings(leaf.reader, channel.fields, channel.k1, avg) for leaf in parts]
+        for channel in ranking.channels
+    }
     total_docs = searcher.doc_count_all()
     # Whole arrays instead of a Python loop per posting: every term's weighted postings are laid end to
     # end and summed per document in one bincount, which adds them in term order, as a loop would (the
@@ -72,9 +90,8 @@ def score_all(
     weights: list[float] = []
     lengths: list[int] = []
     for term in terms:
-        channel = channels[term.channel]
-        postings = [leaf.data.postings(leaf.reader, term.text, channel.fields, channel.k1, avg) for leaf in parts]
-        df = sum(len(p.docs) for p in postings)
+        postings = [get(term.text) for get in postings_of[term.channel]]
+        df = sum([len(p.docs) for p in postings])
         if not df:
             continue
         idf = idfs[term] = math.log(1.0 + (total_docs - df + 0.5) / (df + 0.5))
@@ -87,11 +104,14 @@ def score_all(
                 lengths.append(len(p.docs))
     if not docs:
         return Matches([], 0, idfs, parts)
-    every = np.concatenate(docs)
-    values = np.repeat(np.array(weights), lengths) * np.concatenate(sats).astype(np.float64)
+    # Document numbers as the platform's index type, which bincount and indexing would otherwise convert
+    # to, each on its own copy; float32 widened while concatenating: the same values, one copy fewer.
+    every = np.concatenate(docs, dtype=np.intp)
+    values = np.repeat(np.array(weights), lengths) * np.concatenate(sats, dtype=np.float64)
     scores = np.bincount(every, values, minlength=total_docs)
-    touched = np.bincount(every, minlength=total_docs).astype(bool)
-    allowed = np.flatnonzero(touched & np.frombuffer(mask, dtype=bool))
+    touched = np.zeros(total_docs, dtype=bool)
+    touched[every] = True
+    allowed = (touched & np.frombuffer(mask, dtype=bool)).nonzero()[0]
     return Matches(_best(scores, allowed, depth), len(allowed), idfs, parts)
 
 
