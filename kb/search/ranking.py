@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from kb.search.query import QueryTerm
-from kb.search.scorer import Matches, leaf_of
+from kb.search.scorer import Matches
 from kb.search.scoring import Ranking
 
 __all__ = ["TITLE_FIELD", "rerank"]
@@ -27,13 +27,19 @@ def _title_shares(matches: Matches, docs: list[int], terms: list[QueryTerm], ran
             words_of.setdefault(term.text, set()).add(term.word)
     mass = sum(word_idf.values()) or 1.0
     every_stem = frozenset(words_of)
-    titles = {id(leaf): leaf.data.doc_terms(leaf.reader, TITLE_FIELD) for leaf in matches.leaves}
+    # Each segment's titles with its range of document numbers, searched inline: a function call per
+    # document (leaf_of) was a good part of the loop.
+    titles = [
+        (leaf.base, leaf.base + leaf.size, leaf.data.doc_terms(leaf.reader, TITLE_FIELD)) for leaf in matches.leaves
+    ]
     # Titles share few combinations of the query's stems: each combination's share is worked out once.
     share_of: dict[frozenset[str], float] = {frozenset(): 0.0}
     shares = []
     for doc in docs:
-        leaf = leaf_of(matches.leaves, doc)
-        found = every_stem & titles[id(leaf)][doc - leaf.base]
+        for base, end, of in titles:
+            if base <= doc < end:
+                found = every_stem & of[doc - base]
+                break
         share = share_of.get(found)
         if share is None:
             said = {word for stem in found for word in words_of[stem]}
@@ -78,9 +84,11 @@ def rerank(
     else:
         scores = [score / best for score in scores]
     # Ties go to the lower document number, so pages stay stable between requests.
-    ranked = sorted(zip(scores, docs, strict=True), key=lambda item: (-item[0], item[1]))
-    floor = ranked[-1][0]
+    # Sorted as (-score, doc) pairs, without a key function per item; negating is exact both ways.
+    ranked = sorted(zip([-score for score in scores], docs, strict=True))
+    floor = -ranked[-1][0]
+    result = [(doc, -negated) for negated, doc in ranked]
     for score, doc in tail:  # relative scores too, never above the one before
         floor = min(floor, score / best)
-        ranked.append((floor, doc))
-    return [(doc, score) for score, doc in ranked]
+        result.append((doc, floor))
+    return result
