@@ -78,20 +78,20 @@ class Highlighter:
             return []
         # "İ" is the one character whose lowercase is two: replaced first, so offsets stay those of `text`.
         folded = text[:_SCAN_LIMIT].replace("İ", "I").lower().replace("ё", "е")
-        starts: set[int] = set()
+        find, starts = folded.find, set()
         for prefix in self._prefixes:
-            at = folded.find(prefix)
+            at = find(prefix)
             while at >= 0:
-                if at == 0 or not (folded[at - 1].isalnum() or folded[at - 1] == "_"):
+                if at == 0 or not ((before := folded[at - 1]).isalnum() or before == "_"):
                     starts.add(at)
-                at = folded.find(prefix, at + 1)
+                at = find(prefix, at + 1)
         found = []
         end = 0
-        stem_of, stems = self._stem_of, self.stems
+        stem_of, stems, word_at = self._stem_of, self.stems, _WORD_TAIL.match
         for start in sorted(starts):
             if start < end:
                 continue  # inside the previous word (after a stress mark, which is not a word character)
-            end = _WORD_TAIL.match(folded, start).end()
+            end = word_at(folded, start).end()
             word = text[start:end]
             word_stem = stem_of.get(word)
             if word_stem is None:
@@ -110,7 +110,8 @@ class Highlighter:
         for m_start, m_end, _ in matches:
             if m_start < start or m_end > end:
                 continue
-            parts += [escape(text[position:m_start]), "<mark>", escape(text[m_start:m_end]), "</mark>"]
+            # A matched word is word characters only: nothing in it to escape.
+            parts += [escape(text[position:m_start]), "<mark>", text[m_start:m_end], "</mark>"]
             position = m_end
         parts += [escape(text[position:end]), "…" if end < len(text) else ""]
         return "".join(parts)
