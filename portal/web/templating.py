@@ -12,8 +12,7 @@ from jinja2.filters import do_urlencode
 from jinja2.runtime import Context
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
-from markupsafe import Markup, escape
-from markupsafe._speedups import _escape_inner
+from markupsafe import Markup, _escape_inner, escape
 
 from portal import i18n
 from portal.accounts import oidc_signin
