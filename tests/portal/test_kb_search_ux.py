@@ -1,6 +1,7 @@
 """The knowledge base as a new customer meets it, on the shipped content: suggestions while typing, both
 languages, nonsense that finds nothing, translations that open, and suggestion boxes a screen reader can use."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -69,6 +70,18 @@ async def test_nonsense_finds_nothing_and_offers_contact_support(shipped):
     assert (await shipped.get("/api/kb/search", params={"q": "xyzzy refund"})).json()["results"][0]["slug"] == (
         "refund-timelines"
     )
+
+
+async def test_a_query_with_markup_characters_is_shown_as_text_and_carried_whole_in_links(shipped):
+    typed = 'refund <b>"now"</b> & Ünïcode ёж'
+    page = await shipped.get("/kb/search", params={"q": typed}, headers={"accept-language": "en"})
+    assert page.status_code == 200 and "<b>" not in page.text
+    assert 'value="refund &lt;b&gt;&#34;now&#34;&lt;/b&gt; &amp; Ünïcode ёж"' in page.text
+    assert "<title>Search: refund &lt;b&gt;&#34;now&#34;&lt;/b&gt; &amp; Ünïcode ёж · " in page.text
+    quoted = "refund+%3Cb%3E%22now%22%3C%2Fb%3E+%26+%C3%9Cn%C3%AFcode+%D1%91%D0%B6"
+    assert f'href="/tickets/new?q={quoted}"' in page.text
+    # Result links carry the search's log token and the query, each quoted.
+    assert re.search(rf'href="/kb/refund-timelines\?searched=[0-9a-f-]+&amp;q={re.escape(quoted)}"', page.text)
 
 
 async def test_switching_language_on_an_article_opens_its_translation(shipped):
