@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from litestar import Request
 from litestar.connection import ASGIConnection
-from litestar.enums import ScopeType
-from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from portal.accounts.flows import Client
 from portal.logs import REQUEST_ORIGIN
 from portal.settings import Settings
+from portal.web.layer import HTTPMiddleware
 
 
 def client_ip(connection: ASGIConnection, settings: Settings) -> str:
@@ -25,10 +24,8 @@ def client_ip(connection: ASGIConnection, settings: Settings) -> str:
     return peer
 
 
-class OriginMiddleware(ASGIMiddleware):
+class OriginMiddleware(HTTPMiddleware):
     """Tells the security log (portal.logs.security_event) who calls, and on which route."""
-
-    scopes = (ScopeType.HTTP,)
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings

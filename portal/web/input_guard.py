@@ -10,10 +10,10 @@ from typing import Any
 from urllib.parse import unquote_to_bytes
 
 from litestar import Request
-from litestar.enums import ScopeType
 from litestar.exceptions import ClientException, NotFoundException
-from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Receive, Scope, Send
+
+from portal.web.layer import HTTPMiddleware
 
 INT64_MAX = 2**63 - 1
 MAX_JSON_DEPTH = 32
@@ -117,11 +117,9 @@ def check_multipart(raw: bytes, content_type: str) -> None:
         _decode(content.removesuffix(b"\r\n"), "form")
 
 
-class InputGuardMiddleware(ASGIMiddleware):
+class InputGuardMiddleware(HTTPMiddleware):
     """Runs before the session is looked up and before the handler: nothing has been read or
     written when it refuses."""
-
-    scopes = (ScopeType.HTTP,)
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         headers = scope["headers"]
