@@ -29,7 +29,7 @@ from portal.web.api_auth import ApiTokenMiddleware
 from portal.web.client import OriginMiddleware
 from portal.web.csrf import Csrf, CsrfMiddleware
 from portal.web.deps import dependencies, resolve_in_order
-from portal.web.guards import PUBLIC, access_guard
+from portal.web.guards import PUBLIC, access_guard, guards_see_the_handler
 from portal.web.input_guard import InputGuardMiddleware
 from portal.web.limits import Limits, RateLimitMiddleware
 from portal.web.page_cache import PageCacheMiddleware
@@ -129,6 +129,7 @@ def create_app(settings: Settings) -> Litestar:
 
     logs.configure(settings)
     resolve_in_order()
+    guards_see_the_handler()
     app = Litestar(
         route_handlers=[
             *home.ROUTES,
