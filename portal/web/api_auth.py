@@ -13,7 +13,6 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
-from litestar import Request
 from litestar.response.base import ASGIResponse
 from litestar.types import ASGIApp, Receive, Scope, Send
 
@@ -76,7 +75,7 @@ class ApiTokenMiddleware(HTTPMiddleware):
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
-            await ratelimit.hit(FAILURES_PER_ADDRESS, client_ip(Request(scope), self.settings))
+            await ratelimit.hit(FAILURES_PER_ADDRESS, client_ip(scope, self.settings))
         except RateLimited as limited:
             response = _json(429, "too many requests", {"retry-after": str(limited.retry_after)})
         else:

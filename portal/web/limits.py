@@ -121,7 +121,7 @@ class Limits:
         attempts = []
         for kind in rules:
             if kind.key is Key.ADDRESS:
-                subject = client_ip(Request(scope), self.settings)
+                subject = client_ip(scope, self.settings)
             elif kind.key is Key.USER:
                 subject = f"u{user.id}" if user is not None else ""
             else:
