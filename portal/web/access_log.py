@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import time
 
-from litestar.enums import ScopeType
 from litestar.exceptions import HTTPException
-from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from portal.logs import AccessLines
+from portal.web.layer import HTTPMiddleware
 
 
-class AccessLogMiddleware(ASGIMiddleware):
+class AccessLogMiddleware(HTTPMiddleware):
     """Logs the route template, not the raw path or query, so links' secrets never reach the log."""
-
-    scopes = (ScopeType.HTTP,)
 
     def __init__(self, lines: AccessLines) -> None:
         self.lines = lines

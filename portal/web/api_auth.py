@@ -13,9 +13,6 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
-from litestar import Request
-from litestar.enums import ScopeType
-from litestar.middleware import ASGIMiddleware
 from litestar.response.base import ASGIResponse
 from litestar.types import ASGIApp, Receive, Scope, Send
 
@@ -25,6 +22,7 @@ from portal import i18n
 from portal.settings import Settings
 from portal.web.client import client_ip
 from portal.web.guards import Access
+from portal.web.layer import HTTPMiddleware
 
 # The opt of a route that answers to API tokens only (see the module docstring for the CSRF part).
 TOKEN_ONLY: dict[str, Any] = {"access": Access.USER, "token_only": True, "exclude_from_csrf": True}
@@ -48,19 +46,16 @@ def _json(status: int, detail: str, headers: dict[str, str]) -> ASGIResponse:
     return ASGIResponse(body=body, status_code=status, media_type="application/json", headers=headers)
 
 
-class ApiTokenMiddleware(ASGIMiddleware):
+class ApiTokenMiddleware(HTTPMiddleware):
     """Runs after the session middleware: a token replaces the cookie's user on /api/."""
-
-    scopes = (ScopeType.HTTP,)
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
 
-    @staticmethod
-    def should_bypass_for_scope(scope: Scope) -> bool:
-        return not scope["path"].startswith("/api/")
-
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        if not scope["path"].startswith("/api/"):
+            await next_app(scope, receive, send)
+            return
         raw = _bearer(scope)
         if raw is None:
             if scope["route_handler"].opt.get("token_only"):
@@ -80,7 +75,7 @@ class ApiTokenMiddleware(ASGIMiddleware):
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
-            await ratelimit.hit(FAILURES_PER_ADDRESS, client_ip(Request(scope), self.settings))
+            await ratelimit.hit(FAILURES_PER_ADDRESS, client_ip(scope, self.settings))
         except RateLimited as limited:
             response = _json(429, "too many requests", {"retry-after": str(limited.retry_after)})
         else:

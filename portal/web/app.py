@@ -15,6 +15,7 @@ from litestar.datastructures import State
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
+from litestar.routes import HTTPRoute
 from litestar.static_files import create_static_files_router
 
 from kb.activity import ReaderActivity
@@ -26,8 +27,9 @@ from portal.web import errors
 from portal.web.access_log import AccessLogMiddleware
 from portal.web.api_auth import ApiTokenMiddleware
 from portal.web.client import OriginMiddleware
+from portal.web.csrf import Csrf, CsrfMiddleware
 from portal.web.deps import dependencies, resolve_in_order
-from portal.web.guards import PUBLIC, access_guard
+from portal.web.guards import PUBLIC, access_guard, guards_see_the_handler
 from portal.web.input_guard import InputGuardMiddleware
 from portal.web.limits import Limits, RateLimitMiddleware
 from portal.web.page_cache import PageCacheMiddleware
@@ -87,6 +89,14 @@ def create_app(settings: Settings) -> Litestar:
     activity = ReaderActivity()
     access_lines = logs.AccessLines(settings)
     limits = Limits(settings)
+    csrf = Csrf(
+        CSRFConfig(
+            secret=settings.secret_key,
+            cookie_secure=settings.secure_cookies,
+            cookie_samesite="lax",
+            cookie_httponly=True,
+        )
+    )
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Litestar) -> AsyncIterator[None]:
@@ -119,7 +129,8 @@ def create_app(settings: Settings) -> Litestar:
 
     logs.configure(settings)
     resolve_in_order()
-    return Litestar(
+    guards_see_the_handler()
+    app = Litestar(
         route_handlers=[
             *home.ROUTES,
             *account.ROUTES,
@@ -159,18 +170,14 @@ def create_app(settings: Settings) -> Litestar:
             HostCheckMiddleware(settings),
             OriginMiddleware(settings),
             InputGuardMiddleware(),
-            PageCacheMiddleware(settings, kb, limits),
+            PageCacheMiddleware(settings, kb, csrf, limits),
             SessionMiddleware(settings),
             ApiTokenMiddleware(settings),
             RateLimitMiddleware(limits),
-            ViewerCacheMiddleware(),
+            ViewerCacheMiddleware(csrf),
+            # Last, where Litestar's own (csrf_config) would sit: just before the handler.
+            CsrfMiddleware(csrf),
         ],
-        csrf_config=CSRFConfig(
-            secret=settings.secret_key,
-            cookie_secure=settings.secure_cookies,
-            cookie_samesite="lax",
-            cookie_httponly=True,
-        ),
         template_config=template_config(settings),
         # Logging is portal.logs.configure's (JSON in production); Litestar's default would replace it.
         logging_config=None,
@@ -180,3 +187,7 @@ def create_app(settings: Settings) -> Litestar:
         include_in_schema=False,
         debug=False,
     )
+    # The middleware (portal.web.layer) assumes HTTP: a websocket or mounted app would need it to check.
+    if any(not isinstance(route, HTTPRoute) for route in app.routes):
+        raise TypeError("only HTTP routes are served through the portal's middleware")
+    return app

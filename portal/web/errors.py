@@ -80,7 +80,7 @@ def http_error(request: Request, exc: HTTPException) -> Response:
             "csrf",
             "refused",
             user_id=user.id if user else None,
-            client=client_ip(request, request.app.state.settings),
+            client=client_ip(request.scope, request.app.state.settings),
             route=request.scope.get("path_template"),
             method=request.method,
         )

@@ -10,15 +10,16 @@ from typing import Any
 from urllib.parse import unquote_to_bytes
 
 from litestar import Request
-from litestar.enums import ScopeType
 from litestar.exceptions import ClientException, NotFoundException
-from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Receive, Scope, Send
+
+from portal.web.layer import HTTPMiddleware
 
 INT64_MAX = 2**63 - 1
 MAX_JSON_DEPTH = 32
 MAX_HEADER_BYTES = 32 * 1024
 _INTEGER = re.compile(r"\s*[+-]?\d+\s*")
+_LONG_NUMBER = re.compile(r"\d{19}")  # the fewest digits a number out of range has
 # NUL: PostgreSQL's text cannot hold it (SQLite can: the two would disagree). Lone surrogates: no
 # UTF-8 encoding exists for them, so they cannot be stored or even written to a log line.
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
@@ -61,6 +62,16 @@ def _unquoted(raw: bytes) -> bytes:
 
 def check_urlencoded(raw: bytes, where: str) -> None:
     """A query string or a form body: every name and value must be storable UTF-8 text."""
+    # Most pass: checked whole at once first (no escape spans a separator, and UTF-8 decodes the same
+    # in pieces split at ASCII), then name by name and value by value when anything might be wrong,
+    # which refuses with what the first bad part says.
+    whole = _unquoted(raw.replace(b"+", b" "))
+    try:
+        text = whole.decode("utf-8")
+    except UnicodeDecodeError:
+        text = None
+    if text is not None and not _UNSTORABLE.search(text) and not _LONG_NUMBER.search(text):
+        return
     for pair in raw.split(b"&"):
         for part in pair.split(b"=", 1):
             _decode(_unquoted(part.replace(b"+", b" ")), where)
@@ -117,11 +128,9 @@ def check_multipart(raw: bytes, content_type: str) -> None:
         _decode(content.removesuffix(b"\r\n"), "form")
 
 
-class InputGuardMiddleware(ASGIMiddleware):
+class InputGuardMiddleware(HTTPMiddleware):
     """Runs before the session is looked up and before the handler: nothing has been read or
     written when it refuses."""
-
-    scopes = (ScopeType.HTTP,)
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         headers = scope["headers"]

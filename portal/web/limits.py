@@ -17,8 +17,6 @@ from dataclasses import dataclass
 from enum import Enum
 
 from litestar import Request
-from litestar.enums import ScopeType
-from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from auth import ratelimit
@@ -28,6 +26,7 @@ from portal.settings import Settings
 from portal.web import errors
 from portal.web.client import client_ip
 from portal.web.guards import Access, level_of
+from portal.web.layer import HTTPMiddleware
 
 __all__ = ["Limits", "RateLimitMiddleware", "rules_for"]
 
@@ -122,7 +121,7 @@ class Limits:
         attempts = []
         for kind in rules:
             if kind.key is Key.ADDRESS:
-                subject = client_ip(Request(scope), self.settings)
+                subject = client_ip(scope, self.settings)
             elif kind.key is Key.USER:
                 subject = f"u{user.id}" if user is not None else ""
             else:
@@ -187,10 +186,8 @@ class Limits:
         return True
 
 
-class RateLimitMiddleware(ASGIMiddleware):
+class RateLimitMiddleware(HTTPMiddleware):
     """Runs last (after the session and the API token named the user), before CSRF and the handler."""
-
-    scopes = (ScopeType.HTTP,)
 
     def __init__(self, limits: Limits) -> None:
         self.limits = limits

@@ -30,17 +30,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from litestar.config.csrf import CSRFConfig
 from litestar.connection import ASGIConnection
-from litestar.datastructures import Cookie
-from litestar.enums import ScopeType
-from litestar.middleware import ASGIMiddleware
-from litestar.middleware.csrf import generate_csrf_token
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from litestar.utils.scope.state import ScopeState
 
 from kb.indexing import IndexSync
 from portal.settings import Settings
+from portal.web.csrf import Csrf
+from portal.web.layer import HTTPMiddleware
 from portal.web.limits import Limits
 from portal.web.session import COOKIE, cookies_of, header_of, request_locale
 
@@ -156,7 +153,7 @@ def cut(body: bytes, values: list[bytes]) -> tuple[tuple[bytes, ...], tuple[int,
     return tuple(parts), tuple(slots)
 
 
-def kept_headers(start: Message, csrf: CSRFConfig) -> list[tuple[bytes, bytes]] | None:
+def kept_headers(start: Message, csrf: Csrf) -> list[tuple[bytes, bytes]] | None:
     """A response's headers as a copy keeps them (without its length and the CSRF cookie, which are
     each serving's own), or None for a response that sets any other cookie: it is someone's own."""
     headers = []
@@ -191,13 +188,14 @@ def copy_of(
     scope: Scope,
     start: Message,
     body: bytes,
+    csrf: Csrf,
     served: tuple[bytes, ...] = (),
     actions: tuple[Callable[[], object], ...] = (),
     changes: int = 0,
 ) -> Copy | None:
     """A rendered page as a copy: this serving's CSRF token (and the values of `served`, returned by
     `actions`) cut out; None for a response that is someone's own (see kept_headers)."""
-    headers = kept_headers(start, scope["litestar_app"].csrf_config)
+    headers = kept_headers(start, csrf)
     if headers is None:
         return None
     token = ScopeState.from_scope(scope).csrf_token
@@ -205,33 +203,14 @@ def copy_of(
     return Copy(headers, parts, slots, actions, changes, len(body))
 
 
-_ATTRIBUTES: dict[int, tuple[CSRFConfig, str]] = {}  # per CSRF configuration: its cookie's attributes
-
-
-def _cookie_attributes(csrf: CSRFConfig) -> str:
-    """The attributes of the cookie the CSRF middleware sets (path, flags), rendered once per configuration."""
-    kept = _ATTRIBUTES.get(id(csrf))
-    if kept is None or kept[0] is not csrf:
-        cookie = Cookie(
-            key=csrf.cookie_name,
-            value="-",
-            path=csrf.cookie_path,
-            secure=csrf.cookie_secure,
-            httponly=csrf.cookie_httponly,
-            samesite=csrf.cookie_samesite,
-            domain=csrf.cookie_domain,
-        )
-        kept = _ATTRIBUTES[id(csrf)] = (csrf, cookie.to_header(header="").partition(";")[2])
-    return kept[1]
-
-
-async def send_copy(send: Send, copy: Copy, csrf: CSRFConfig, token: bytes) -> None:
+async def send_copy(send: Send, copy: Copy, csrf: Csrf, token: bytes) -> None:
     """A copy served to a browser with its own CSRF token (`token`, from its cookie), or without one
     with a new token and the cookie that carries it: what the CSRF middleware would have done."""
     headers = list(copy.headers)
     if not token:
-        token = generate_csrf_token(csrf.secret).encode()
-        headers.append((b"set-cookie", f"{csrf.cookie_name}={token.decode()};{_cookie_attributes(csrf)}".encode()))
+        new = csrf.new_token()
+        headers.append(csrf.set_cookie(new))
+        token = new.encode()
     body = copy.body(token)
     headers.append((b"content-length", str(len(body)).encode()))
     await send({"type": "http.response.start", "status": 200, "headers": headers})
@@ -287,14 +266,13 @@ class PageCache:
             self._size -= dropped.size
 
 
-class PageCacheMiddleware(ASGIMiddleware):
+class PageCacheMiddleware(HTTPMiddleware):
     """Serves CACHED_PAGE routes to anonymous readers from a PageCache; runs before the session middleware,
     so a served copy costs no session or CSRF work, and after the access log, so it is logged."""
 
-    scopes = (ScopeType.HTTP,)
-
-    def __init__(self, settings: Settings, kb: IndexSync, limits: Limits | None = None) -> None:
+    def __init__(self, settings: Settings, kb: IndexSync, csrf: Csrf, limits: Limits | None = None) -> None:
         self.settings = settings
+        self.csrf = csrf
         self.limits = limits  # a copy served skips the rate-limit middleware: it is counted here
         self.cache = PageCache(kb)
         # Pages being rendered: readers asking for one meanwhile wait for it rather than render it too
@@ -302,14 +280,12 @@ class PageCacheMiddleware(ASGIMiddleware):
         # rendered once per reader, every copy querying the database).
         self._rendering: dict[tuple, asyncio.Event] = {}
 
-    @staticmethod
-    def should_bypass_for_scope(scope: Scope) -> bool:
-        return scope["method"] != "GET" or not scope["route_handler"].opt.get("cached_page")
-
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        if scope["method"] != "GET" or not scope["route_handler"].opt.get("cached_page"):
+            await next_app(scope, receive, send)
+            return
         cookies = cookies_of(scope)
-        csrf = scope["litestar_app"].csrf_config
-        token = cookies.get(csrf.cookie_name, "").encode("latin-1")
+        token = cookies.get(self.csrf.cookie_name, "").encode("latin-1")
         if not self.settings.kb_public or COOKIE in cookies or (token and not CSRF_TOKEN.fullmatch(token)):
             await next_app(scope, receive, _marked(send))
             return
@@ -335,7 +311,7 @@ class PageCacheMiddleware(ASGIMiddleware):
             return
         if self.limits is not None and not await self.limits.admit(scope, receive, send):
             return
-        await send_copy(send, page, csrf, token)
+        await send_copy(send, page, self.csrf, token)
 
     async def _render(self, key: tuple, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         note = scope[_NOTE] = _Note()  # type: ignore[literal-required]
@@ -344,6 +320,6 @@ class PageCacheMiddleware(ASGIMiddleware):
         if start is None or start["status"] != 200 or not note.keep or scope.get("user") is not None:
             return
         served = tuple(value.encode() for value, _ in note.actions)
-        copy = copy_of(scope, start, body, served, tuple(action for _, action in note.actions), changes)
+        copy = copy_of(scope, start, body, self.csrf, served, tuple(action for _, action in note.actions), changes)
         if copy is not None:
             self.cache.put(key, copy)

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from litestar.enums import ScopeType
-from litestar.middleware import ASGIMiddleware
 from litestar.response.base import ASGIResponse
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from portal.settings import Settings
+from portal.web.layer import HTTPMiddleware
 
 # Scripts and styles only from files the portal serves (no inline code, no eval, no other origin);
 # the portal may not be framed (clickjacking) and forms post only to itself.
@@ -50,11 +49,9 @@ def _host_name(value: str) -> str:
     return value.rsplit(":", 1)[0] if value.count(":") == 1 else value
 
 
-class HostCheckMiddleware(ASGIMiddleware):
+class HostCheckMiddleware(HTTPMiddleware):
     """Refuses (400) a request naming a host the portal is not served as: a forged Host must not
     reach pages, caches or anything that might build an address from it."""
-
-    scopes = (ScopeType.HTTP,)
 
     def __init__(self, settings: Settings) -> None:
         self.hosts = allowed_hosts(settings)

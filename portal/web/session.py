@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from litestar.datastructures import Cookie, MutableScopeHeaders
-from litestar.enums import ScopeType
-from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from auth import sessions
@@ -12,6 +10,7 @@ from auth.tables import User
 from portal import i18n
 from portal.accounts.flows import session_lifetime
 from portal.settings import Settings
+from portal.web.layer import HTTPMiddleware
 
 COOKIE = "portal_session"
 LANGUAGE_COOKIE = "lang"
@@ -68,15 +67,15 @@ def cookies_of(scope: Scope) -> dict[str, str]:
     return jar
 
 
-class SessionMiddleware(ASGIMiddleware):
-    scopes = (ScopeType.HTTP,)
-    exclude_path_pattern = ("^/static/",)
-
+class SessionMiddleware(HTTPMiddleware):
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.lifetime = session_lifetime(settings)
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        if scope["path"].startswith("/static/"):  # files are the same for everyone: no session lookup
+            await next_app(scope, receive, send)
+            return
         cookies = cookies_of(scope)
         raw = cookies.get(COOKIE)
         found = await sessions.resolve(raw, self.lifetime) if raw else None

@@ -113,6 +113,7 @@ def environment(settings: Settings) -> Environment:
         plan_name_in_language=levels.name_in_language,
         ticket_label=ticket_labels.ticket_label,
         user_of=lambda request: request.scope.get("user"),
+        page_address=_page_address,
         sign_in_providers=lambda: oidc_signin.buttons(settings),
     )
     env.globals["category_name"] = _category_name
@@ -155,6 +156,15 @@ def _gettext(message: str, **variables: object) -> Markup:
 def _ngettext(singular: str, plural: str, n: int, **variables: object) -> Markup:
     text = escape(i18n.translations(i18n.current_locale()).ngettext(singular, plural, n))
     return text % {"num": n, **variables}
+
+
+def _page_address(request) -> str:
+    """The path and query of the page being rendered (where the language form sends the reader back),
+    from the scope: `request.url` would build and parse a whole URL for them."""
+    scope = request.scope
+    path = scope.get("root_path", "") + scope["path"]
+    query = scope.get("query_string", b"")
+    return f"{path}?{query.decode()}" if query else path
 
 
 def _category_name(category) -> str:

@@ -26,12 +26,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from litestar.enums import ScopeType
-from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from auth.tables import User
 from portal import i18n
+from portal.web.csrf import Csrf
+from portal.web.layer import HTTPMiddleware
 from portal.web.page_cache import CSRF_TOKEN, Copy, copy_of, rendered, send_copy
 from portal.web.session import cookies_of
 
@@ -92,22 +92,17 @@ class ViewerCache:
         return len(self._kept)
 
 
-class ViewerCacheMiddleware(ASGIMiddleware):
+class ViewerCacheMiddleware(HTTPMiddleware):
     """Serves routes that opted in from a ViewerCache; runs after the session, API token and rate-limit
     middleware, so a served copy is a signed-in, counted request."""
 
-    scopes = (ScopeType.HTTP,)
-
-    def __init__(self, cache: ViewerCache | None = None) -> None:
+    def __init__(self, csrf: Csrf, cache: ViewerCache | None = None) -> None:
+        self.csrf = csrf
         self.cache = cache or ViewerCache()
-
-    @staticmethod
-    def should_bypass_for_scope(scope: Scope) -> bool:
-        return scope["method"] != "GET" or _OPT not in scope["route_handler"].opt
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         user: User | None = scope.get("user")
-        if user is None:
+        if user is None or scope["method"] != "GET" or _OPT not in scope["route_handler"].opt:
             await next_app(scope, receive, send)
             return
         fresh = await scope["route_handler"].opt[_OPT](user, scope["path_params"], scope["query_string"])
@@ -116,12 +111,11 @@ class ViewerCacheMiddleware(ASGIMiddleware):
             return
         key = (user.id, scope["path"], scope["query_string"], i18n.current_locale())
         stamp = self.cache.stamp(fresh, user)
-        csrf = scope["litestar_app"].csrf_config
-        token = cookies_of(scope).get(csrf.cookie_name, "").encode("latin-1")
+        token = cookies_of(scope).get(self.csrf.cookie_name, "").encode("latin-1")
         copy = self.cache.get(key, stamp)
         # A token that is not Litestar's is left to the CSRF middleware itself (a fresh page).
         if copy is not None and (not token or CSRF_TOKEN.fullmatch(token)):
-            await send_copy(send, copy, csrf, token)
+            await send_copy(send, copy, self.csrf, token)
             return
         await self._render(key, stamp, scope, receive, send, next_app)
 
@@ -131,6 +125,6 @@ class ViewerCacheMiddleware(ASGIMiddleware):
         start, body = await rendered(scope, receive, send, next_app)
         if start is None or start["status"] != 200:
             return
-        copy = copy_of(scope, start, body)
+        copy = copy_of(scope, start, body, self.csrf)
         if copy is not None:
             self.cache.put(key, stamp, copy)
