@@ -225,3 +225,32 @@ def test_words_are_folded_and_compounds_give_their_parts_then_the_whole():
     assert words("Sign-in by e‐mail - or not, x- -y a--b") == "sign in signin by e mail email or not x y a b".split()
     assert words("Обраще́ние, 2FA-код и ёлка") == "обращение 2fa код 2faкод и елка".split()
     assert words("no compounds here") == ["no", "compounds", "here"]
+
+
+def test_corrections_follow_the_index_as_articles_come_and_go(tmp_path):
+    index = SearchIndex(tmp_path / "search")
+    index.rebuild([doc(1, "Printer setup", "Connect the printer."), doc(2, "Cable guide", "Use one cable.")])
+    assert index.search("scannr", "en").did_you_mean is None  # nothing one edit away yet
+    assert index.search("cablex", "en").did_you_mean == "cable"
+    index.apply(upserts=[doc(3, "Scanner setup", "Connect the scanner."), doc(4, "Spare cables", "Two cables.")])
+    page = index.search("scannr", "en")  # asked before the article came: answered afresh
+    assert (page.did_you_mean, slugs(page)) == ("scanner", ["article-3"])
+    index.apply(upserts=[doc(5, "More cables", "Cables again.")])
+    # The word in more articles of the whole index wins: "cables" (two, written at two times) over "cable".
+    assert index.search("cablex", "en").did_you_mean == "cables"
+    assert index.search("printr", "en").did_you_mean == "printer"
+    index.close()
+
+
+def test_the_words_kept_for_spelling_are_bounded(tmp_path, monkeypatch):
+    from kb.search import spelling
+
+    monkeypatch.setattr(spelling, "_WORDS_KEPT", 50)
+    index = SearchIndex(tmp_path / "search")
+    index.rebuild([doc(1, "Printer setup", "Connect the printer.")])
+    for n in range(200):
+        index.search(f"printr zq{n:04d}x", "en")
+    with index._searching() as (_, _, parts):
+        assert all(len(leaf.data.spelling) <= 50 for leaf in parts)
+    assert index.search("printr", "en").did_you_mean == "printer"  # still answered after the memo restarted
+    index.close()
