@@ -92,3 +92,31 @@ async def test_the_limit_slides_with_time(database_url):
     await ratelimit.hit(rule, "y", now=start)
     await ratelimit.hit(rule, "y", now=start + 10)
     await ratelimit.hit(rule, "y", now=start + 60 + 59)
+
+
+async def test_csrf_tokens_keep_their_format_and_only_a_signed_matching_token_passes(client, settings):
+    from litestar.middleware.csrf import generate_csrf_token
+
+    first = await client.get("/register")
+    cookie = first.headers["set-cookie"]
+    assert cookie.startswith("csrftoken=") and "HttpOnly" in cookie and "SameSite=lax" in cookie
+    assert len(client.cookies["csrftoken"]) == 128
+    assert "set-cookie" not in (await client.get("/register")).headers  # the browser keeps its token
+
+    await create_user(settings, "ann@example.com")
+    await sign_in(client, "ann@example.com")
+    form = {"name": "Ann B", "locale": "en", "time_zone": "UTC"}
+    # A token of the format the portal has always issued (64 hex digits and their HMAC) still works,
+    # in the form's field or in the header.
+    token = generate_csrf_token(settings.secret_key)
+    client.cookies.set("csrftoken", token)
+    assert (await client.post("/profile", data={**form, "_csrf_token": token})).status_code in (302, 303)
+    answer = await client.post("/profile", data={**form, "name": "Ann C"}, headers={"x-csrftoken": token})
+    assert answer.status_code in (302, 303)
+    # Refused, each with a 403 and nothing changed: another valid token, a tampered signature, another
+    # key's token, text that is not a token, one outside ASCII.
+    tampered = token[:-1] + ("0" if token[-1] != "0" else "1")
+    for sent in (generate_csrf_token(settings.secret_key), tampered, generate_csrf_token("x" * 48), "abc", "ж" * 130):
+        refused = await client.post("/profile", data={**form, "name": "Hacked", "_csrf_token": sent})
+        assert refused.status_code == 403, sent
+    assert (await User.objects().where(User.email == "ann@example.com").first()).name == "Ann C"
