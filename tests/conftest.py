@@ -16,11 +16,13 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from auth.tables import Role, User
 from portal import db
 from portal.settings import Settings
 from portal.sla import levels
 from portal.tickets import types
 from portal.web.app import create_app
+from tests.helpers import create_user
 
 PG_URL = os.environ.get("PORTAL_TEST_DATABASE_URL", "")
 SEEDED_TYPES = importlib.import_module(
@@ -152,6 +154,19 @@ def browser(app: Litestar, base_url: str = "http://portal.test") -> AsyncTestCli
     test_client = AsyncTestClient(app=app, base_url=base_url)
     test_client.follow_redirects = False
     return test_client
+
+
+@pytest.fixture
+async def people(settings: Settings) -> dict[str, User]:
+    """A cast for tests of tickets: two customers, three agents and a supervisor (a module may cast its own)."""
+    return {
+        "ann": await create_user(settings, "ann@example.com", name="Ann"),
+        "bob": await create_user(settings, "bob@example.com", name="Bob"),
+        "agent": await create_user(settings, "agent@example.com", Role.AGENT, name="Alex Agent"),
+        "other": await create_user(settings, "other@example.com", Role.AGENT, name="Olga Agent"),
+        "colleague": await create_user(settings, "colleague@example.com", Role.AGENT, name="Cleo Colleague"),
+        "boss": await create_user(settings, "boss@example.com", Role.SUPERVISOR, name="Boris Supervisor"),
+    }
 
 
 def pytest_collection_modifyitems(config, items):

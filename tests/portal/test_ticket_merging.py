@@ -3,10 +3,7 @@ are told, the duplicate's customer follows the pointer only where they may look;
 
 import io
 
-import pytest
-
 from auth import api_tokens, organizations
-from auth.tables import Role
 from portal.notify.tables import OutboxMessage
 from portal.tickets import uploads
 from portal.tickets.attachments import Incoming
@@ -16,15 +13,6 @@ from portal.tickets.visibility import number_of
 from tests.helpers import create_user, last_mail, post_form, sign_in
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(range(200))
-
-
-@pytest.fixture
-async def people(settings):
-    return {
-        "ann": await create_user(settings, "ann@example.com", name="Ann Customer"),
-        "bob": await create_user(settings, "bob@example.com", name="Bob Customer"),
-        "agent": await create_user(settings, "agent@example.com", Role.AGENT, name="Alex Agent"),
-    }
 
 
 async def _as(client, email: str) -> None:
