@@ -40,6 +40,8 @@ def _title_shares(matches: Matches, docs: list[int], terms: list[QueryTerm], ran
             if base <= doc < end:
                 found = every_stem & of[doc - base]
                 break
+        else:
+            raise LookupError(f"document {doc} is in none of the searched segments")
         share = share_of.get(found)
         if share is None:
             said = {word for stem in found for word in words_of[stem]}

@@ -16,6 +16,7 @@ two strings rendered once; the HMAC is computed in one call (hmac.digest), not t
 
 from __future__ import annotations
 
+import re
 import secrets
 from hmac import compare_digest, digest
 
@@ -32,8 +33,12 @@ from litestar.utils.scope.state import ScopeState
 from portal.web.layer import HTTPMiddleware
 from portal.web.session import header_of
 
-__all__ = ["Csrf", "CsrfMiddleware"]
+__all__ = ["TOKEN", "Csrf", "CsrfMiddleware"]
 
+# A token as the cookie carries it, in bytes: 64 hex digits of randomness and 64 of their HMAC. The page
+# copies are served only with a token of this form; anything else is left to the check (a page rendered
+# fresh).
+TOKEN = re.compile(rb"[0-9a-f]{%d}" % (2 * CSRF_SECRET_LENGTH))
 _FORMS = frozenset({RequestEncodingType.URL_ENCODED, RequestEncodingType.MULTI_PART})
 
 

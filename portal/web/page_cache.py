@@ -24,7 +24,6 @@ at once in the process that made it, within a background pass (seconds) in the o
 from __future__ import annotations
 
 import asyncio
-import re
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -36,14 +35,13 @@ from litestar.utils.scope.state import ScopeState
 
 from kb.indexing import IndexSync
 from portal.settings import Settings
-from portal.web.csrf import Csrf
+from portal.web.csrf import TOKEN, Csrf
 from portal.web.layer import HTTPMiddleware
 from portal.web.limits import Limits
 from portal.web.session import COOKIE, cookies_of, header_of, request_locale
 
 __all__ = [
     "CACHED_PAGE",
-    "CSRF_TOKEN",
     "Copy",
     "PageCache",
     "PageCacheMiddleware",
@@ -63,9 +61,6 @@ CACHED_PAGE: dict[str, Any] = {"cached_page": True}
 _NOTE = "portal.page_cache"  # the scope key of the _Note of a page being rendered for the cache
 MAX_BYTES = 32 * 1024 * 1024  # of pages kept per process; the least recently served go first
 ASKED_KEPT = 50_000  # pages remembered as asked once (a hash each, about 4 MB); the oldest forgotten first
-# Litestar's tokens: 64 hex digits of randomness and 64 of their HMAC. Anything else in the cookie is
-# left to the CSRF middleware itself (the page is rendered fresh).
-CSRF_TOKEN = re.compile(rb"[0-9a-f]{128}")
 _PER_RESPONSE_HEADERS = {b"content-length", b"set-cookie"}
 # The page depends on the cookies (session, language) and Accept-Language, and carries this browser's
 # token: no shared cache may keep it or give it to another browser.
@@ -286,7 +281,7 @@ class PageCacheMiddleware(HTTPMiddleware):
             return
         cookies = cookies_of(scope)
         token = cookies.get(self.csrf.cookie_name, "").encode("latin-1")
-        if not self.settings.kb_public or COOKIE in cookies or (token and not CSRF_TOKEN.fullmatch(token)):
+        if not self.settings.kb_public or COOKIE in cookies or (token and not TOKEN.fullmatch(token)):
             await next_app(scope, receive, _marked(send))
             return
         locale = request_locale(None, cookies, header_of(scope, b"accept-language"), self.settings.default_locale)

@@ -30,9 +30,9 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 
 from auth.tables import User
 from portal import i18n
-from portal.web.csrf import Csrf
+from portal.web.csrf import TOKEN, Csrf
 from portal.web.layer import HTTPMiddleware
-from portal.web.page_cache import CSRF_TOKEN, Copy, copy_of, rendered, send_copy
+from portal.web.page_cache import Copy, copy_of, rendered, send_copy
 from portal.web.session import cookies_of
 
 __all__ = ["ViewerCache", "ViewerCacheMiddleware", "cached_per_viewer"]
@@ -113,8 +113,8 @@ class ViewerCacheMiddleware(HTTPMiddleware):
         stamp = self.cache.stamp(fresh, user)
         token = cookies_of(scope).get(self.csrf.cookie_name, "").encode("latin-1")
         copy = self.cache.get(key, stamp)
-        # A token that is not Litestar's is left to the CSRF middleware itself (a fresh page).
-        if copy is not None and (not token or CSRF_TOKEN.fullmatch(token)):
+        # A cookie that holds no token of ours is left to the CSRF check (a page rendered fresh).
+        if copy is not None and (not token or TOKEN.fullmatch(token)):
             await send_copy(send, copy, self.csrf, token)
             return
         await self._render(key, stamp, scope, receive, send, next_app)
