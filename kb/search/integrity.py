@@ -30,7 +30,7 @@ class Damaged(Exception):
     """A file of the generation is missing, cut short or not what Whoosh wrote; the text says which."""
 
 
-def file_states(gen_dir: Path) -> tuple[tuple[str, int, int, int], ...]:
+def file_states(gen_dir: str | Path) -> tuple[tuple[str, int, int, int], ...]:
     """(name, size, mtime_ns, inode) of every file: any write, truncation, replacement or deletion
     changes it. Raises FileNotFoundError when the directory itself is gone."""
     states = []

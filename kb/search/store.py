@@ -75,6 +75,7 @@ class IndexStore:
 
     def __init__(self, root: Path, embedder: Embedder, lock_timeout: float = 30.0, max_idle: int = 8) -> None:
         self.root = Path(root)
+        self._current_path = self.root / _CURRENT  # kept: each search stats it, and a join costs µs
         self.embedder = embedder
         self.lock_timeout = lock_timeout
         self.max_idle = max_idle
@@ -108,7 +109,7 @@ class IndexStore:
     def _check_files(self, generation: str, verify_changed: bool = True) -> States:
         """The generation's file states after making sure they are whole; raises IndexUnavailable, and
         NotReady when they changed since the last check and `verify_changed` is false."""
-        gen_dir = self.root / generation
+        gen_dir = os.path.join(self.root, generation)
         try:
             states = file_states(gen_dir)
         except FileNotFoundError:
@@ -134,7 +135,7 @@ class IndexStore:
         """The live generation's name; None when there is no index yet. Raises IndexUnavailable when
         CURRENT holds anything but a generation name. The file is read again only when its state
         changed (a rebuild replaces it: a new inode), so a search costs a stat of it, not a read."""
-        path = self.root / _CURRENT
+        path = self._current_path
         try:
             info = os.stat(path)
         except FileNotFoundError:
@@ -245,7 +246,10 @@ class IndexStore:
 
     def _release(self, generation: str, searcher: Searcher, states: States) -> None:
         with self._idle_lock:
-            if generation == self._current_or_none() and len(self._idle) < self.max_idle:
+            # The name CURRENT had when last looked at (by this search's own start, or a later one): a
+            # searcher of a generation replaced since is closed by the next search that sees the new one.
+            seen = self._current_seen
+            if seen is not None and generation == seen[1] and len(self._idle) < self.max_idle:
                 self._idle.append((generation, searcher, states))
                 return
         _close_quietly(searcher)
