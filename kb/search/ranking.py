@@ -53,7 +53,10 @@ def _title_shares(matches: Matches, docs: list[int], terms: list[QueryTerm], ran
 
 def _cosines(matches: Matches, docs: list[int], query_vector: np.ndarray) -> list[float]:
     """Per document of `docs`: its vector's cosine with the query's (both unit length), a segment at a time."""
-    numbers = np.asarray(docs)
+    numbers = np.asarray(docs, dtype=np.intp)
+    if len(matches.leaves) == 1:  # one segment, as after a rebuild: no per-segment masks to make
+        leaf = matches.leaves[0]
+        return (leaf.data.vectors(leaf.reader)[numbers - leaf.base] @ query_vector).tolist()
     cosines = np.zeros(len(docs), dtype=np.float32)
     for leaf in matches.leaves:
         inside = (numbers >= leaf.base) & (numbers < leaf.base + leaf.size)
