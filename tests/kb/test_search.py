@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 import pytest
 
 from kb.search import IndexDoc, QueryTooLong, SearchIndex
-from kb.search.analysis import words
+from kb.search.analysis import stem, words
+from kb.search.snippets import Highlighter
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 
@@ -161,6 +162,35 @@ def test_snippets_are_escaped_and_highlighted(index):
     assert "<mark>widget</mark>" in hit.snippet_html
     stripped = hit.snippet_html.replace("<mark>", "").replace("</mark>", "")
     assert "<" not in stripped and ">" not in stripped
+
+
+def test_snippets_escape_the_passage_shown_whatever_the_rest_holds():
+    highlighter = Highlighter({stem("widget")})
+    assert highlighter.html('Never paste <script>alert("x")</script> into the widget field & friends.') == (
+        "…paste &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; into the <mark>widget</mark> field &amp; friends."
+    )
+    # Markup outside the passage is not shown, so nothing is escaped.
+    shown = "filler " * 5 + "the <mark>widget</mark> here"
+    assert highlighter.html("Say <b>hi</b> & " + "filler " * 60 + "the widget here") == "…" + shown
+
+
+def test_snippets_mark_words_not_what_sticks_to_them():
+    # The query's hits share what was learnt of each word: "printer," once, then "printer" again.
+    highlighter = Highlighter({stem("printer")})
+    assert highlighter.html("Printer, printers and printer. Printer's tray (printer)") == (
+        "<mark>Printer</mark>, <mark>printers</mark> and <mark>printer</mark>. <mark>Printer</mark>&#x27;s tray"
+        " (<mark>printer</mark>)"
+    )
+    assert highlighter.html("printers; printer, e-printer") == (
+        "<mark>printers</mark>; <mark>printer</mark>, e-<mark>printer</mark>"
+    )
+
+
+def test_snippet_words_are_stemmed_as_written():
+    # A stress mark stays in the lowercase copy searched but not in the word stemmed.
+    assert Highlighter({"обращ", "обращен"}).html("Наше обраще́ние.") == "Наше <mark>обраще́ние</mark>."
+    # Lowercased with its sentence this "Σ" is a final ς; alone, as the index folds it, it is σ.
+    assert Highlighter({"ς"}).html("a'Σ b") == "a&#x27;Σ b"
 
 
 def test_russian_snippet_highlights_other_forms_and_yo(index):
