@@ -135,14 +135,12 @@ class IndexStore:
         """The live generation's name; None when there is no index yet. Raises IndexUnavailable when
         CURRENT holds anything but a generation name. The file is read again only when its state
         changed (a rebuild replaces it: a new inode), so a search costs a stat of it, not a read."""
-        path = self._current_path
         try:
-            info = os.stat(path)
+            info = os.stat(path := self._current_path)
         except FileNotFoundError:
             return None
         state = (info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
-        seen = self._current_seen
-        if seen is not None and seen[0] == state:
+        if (seen := self._current_seen) is not None and seen[0] == state:
             return seen[1]
         try:
             raw = path.read_bytes()
@@ -246,10 +244,8 @@ class IndexStore:
 
     def _release(self, generation: str, searcher: Searcher, states: States) -> None:
         with self._idle_lock:
-            # The name CURRENT had when last looked at (by this search's own start, or a later one): a
-            # searcher of a generation replaced since is closed by the next search that sees the new one.
-            seen = self._current_seen
-            if seen is not None and generation == seen[1] and len(self._idle) < self.max_idle:
+            # CURRENT's name when last read: one replaced since closes at the next search that sees it.
+            if self._current_seen and generation == self._current_seen[1] and len(self._idle) < self.max_idle:
                 self._idle.append((generation, searcher, states))
                 return
         _close_quietly(searcher)
