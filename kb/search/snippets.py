@@ -139,8 +139,8 @@ class Highlighter:
         # The folded copy holds the word folded, unless it keeps stress marks (not word characters) or the
         # word has a "Σ", whose lowercase depends on the letters around it: then the word is folded alone.
         same = folded_word.isalnum() and "Σ" not in word
-        self._words[token] = length, stem(folded_word if same else fold(word))
-        return self._words[token]
+        found = self._words[token] = length, stem(folded_word if same else fold(word))
+        return found
 
     def html(self, text: str) -> str:
         """Escaped passage of `text` (as `snippet_text` keeps it) with matched words wrapped in <mark>; safe
