@@ -36,9 +36,18 @@ HSTS = "max-age=31536000; includeSubDomains"
 HOST_EXEMPT_PATHS = frozenset({"/health", "/ready"})
 
 
+# A portal served on this machine's own address (the default, http://127.0.0.1:8000) is the same portal
+# under each of its loopback names: someone who types localhost:8000 gets the portal, not a refusal.
+LOOPBACK = frozenset({"127.0.0.1", "localhost", "[::1]"})
+
+
 def allowed_hosts(settings: Settings) -> frozenset[str]:
-    """The host of PORTAL_BASE_URL and those of PORTAL_ALLOWED_HOSTS, lower-case, without ports."""
-    names = {urlsplit(settings.base_url).hostname or "", *settings.allowed_hosts}
+    """The host of PORTAL_BASE_URL (with the other loopback names, when it is one) and those of
+    PORTAL_ALLOWED_HOSTS, lower-case, without ports, IPv6 literals in brackets as a Host header has them."""
+    served = urlsplit(settings.base_url).hostname or ""
+    names = {f"[{served}]" if ":" in served else served, *settings.allowed_hosts}
+    if names & LOOPBACK:
+        names |= LOOPBACK
     return frozenset(name.lower() for name in names if name)
 
 

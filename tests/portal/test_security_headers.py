@@ -91,3 +91,22 @@ async def test_more_hosts_and_hsts_come_from_the_settings(tmp_path, database_url
         other = await client.get("/login", headers={"Host": "support.example.com"})
         assert other.status_code == 200
         assert (await client.get("/login", headers={"Host": "portal.test"})).status_code == 400
+
+
+async def test_a_portal_on_this_machine_answers_to_each_loopback_name(tmp_path, database_url):
+    # `portal serve` says http://127.0.0.1:8000/; someone who types localhost:8000 gets the same portal.
+    for served, names in (
+        ("http://127.0.0.1:8000", ("localhost:8000", "LOCALHOST", "[::1]:8000", "127.0.0.1")),
+        ("http://[::1]:8000", ("[::1]:8000", "localhost:8000")),
+    ):
+        settings = make_settings(tmp_path / served[7:10], database_url, PORTAL_BASE_URL=served)
+        # (Litestar's test transport takes no IPv6 base address: each request names its own Host.)
+        async with browser(create_app(settings), "http://127.0.0.1:8000") as client:
+            for name in names:
+                assert (await client.get("/login", headers={"Host": name})).status_code == 200, (served, name)
+            assert (await client.get("/login", headers={"Host": "evil.example"})).status_code == 400
+    # A portal served under a public name does not answer to loopback names.
+    settings = make_settings(tmp_path / "public", database_url, PORTAL_BASE_URL="https://help.example.com")
+    async with browser(create_app(settings), "https://help.example.com") as client:
+        for name in ("localhost", "127.0.0.1:8000", "[::1]"):
+            assert (await client.get("/login", headers={"Host": name})).status_code == 400, name
