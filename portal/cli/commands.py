@@ -52,6 +52,7 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
     if port:
         os.environ["PORTAL_PORT"] = str(port)
     settings = support.settings()
+    support.check_listening_address(settings.host, settings.port)
     if workers is None:
         # One per CPU, at most 8: on PostgreSQL each keeps up to db.POSTGRES_POOL_SIZE connections, and
         # it allows 100 by default. On SQLite the processes' writers queue on an OS lock beside the

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
+import socket
 import sys
 from collections.abc import Callable, Iterator
 
@@ -39,6 +41,27 @@ async def _closing_the_pool(coro):
         return await coro
     finally:
         await db.close_pool(db.current_engine())  # a no-op where no pool was opened
+
+
+def check_listening_address(host: str, port: int) -> None:
+    """Refuses, in one line, an address the server could not listen on (another process holds the port,
+    a privileged port, an unknown host name) before migrations run and workers start."""
+    where = f"{host}:{port}"
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    except socket.gaierror as exc:
+        raise click.ClickException(f"cannot listen on {where}: {exc.strerror}") from exc
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server binds: TIME_WAIT is no obstacle
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise click.ClickException(
+                    f"{where} is already in use (is the portal already running?): stop that process, "
+                    "or serve on another port with --port or PORTAL_PORT"
+                ) from exc
+            raise click.ClickException(f"cannot listen on {where}: {exc.strerror}") from exc
 
 
 def run(coro):

@@ -1,10 +1,11 @@
-"""`portal serve` as an operator runs it: SIGTERM under load leaves no process behind within a bound, and a
-worker that dies is replaced by one that answers."""
+"""`portal serve` as an operator runs it: SIGTERM under load leaves no process behind within a bound, a
+worker that dies is replaced by one that answers, and a port already taken is said in one line."""
 
 from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -183,3 +184,22 @@ def test_without_workers_it_runs_one_per_cpu_at_most_8_on_either_database(served
     assert len(descendants(process.pid)) == default_workers()
     with httpx.Client(timeout=5) as client:
         assert client.get(f"{url}/ready").status_code == 200
+
+
+def test_a_port_already_in_use_is_said_in_one_line(tmp_path: Path, database_url: str):
+    # Another program (or a portal already running) listens on the port a newcomer asks for.
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        env = {key: value for key, value in os.environ.items() if not key.startswith("PORTAL_")}
+        env.update({"PORTAL_DATA_DIR": str(tmp_path / "data"), "PORTAL_DATABASE_URL": database_url})
+        done = subprocess.run(
+            [sys.executable, "-m", "portal.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert done.returncode == 1
+    assert f"127.0.0.1:{port} is already in use" in done.stderr
+    assert "Traceback" not in done.stderr + done.stdout
+    assert len((done.stderr + done.stdout).strip().splitlines()) == 1
