@@ -45,7 +45,7 @@ WORKERS_KILL_TIMEOUT_S = 10
 )
 def serve(host: str | None, port: int | None, workers: int | None) -> None:
     """Apply migrations, create demo accounts on a new database, and serve the portal."""
-    from portal.cli.demo import seed_if_empty
+    from portal.cli.demo import ACCOUNTS_FILE, seed_if_empty
 
     if host:
         os.environ["PORTAL_HOST"] = host
@@ -70,7 +70,7 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
     if loaded is not None:
         click.echo(f"Knowledge base: loaded {loaded.changed} articles from {settings.content_dir}")
     if demo:
-        click.echo(f"Demo accounts (also saved in {settings.data_dir / 'demo-users.txt'}):")
+        click.echo(f"Demo accounts (also saved in {settings.data_dir / ACCOUNTS_FILE}):")
         for account in demo:
             click.echo(f"  {account.role.value:<10} {account.email:<24} password: {account.password}")
     click.echo(f"Portal: http://{settings.host}:{settings.port}/  (public address {settings.base_url})")

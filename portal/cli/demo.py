@@ -18,6 +18,7 @@ from portal.tickets import conversation
 from portal.tickets.filing import NewTicket, open_ticket
 
 DEMO_ORGANIZATION = "Demo Company"
+ACCOUNTS_FILE = "demo-accounts.txt"  # in the data directory: the demo accounts' passwords, readable by the owner only
 # What the demo customer asked: the same few questions in other words, as a help desk sees them.
 DEMO_TICKETS = [
     ("The password reset email never arrives", "I asked for a reset link three times and got nothing."),
@@ -68,7 +69,7 @@ async def seed_if_empty(settings: Settings) -> list[DemoAccount]:
                 organization_id=org.id if demo.role == Role.CUSTOMER else None,
                 password=demo.password,
             )
-    _remember(settings.data_dir / "demo-accounts.txt", created)
+    _remember(settings.data_dir / ACCOUNTS_FILE, created)
     await _demo_tickets(settings)
     return created
 
