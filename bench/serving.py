@@ -206,12 +206,18 @@ def descendants(pid: int) -> list[int]:
     return found
 
 
-def server_rss_mb(pid: int) -> float:
-    """Resident memory of the process and all its descendants."""
-    total = 0
+def server_memory_mb(pid: int) -> tuple[float, float]:
+    """(RSS, PSS) of the process and all its descendants. RSS counts a page each process shares (the
+    operating system's cached copy of a mapped file, say) once per process; PSS divides it among them,
+    so the PSS of all of them is the memory the server takes."""
+    rss = pss = 0
     for current in [pid, *descendants(pid)]:
         try:
-            total += int((Path("/proc") / str(current) / "statm").read_text().split()[1])
+            for line in (Path("/proc") / str(current) / "smaps_rollup").read_text().splitlines():
+                name, _, value = line.partition(":")
+                if name in ("Rss", "Pss"):
+                    kilobytes = int(value.split()[0])
+                    rss, pss = (rss + kilobytes, pss) if name == "Rss" else (rss, pss + kilobytes)
         except OSError:
             continue
-    return total * os.sysconf("SC_PAGE_SIZE") / 2**20
+    return rss / 1024, pss / 1024

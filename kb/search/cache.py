@@ -323,7 +323,8 @@ class SegmentData:
             return found
 
     def vectors(self, reader: IndexReader) -> np.ndarray:
-        """Every document's meaning vector (kb.search.semantic), one row per segment docnum."""
+        """Every document's meaning vector (kb.search.semantic), one row per segment docnum, in the half
+        precision the index stores (half the memory of float32; a row read is widened exactly)."""
         self._load_stored(reader)
         assert self._vectors is not None
         return self._vectors
@@ -343,7 +344,7 @@ class SegmentData:
         with self._build_lock:
             if self._vectors is not None:
                 return
-            rows = np.zeros((reader.doc_count_all(), DIMENSIONS), dtype=np.float32)
+            rows = np.zeros((reader.doc_count_all(), DIMENSIONS), dtype=np.float16)
             fields: list[HitFields] = []
             for doc in range(len(rows)):
                 stored = reader.stored_fields(doc)

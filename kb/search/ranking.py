@@ -56,12 +56,13 @@ def _cosines(matches: Matches, docs: list[int], query_vector: np.ndarray) -> lis
     numbers = np.asarray(docs, dtype=np.intp)
     if len(matches.leaves) == 1:  # one segment, as after a rebuild: no per-segment masks to make
         leaf = matches.leaves[0]
-        return (leaf.data.vectors(leaf.reader)[numbers - leaf.base] @ query_vector).tolist()
+        return (leaf.data.vectors(leaf.reader)[numbers - leaf.base].astype(np.float32) @ query_vector).tolist()
     cosines = np.zeros(len(docs), dtype=np.float32)
     for leaf in matches.leaves:
         inside = (numbers >= leaf.base) & (numbers < leaf.base + leaf.size)
         if inside.any():
-            cosines[inside] = leaf.data.vectors(leaf.reader)[numbers[inside] - leaf.base] @ query_vector
+            rows = leaf.data.vectors(leaf.reader)[numbers[inside] - leaf.base]
+            cosines[inside] = rows.astype(np.float32) @ query_vector
     return cosines.tolist()
 
 

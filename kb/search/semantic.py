@@ -13,14 +13,15 @@ signal is weaker in Russian.
 from __future__ import annotations
 
 import importlib.util
+import json
 import logging
+import mmap
 import threading
 from collections.abc import Iterable, Iterator
 from itertools import islice
 from pathlib import Path
 
 import numpy as np
-from safetensors.numpy import load_file
 from tokenizers import Tokenizer
 
 from kb.search.model import IndexDoc
@@ -71,8 +72,7 @@ class Embedder:
                     log.warning("search ranks by words alone: the %s package is not installed", self.package)
                 else:
                     tokenizer = Tokenizer.from_file(str(base / _TOKENIZER))
-                    (table,) = load_file(str(base / _WEIGHTS)).values()
-                    self._model = (tokenizer, table)  # float16 rows: 16 MB per process
+                    self._model = (tokenizer, mapped_table(base / _WEIGHTS))
             return self._model
 
     def load(self) -> bool:
@@ -122,6 +122,22 @@ class Embedder:
         return vectors
 
 
+def mapped_table(path: Path) -> np.ndarray:
+    """The one float16 tensor of a safetensors file, mapped read-only rather than read: its 16 MB are the
+    operating system's cached file pages, shared by every process that serves, and only the rows that
+    vectors read are ever in memory."""
+    with path.open("rb") as file:
+        size = int.from_bytes(file.read(8), "little")
+        tensors = {name: spec for name, spec in json.loads(file.read(size)).items() if name != "__metadata__"}
+        mapped = mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ)
+    ((name, spec),) = tensors.items()
+    begin, end = spec["data_offsets"]
+    if spec["dtype"] != "F16" or len(spec["shape"]) != 2 or end - begin != 2 * spec["shape"][0] * spec["shape"][1]:
+        raise ValueError(f"{path}: {name} is not a float16 table")
+    table = np.frombuffer(mapped, dtype="<f2", count=(end - begin) // 2, offset=8 + size + begin)
+    return table.reshape(spec["shape"])
+
+
 def _direction(table: np.ndarray, ids: list[int]) -> np.ndarray:
     """The unit vector along the sum of the tokens' rows; zeros without tokens."""
     if not ids:
@@ -144,9 +160,10 @@ def encode(vector: np.ndarray) -> bytes:
 
 
 def decode(data: bytes | None) -> np.ndarray:
+    """A stored vector as it is stored, in float16 (zeros for a document without one)."""
     if not data:
-        return np.zeros(DIMENSIONS, dtype=np.float32)
-    return np.frombuffer(data, dtype=np.float16).astype(np.float32)
+        return np.zeros(DIMENSIONS, dtype=np.float16)
+    return np.frombuffer(data, dtype=np.float16)
 
 
 def with_vectors(docs: Iterable[IndexDoc], embedder: Embedder, batch: int = 256) -> Iterator[tuple[IndexDoc, bytes]]:

@@ -164,3 +164,21 @@ def test_a_query_is_tokenized_word_by_word_as_the_tokenizer_reads_it_whole():
         assert small._ids(tokenizer, text) == whole, text
         assert np.array_equal(small.embed(text), _direction(table, whole))
     assert 0 < len(small._word_ids) <= 20_000
+
+
+def test_the_embedding_table_is_mapped_from_its_file_as_safetensors_reads_it(tmp_path):
+    from safetensors.numpy import load_file, save_file
+
+    from kb.search.semantic import _WEIGHTS, _package_dir, mapped_table
+
+    shipped = _package_dir("wordllama") / _WEIGHTS
+    (read,) = load_file(str(shipped)).values()
+    mapped = mapped_table(shipped)
+    assert mapped.dtype == np.float16 and mapped.shape == read.shape == (32000, DIMENSIONS)
+    assert np.array_equal(mapped, read)
+    assert not mapped.flags.writeable  # the file's pages, shared by every process, never a copy to write
+    # A file holding something else is refused with its name, not read as rows of noise.
+    other = tmp_path / "other.safetensors"
+    save_file({"embedding.weight": np.ones((4, 3), dtype=np.float32)}, str(other))
+    with pytest.raises(ValueError, match="not a float16 table"):
+        mapped_table(other)
