@@ -8,8 +8,9 @@ server's memory at idle and after a minute of many concurrent clients searching.
 Targets: p99 <= 10 ms in-process; search page >= 0.30 x hello; article page >= 0.50 x hello;
 full reindex of 10k <= 20 s; server RSS <= 300 MB after the load (its PSS, shared pages counted
 once, beside it). HTTP rates come from wrk when installed (apt-get install wrk), else from a Python
-client (slower: it shares the CPU with the server, so ratios are lower than with wrk). The load phase always uses the Python client: every
-request is a different query to the JSON search API, so no page cache answers instead of the index.
+client (slower: it shares the CPU with the server, so ratios are lower than with wrk). The load
+phase always uses the Python client: every request is a different query to the JSON search API, so
+no page cache answers instead of the index.
 """
 
 from __future__ import annotations
