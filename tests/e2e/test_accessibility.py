@@ -3,7 +3,9 @@ and on a phone: no critical or serious violation, and nothing scrolls sideways a
 
 One portal and one browser for the whole module; each role signs in once per language and walks its
 pages at both widths. A page someone adds goes into PAGES: `{name}` parts are found on the pages of
-FOUND (the first link matching the pattern), so the list needs no ids of its own."""
+FOUND (the first link matching the pattern), so the list needs no ids of its own. Every GET route of
+the app is either walked here or named in NOT_WALKED with the reason (a test without a browser checks
+that), so a new page cannot be left out unseen."""
 
 from __future__ import annotations
 
@@ -17,7 +19,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import PG_URL, _truncate
+from litestar.routes import HTTPRoute
+
+from portal.web.app import create_app
+from tests.conftest import PG_URL, _truncate, make_settings
 from tests.e2e.conftest import ServedPortal, missing, serve, stop
 from tests.e2e.test_browser_tickets import demo_password
 
@@ -40,6 +45,11 @@ PAGES: dict[str, list[str]] = {
         "/login",
         "/register",
         "/password/forgot",
+        # What a reader meets after a wrong turn: a page that is not there, a link that has expired.
+        "/kb/no-such-article",
+        "/verify?token=expired",
+        "/password/reset?token=expired",
+        "/rate/expired",
     ],
     "customer": ["/", "/tickets", "/tickets/new", "/tickets/{ticket}", "/profile"],
     "agent": [
@@ -50,6 +60,9 @@ PAGES: dict[str, list[str]] = {
         "/staff/kb/new",
         "/staff/kb/{article_id}",
         "/staff/kb/{article_id}/revisions",
+        "/staff/kb/{article_id}/revisions/{revision}",
+        "/staff/tickets/{resolved}/article",
+        "/staff/canned-replies",
         "/staff/insights",
         "/staff/insights/groups/{group}",
         "/staff/inbound",
@@ -64,7 +77,10 @@ PAGES: dict[str, list[str]] = {
         "/admin/ticket-types",
         "/admin/ticket-types/{ticket_type}/fields",
         "/admin/groups",
+        "/admin/service-levels",
+        "/admin/service-levels/{plan}",
         "/staff/kb/categories",
+        "/staff/canned-replies/{reply}",
     ],
 }
 ACCOUNTS = {role: f"{role}@example.com" for role in PAGES if role != "anonymous"}
@@ -78,6 +94,35 @@ FOUND = {
     "user": ("/admin/users", r'href="/admin/users/(\d+)"'),
     "organization": ("/admin/organizations", r'href="/admin/organizations/(\d+)"'),
     "ticket_type": ("/admin/ticket-types", r'href="/admin/ticket-types/(\d+)/fields"'),
+    "revision": ("/staff/kb/{article_id}/revisions", r'href="/staff/kb/\d+/revisions/(\d+)"'),
+    "resolved": ("/staff/tickets?view=all&status=resolved", r'href="/staff/tickets/(\d+)"'),
+    "plan": ("/admin/service-levels", r'href="/admin/service-levels/(\d+)"'),
+    "reply": ("/staff/canned-replies", r'href="/staff/canned-replies/(\d+)"'),  # the admin adds one first
+}
+# The answer each page is meant to give, where it is not a success.
+STATUS = {
+    "/kb/no-such-article": 404,
+    "/verify?token=expired": 400,
+    "/password/reset?token=expired": 400,
+    "/rate/expired": 400,
+}
+# GET routes that are not pages a person reads, or that this walk cannot reach, and why.
+NOT_WALKED = {
+    "/theme.css": "a style sheet",
+    "/health": "a probe (JSON)",
+    "/ready": "a probe (JSON)",
+    "/auth/oidc/{name:str}/start": "redirects to the provider",
+    "/auth/oidc/{name:str}/callback": "redirects back into the portal",
+    "/auth/oidc/link": "only within an OpenID Connect sign-in (tests/e2e/test_oidc_browser.py)",
+    "/staff/insights/groups/{group_id:int}/draft": "redirects to /staff/tickets/{number}/article, walked",
+    "/staff/reports/{name:str}/csv/{table:str}": "CSV",
+    "/staff/reports/{name:str}/chart": "an SVG chart inside the reports page, walked",
+    "/tickets/new/fields": "the fields of one ticket type, swapped into /tickets/new by its script",
+    "/tickets/{number:int}/files/{attachment_id:int}": "a file download",
+    "/static/{file_path:path}": "static files",
+    "/schema": "the API's OpenAPI description",
+    "/schema/openapi.json": "the API's OpenAPI description",
+    "/schema/{path:str}": "the API's OpenAPI description",
 }
 
 
@@ -149,6 +194,16 @@ def _switch_language(page, locale: str) -> None:
     assert page.locator("html").get_attribute("lang") == locale
 
 
+def _add_canned_reply(page, portal: ServedPortal) -> None:
+    """One reply shared with every agent, so that its own page has something to show."""
+    page.goto(portal.url + "/staff/canned-replies")
+    page.locator("#f-title").fill("Firmware update")
+    page.locator("#f-body").fill("Hello {customer_name}, the firmware 2.4.1 fixes this.")
+    page.locator("input[name=shared]").check()
+    page.locator("form[action='/staff/canned-replies'] button[type=submit]").click()
+    page.wait_for_load_state()
+
+
 def _values(page, portal: ServedPortal) -> dict[str, str]:
     values: dict[str, str] = {}
     for name, (where, pattern) in FOUND.items():
@@ -168,11 +223,12 @@ def _violations(page) -> list[dict]:
     )
 
 
-def _check(page, url: str, label: str, findings: Findings) -> None:
-    """One load, then each width in turn (the layout follows the viewport without reloading)."""
+def _check(page, url: str, label: str, findings: Findings, status: int | None = None) -> None:
+    """One load (answered with `status`, or a success), then each width in turn (the layout follows the
+    viewport without reloading)."""
     page.set_viewport_size({"width": WIDTHS[0], "height": 900})
     response = page.goto(url)
-    if response is None or response.status >= 400:
+    if response is None or (response.status != status if status else response.status >= 400):
         findings.problems.append(f"{label} {url}: HTTP {response and response.status}")
         return
     for width in WIDTHS:
@@ -192,6 +248,7 @@ def test_every_page_passes_axe_and_fits_a_phone(portal, browser):
     httpx.get(portal.url + "/ready", timeout=5).raise_for_status()
     admin = _page(browser)
     _sign_in(admin, portal, "admin")
+    _add_canned_reply(admin, portal)
     values = _values(admin, portal)
 
     # The checker itself finds what it should: an unlabelled field, a page too wide.
@@ -212,7 +269,8 @@ def test_every_page_passes_axe_and_fits_a_phone(portal, browser):
                     _sign_in(page, portal, role)
                 _switch_language(page, locale)
                 for path in paths:
-                    _check(page, portal.url + path.format(**values), f"{role}/{locale}", findings)
+                    url = portal.url + path.format(**values)
+                    _check(page, url, f"{role}/{locale}", findings, STATUS.get(path))
             finally:
                 page.context.close()
     assert findings.pages >= 2 * 2 * sum(len(paths) for paths in PAGES.values())
@@ -235,3 +293,20 @@ def test_the_no_script_continue_button_hides_when_script_runs(portal, browser):
         assert page.locator("button[value=fields]").is_visible()
     finally:
         page.context.close()
+
+
+def test_every_get_route_is_walked_or_said_why_not(tmp_path, database_url):
+    walked = [path.partition("?")[0] for paths in PAGES.values() for path in paths]
+    routes = {
+        route.path
+        for route in create_app(make_settings(tmp_path, database_url)).routes
+        if isinstance(route, HTTPRoute) and "GET" in route.methods and not route.path.startswith("/api/")  # JSON
+    }
+
+    def is_walked(route: str) -> bool:
+        pattern = re.compile(re.sub(r"\\\{[^}]*\\\}", "[^/]+", re.escape(route)) + "$")
+        return any(pattern.match(path) for path in walked)
+
+    unseen = sorted(route for route in routes if not is_walked(route) and route not in NOT_WALKED)
+    assert unseen == [], "add these pages to PAGES (or to NOT_WALKED, with the reason)"
+    assert sorted(set(NOT_WALKED) - routes) == []  # no reason kept for a route that is gone
