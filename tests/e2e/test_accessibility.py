@@ -18,7 +18,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from litestar.routes import HTTPRoute
 
 from portal.web.app import create_app
