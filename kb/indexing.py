@@ -22,7 +22,7 @@ from piccolo.query.functions.aggregate import Max
 
 from kb.articles import tags_of
 from kb.markdown import plain_text
-from kb.search import SearchIndex
+from kb.search import SearchBusy, SearchIndex
 from kb.search.index import fingerprint_of
 from kb.search.model import IndexDoc
 from kb.tables import Article, IndexChange, Status
@@ -42,6 +42,22 @@ _COLUMNS = (
     Article.category.slug.as_alias("category_slug"),
 )
 BATCH = 500
+# A search that meets a missing or damaged index waits this long for the rebuild (a small knowledge
+# base is back within it); past it the reader is told to come back after REBUILD_RETRY_S, and the
+# rebuild goes on without them.
+HEAL_WAIT_S = 3.0
+REBUILD_RETRY_S = 5
+
+
+class Rebuilding(SearchBusy):
+    """The index is being rebuilt from the database (it was missing or damaged): try again shortly."""
+
+    code = "search_rebuilding"
+
+    def __init__(self) -> None:
+        super().__init__(REBUILD_RETRY_S)
+
+
 PAGES_ONLY = 0  # the article_id of a change that touches reader pages but no article
 
 
@@ -73,6 +89,8 @@ class IndexSync:
         self.warm = warm
         self._mark = index.path / "applied-change"
         self._healing = asyncio.Lock()
+        self._heal_task: asyncio.Task | None = None
+        self.heal_wait = HEAL_WAIT_S
         # Pages and lists derived from the articles, kept until this process applies a change.
         self.memo: dict[object, object] = {}
         # Counts the changes this process applied: what was built from an older count is outdated,
@@ -149,6 +167,20 @@ class IndexSync:
                 log.warning("search index %s: rebuilding", health.reason)
                 await self.rebuild()
 
+    async def healed(self) -> None:
+        """Heal in the background (one rebuild for every search that meets the damage) and wait for it
+        up to `heal_wait` seconds; Rebuilding when it takes longer, so that nobody waits a whole rebuild
+        of a large knowledge base for an answer. A rebuild that failed raises its error to those waiting."""
+        task = self._heal_task
+        if task is None or task.done():
+            task = self._heal_task = asyncio.get_running_loop().create_task(self.heal())
+            task.add_done_callback(_log_failure)
+        # The wait ends, the rebuild does not: a reader told to come back (or gone) leaves it running.
+        done, _ = await asyncio.wait({task}, timeout=self.heal_wait)
+        if not done:
+            raise Rebuilding
+        task.result()
+
     async def apply_pending(self) -> int:
         """Apply the changes other writers (or this one) logged since the last pass; returns how many
         articles changed."""
@@ -180,3 +212,8 @@ class IndexSync:
 
 def index_at(data_dir: Path) -> SearchIndex:
     return SearchIndex(data_dir / "search")
+
+
+def _log_failure(task: asyncio.Task) -> None:
+    if not task.cancelled() and (exc := task.exception()) is not None:
+        log.error("search index: the rebuild failed (%s); the next search tries again", exc)

@@ -31,10 +31,13 @@ _ANYIO_THREADS = 40  # anyio's default limit of worker threads
 
 
 class SearchBusy(RuntimeError):
-    """Too many searches are running or waiting: try again after `retry_after` seconds."""
+    """Too many searches are running or waiting: try again after `retry_after` seconds. `code` says
+    why, for the reader's message."""
+
+    code = "search_busy"
 
     def __init__(self, retry_after: int = 1) -> None:
-        super().__init__(f"search is busy: try again in {retry_after} s")
+        super().__init__(f"{self.code.replace('_', ' ')}: try again in {retry_after} s")
         self.retry_after = retry_after
 
 

@@ -19,11 +19,12 @@ T = TypeVar("T")
 
 async def _run(sync: IndexSync, fn: Callable[[], T]) -> T:
     """In a worker thread, as many at once as the CPUs can do (SearchBusy past the queue); a damaged
-    or missing index is rebuilt from the database and asked again."""
+    or missing index is rebuilt from the database and asked again (Rebuilding, a SearchBusy, when
+    the rebuild takes longer than a reader should wait)."""
     try:
         return await run_search(sync.index, fn)
     except IndexUnavailable:
-        await sync.heal()
+        await sync.healed()
         return await run_search(sync.index, fn)
 
 

@@ -127,8 +127,9 @@ def server_error(request: Request, exc: Exception) -> Response:
 
 
 def search_busy(request: Request, exc: SearchBusy) -> Response:
-    """More searches at once than the CPUs can run and the queue can hold: come back shortly."""
-    return _page(request, 503, describe("search_busy"), {"retry-after": str(exc.retry_after)})
+    """More searches at once than the CPUs can run and the queue can hold, or the index being rebuilt:
+    come back shortly."""
+    return _page(request, 503, describe(exc.code), {"retry-after": str(exc.retry_after)})
 
 
 def unavailable(request: Request, exc: db.DatabaseUnavailable) -> Response:

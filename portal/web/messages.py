@@ -38,6 +38,7 @@ def _descriptions() -> dict[str, str]:
         "invalid_link": _("This link is invalid, expired, or was already used. Ask for a new one."),
         "rate_limited": _("Too many attempts. Wait a few minutes and try again."),
         "search_busy": _("Search is busy right now. Try again in a moment."),
+        "search_rebuilding": _("Search is being rebuilt. Try again in a few seconds."),
         "email_taken": _("An account with this email already exists."),
         "organization_unknown": _("Choose an existing organization."),
         "organization_exists": _("An organization with this name already exists."),

@@ -2,7 +2,9 @@
 
 import asyncio
 import json
+import logging
 import shutil
+import threading
 
 from click.testing import CliRunner
 
@@ -25,6 +27,31 @@ async def test_the_index_is_rebuilt_when_its_directory_is_deleted_under_a_runnin
     shutil.rmtree(settings.data_dir / "search")
     assert await _titles(client, "firmware") == ["Firmware update fails"]
     assert (settings.data_dir / "search").is_dir()
+
+
+async def test_a_reader_is_told_to_come_back_rather_than_kept_waiting_for_a_long_rebuild(
+    client, settings, caplog, monkeypatch
+):
+    await publish(client, "Firmware update fails", "Restart the router and retry the firmware update.")
+    shutil.rmtree(settings.data_dir / "search")
+    sync = client.app.state.kb
+    # A knowledge base that takes longer to rebuild than a reader waits: the rebuild holds until let go.
+    sync.heal_wait = 0.0
+    let_go, rebuild = threading.Event(), sync.index.rebuild
+    monkeypatch.setattr(sync.index, "rebuild", lambda *args: let_go.wait(30) and rebuild(*args))
+    caplog.set_level(logging.INFO, logger="kb.index")
+    api = await client.get("/api/kb/search", params={"q": "firmware"})
+    assert api.status_code == 503 and api.headers["retry-after"] == "5"
+    assert "being rebuilt" in api.text
+    client.cookies.set("lang", "ru")
+    page = await client.get("/kb/search", params={"q": "firmware"})
+    assert page.status_code == 503 and "Поиск перестраивается" in page.text
+    # Both met the damage; one rebuild runs for them, and the reader who comes back (waiting for it
+    # this time, as on a small knowledge base) finds the article.
+    let_go.set()
+    sync.heal_wait = 60.0
+    assert await _titles(client, "firmware") == ["Firmware update fails"]
+    assert [r.message for r in caplog.records].count("search index rebuilt with 1 articles") == 1
 
 
 async def test_a_stale_index_is_rebuilt_on_start(tmp_path, database_url):
