@@ -11,6 +11,7 @@ article: every process then drops its pages as it does for an article change.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 from collections.abc import Callable
@@ -180,6 +181,13 @@ class IndexSync:
         if not done:
             raise Rebuilding
         task.result()
+
+    async def stop_healing(self) -> None:
+        """At shutdown: a rebuild still running stops (the next start checks the index again)."""
+        if self._heal_task is not None and not self._heal_task.done():
+            self._heal_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):  # a failure is logged by _log_failure
+                await self._heal_task
 
     async def apply_pending(self) -> int:
         """Apply the changes other writers (or this one) logged since the last pass; returns how many

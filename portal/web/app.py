@@ -123,6 +123,7 @@ def create_app(settings: Settings) -> Litestar:
                     await jobs
             await activity.flush()
             access_lines.flush()
+            await kb.stop_healing()
             kb.index.close()
             await db.close_pool(engine)
             gc.unfreeze()  # an app that stops (a test's) leaves its garbage to the collector
