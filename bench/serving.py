@@ -210,14 +210,13 @@ def server_memory_mb(pid: int) -> tuple[float, float]:
     """(RSS, PSS) of the process and all its descendants. RSS counts a page each process shares (the
     operating system's cached copy of a mapped file, say) once per process; PSS divides it among them,
     so the PSS of all of them is the memory the server takes."""
-    rss = pss = 0
+    kilobytes = {"Rss": 0, "Pss": 0}
     for current in [pid, *descendants(pid)]:
         try:
             for line in (Path("/proc") / str(current) / "smaps_rollup").read_text().splitlines():
                 name, _, value = line.partition(":")
-                if name in ("Rss", "Pss"):
-                    kilobytes = int(value.split()[0])
-                    rss, pss = (rss + kilobytes, pss) if name == "Rss" else (rss, pss + kilobytes)
+                if name in kilobytes:
+                    kilobytes[name] += int(value.split()[0])
         except OSError:
             continue
-    return rss / 1024, pss / 1024
+    return kilobytes["Rss"] / 1024, kilobytes["Pss"] / 1024

@@ -43,6 +43,7 @@ _COLUMNS = (
     Article.category.slug.as_alias("category_slug"),
 )
 BATCH = 500
+PAGES_ONLY = 0  # the article_id of a change that touches reader pages but no article
 # A search that meets a missing or damaged index waits this long for the rebuild (a small knowledge
 # base is back within it); past it the reader is told to come back after REBUILD_RETRY_S, and the
 # rebuild goes on without them.
@@ -57,9 +58,6 @@ class Rebuilding(SearchBusy):
 
     def __init__(self) -> None:
         super().__init__(REBUILD_RETRY_S)
-
-
-PAGES_ONLY = 0  # the article_id of a change that touches reader pages but no article
 
 
 async def log_pages_change() -> None:
