@@ -112,7 +112,7 @@ NOT_WALKED = {
     "/ready": "a probe (JSON)",
     "/auth/oidc/{name:str}/start": "redirects to the provider",
     "/auth/oidc/{name:str}/callback": "redirects back into the portal",
-    "/auth/oidc/link": "only within an OpenID Connect sign-in (tests/portal/test_oidc_linking.py)",
+    "/auth/oidc/link": "only within an OpenID Connect sign-in: axe in tests/e2e/test_oidc_browser.py",
     "/staff/insights/groups/{group_id:int}/draft": "redirects to /staff/tickets/{number}/article, walked",
     "/staff/reports/{name:str}/csv/{table:str}": "CSV",
     "/staff/reports/{name:str}/chart": "an SVG chart inside the reports page, walked",
